@@ -1,0 +1,3 @@
+from mcp_server_todo.cli import main
+
+raise SystemExit(main())

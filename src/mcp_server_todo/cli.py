@@ -1,0 +1,187 @@
+"""Command line: `serve` (the default) and the human commands on the same store.
+
+Imports are lazy: `mcp-server-todo list` never loads the MCP SDK, and `serve` loads only
+what serving needs. Errors become one line on stderr and a non-zero exit code.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import sys
+from collections.abc import Sequence
+
+from . import __version__
+from .errors import InvalidInput, NotFound, TodoError
+
+EXIT_ERROR = 1
+EXIT_USAGE = 2
+EXIT_NOT_FOUND = 3
+
+
+def _common(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--db",
+        metavar="PATH|URL",
+        default=argparse.SUPPRESS,
+        help="task store: a SQLite file path or sqlite:///PATH (env TODO_DB; default in the user data dir)",
+    )
+    parser.add_argument(
+        "--tz", default=argparse.SUPPRESS, help="time zone for due dates, e.g. Europe/Paris (env TODO_TZ)"
+    )
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="mcp-server-todo",
+        description="A durable TODO list for MCP clients (Claude Desktop, Claude Code, Cursor, VS Code) "
+        "and for you. With no command, serves MCP over stdio.",
+    )
+    parser.add_argument("--version", action="version", version=f"mcp-server-todo {__version__}")
+    _common(parser)
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    serve = sub.add_parser("serve", help="run the MCP server over stdio (the default)")
+    _common(serve)
+    serve.add_argument(
+        "--log-level",
+        default=os.environ.get("TODO_LOG_LEVEL", "WARNING"),
+        choices=["DEBUG", "INFO", "WARNING", "ERROR"],
+        help="log level; logs go to stderr (env TODO_LOG_LEVEL)",
+    )
+
+    add = sub.add_parser("add", help="add a task")
+    _common(add)
+    add.add_argument("title", nargs="+", help="the task's title")
+    add.add_argument("--due", help="YYYY-MM-DD, a date-time, today or tomorrow")
+    add.add_argument("--priority", "-p", choices=["none", "low", "medium", "high"])
+    add.add_argument("--project", "-P")
+    add.add_argument("--tag", "-t", action="append", dest="tags", help="a tag (repeat for more)")
+    add.add_argument("--notes", "-n")
+    add.add_argument("--parent", type=int, help="make it a subtask of this task id")
+
+    ls = sub.add_parser("list", aliases=["ls"], help="list tasks (pending by default)")
+    _common(ls)
+    ls.add_argument("--status", "-s", default="pending", choices=["pending", "done", "deleted", "all"])
+    ls.add_argument("--all", "-a", action="store_const", const="all", dest="status", help="every status")
+    ls.add_argument("--project", "-P")
+    ls.add_argument("--tag", "-t")
+    ls.add_argument("--query", "-q", help="text to find in title or notes")
+    ls.add_argument("--due-before")
+    ls.add_argument("--limit", type=int, default=500)
+
+    done = sub.add_parser("done", help="complete tasks by id")
+    _common(done)
+    done.add_argument("ids", nargs="+", type=int, metavar="ID")
+
+    undo = sub.add_parser("undo", help="revert the most recent change")
+    _common(undo)
+
+    install = sub.add_parser("install", help="add this server to an MCP client's configuration")
+    _common(install)
+    install.add_argument("client", choices=["claude-desktop", "claude-code", "cursor", "vscode"])
+    install.add_argument(
+        "--config", metavar="PATH", help="the client's config file (default: its usual place)"
+    )
+    install.add_argument("--name", default="todo", help="the server's name in the client (default todo)")
+    install.add_argument("--print", action="store_true", dest="print_only", help="print the snippet only")
+
+    doctor = sub.add_parser("doctor", help="check the store and the installed client entries")
+    _common(doctor)
+    doctor.add_argument(
+        "--config", metavar="PATH", action="append", help="also check this client config file"
+    )
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    command = args.command or "serve"
+    db = getattr(args, "db", None)
+    tz = getattr(args, "tz", None)
+    try:
+        if command == "serve":
+            return _serve(db, tz, getattr(args, "log_level", os.environ.get("TODO_LOG_LEVEL", "WARNING")))
+        if command in ("install", "doctor"):
+            from . import install as install_mod
+
+            if command == "install":
+                return install_mod.install_command(
+                    args.client, config=args.config, name=args.name, db=db, print_only=args.print_only
+                )
+            return install_mod.doctor_command(db=db, configs=args.config or [])
+        return _human(command, args, db, tz)
+    except NotFound as exc:
+        print(f"mcp-server-todo: {exc}", file=sys.stderr)
+        return EXIT_NOT_FOUND
+    except InvalidInput as exc:
+        print(f"mcp-server-todo: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except TodoError as exc:
+        print(f"mcp-server-todo: {exc}", file=sys.stderr)
+        return EXIT_ERROR
+    except KeyboardInterrupt:
+        return 130
+
+
+def _serve(db: str | None, tz: str | None, log_level: str) -> int:
+    logging.basicConfig(
+        level=log_level, stream=sys.stderr, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    import anyio
+
+    from .config import Config
+    from .server import build_server
+    from .stdio import serve_stdio
+
+    config = Config.resolve(db, tz)
+    server = build_server(config)
+    anyio.run(serve_stdio, server)
+    return 0
+
+
+def _human(command: str, args: argparse.Namespace, db: str | None, tz: str | None) -> int:
+    from .config import Config
+    from .render import table, task_line
+    from .service import TodoService
+    from .store import open_store
+
+    config = Config.resolve(db, tz)
+    store = open_store(config.store_url)
+    try:
+        service = TodoService(store, tz=config.tz)
+        if command == "add":
+            task = service.add(
+                " ".join(args.title),
+                notes=args.notes,
+                priority=args.priority,
+                due=args.due,
+                project=args.project,
+                tags=args.tags,
+                parent_id=args.parent,
+            )
+            print(f"Added {task_line(task)}")
+        elif command in ("list", "ls"):
+            page = service.list_tasks(
+                status=args.status,
+                project=args.project,
+                tag=args.tag,
+                query=args.query,
+                due_before=args.due_before,
+                limit=args.limit,
+            )
+            print(table(page.items))
+            if page.next_cursor:
+                print(f"({len(page.items)} of {page.total} shown; use --limit or filters)")
+        elif command == "done":
+            for task_id in args.ids:
+                task, changed = service.complete(task_id)
+                print(("Completed " if changed else "Already done: ") + task_line(task))
+        elif command == "undo":
+            for undone in service.undo():
+                print(f"Undid {undone.op} of #{undone.task_id} {undone.title}")
+    finally:
+        store.close()
+    return 0

@@ -1,0 +1,40 @@
+"""Where the store is and which time zone dates are read in: flags, then TODO_* variables,
+then defaults (a SQLite file in the user's data directory, the system time zone)."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from datetime import tzinfo
+from pathlib import Path
+
+from .dates import zone
+from .store import sqlite_url
+
+APP_NAME = "mcp-server-todo"
+
+
+def default_db_path() -> Path:
+    from platformdirs import user_data_dir
+
+    return Path(user_data_dir(APP_NAME, appauthor=False)) / "todo.db"
+
+
+def store_url_from(db: str | None) -> str:
+    """`db` may be a store URL (sqlite:///..., postgresql://...) or a file path."""
+    value = db or os.environ.get("TODO_DB") or os.environ.get("TODO_STORE")
+    if not value:
+        return sqlite_url(default_db_path())
+    if "://" in value:
+        return value
+    return sqlite_url(value)
+
+
+@dataclass
+class Config:
+    store_url: str
+    tz: tzinfo = field(default_factory=zone)
+
+    @classmethod
+    def resolve(cls, db: str | None = None, tz: str | None = None) -> Config:
+        return cls(store_url=store_url_from(db), tz=zone(tz))

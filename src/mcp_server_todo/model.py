@@ -1,0 +1,205 @@
+"""The task model: what a task is and the rules its fields obey. No I/O here."""
+
+from __future__ import annotations
+
+import unicodedata
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+from pydantic import BaseModel
+
+from .errors import InvalidInput
+
+TITLE_MAX = 500
+NOTES_MAX = 10_000
+TAGS_MAX = 20
+TAG_MAX = 50
+PROJECT_MAX = 100
+DEFAULT_PROJECT = "inbox"
+LIST_LIMIT_DEFAULT = 50
+LIST_LIMIT_MAX = 500
+
+
+class Status(StrEnum):
+    pending = "pending"
+    done = "done"
+    deleted = "deleted"
+
+
+class Priority(StrEnum):
+    none = "none"
+    low = "low"
+    medium = "medium"
+    high = "high"
+
+    @property
+    def rank(self) -> int:
+        return _PRIORITY_RANK[self]
+
+    @classmethod
+    def from_rank(cls, rank: int) -> Priority:
+        return _PRIORITY_BY_RANK[rank]
+
+
+_PRIORITY_RANK = {Priority.none: 0, Priority.low: 1, Priority.medium: 2, Priority.high: 3}
+_PRIORITY_BY_RANK = {v: k for k, v in _PRIORITY_RANK.items()}
+
+
+class Task(BaseModel):
+    """One task. Times are ISO 8601 in UTC; `due` is a date or a date-time with its offset."""
+
+    id: int
+    title: str
+    notes: str = ""
+    status: Status = Status.pending
+    priority: Priority = Priority.none
+    due: str | None = None
+    project: str = DEFAULT_PROJECT
+    tags: list[str] = []
+    parent_id: int | None = None
+    created_at: str
+    updated_at: str
+    completed_at: str | None = None
+
+
+@dataclass(frozen=True)
+class Due:
+    """A parsed due value: `iso` as shown, `date` the calendar day (in the task's zone),
+    `utc` the instant for a date-time (None for a floating date)."""
+
+    iso: str
+    date: str
+    utc: str | None
+
+
+@dataclass
+class ListQuery:
+    """What `list_items` asks for; every field is optional and combinable."""
+
+    status: Status | None = Status.pending
+    project: str | None = None
+    tag: str | None = None
+    due_before: Due | None = None
+    text: str | None = None
+    parent_id: int | None = None
+    limit: int = LIST_LIMIT_DEFAULT
+    after_id: int = 0
+
+
+@dataclass
+class TaskPage:
+    items: list[Task]
+    total: int
+    next_after_id: int | None
+
+
+@dataclass
+class Change:
+    """One entry of the change log: the task before and after one operation."""
+
+    op: str
+    task_id: int
+    before: Task | None
+    after: Task | None
+    id: int = 0
+    group: int = 0
+    at: str = ""
+
+
+@dataclass
+class Patch:
+    """Fields to change on a task; None means "leave as is"."""
+
+    title: str | None = None
+    notes: str | None = None
+    priority: Priority | None = None
+    due: Due | None = None
+    clear_due: bool = False
+    project: str | None = None
+    tags: list[str] | None = None
+    parent_id: int | None = None
+    clear_parent: bool = False
+    changed: set[str] = field(default_factory=set)
+
+
+# ---- field rules -------------------------------------------------------------------
+
+_ALLOWED_CONTROLS_NOTES = {"\n", "\t", "\r"}
+
+
+def _check_text(value: str, what: str, *, allow_newlines: bool) -> None:
+    for ch in value:
+        if "\ud800" <= ch <= "\udfff":
+            raise InvalidInput(f"{what} contains an unpaired UTF-16 surrogate; send valid Unicode text")
+        if unicodedata.category(ch) == "Cc" and not (allow_newlines and ch in _ALLOWED_CONTROLS_NOTES):
+            if ch == "\x00":
+                raise InvalidInput(f"{what} contains a NUL character (\\u0000); remove it")
+            if ch in "\n\r":
+                raise InvalidInput(f"{what} must be one line; put details in notes")
+            raise InvalidInput(f"{what} contains the control character U+{ord(ch):04X}; remove it")
+
+
+def clean_title(value: str) -> str:
+    title = value.strip()
+    if not title:
+        raise InvalidInput("title is empty; give the task a short title (1-500 characters)")
+    if len(title) > TITLE_MAX:
+        raise InvalidInput(
+            f"title is {len(title)} characters; the limit is {TITLE_MAX}. Shorten it and put details in notes"
+        )
+    _check_text(title, "title", allow_newlines=False)
+    return title
+
+
+def clean_notes(value: str) -> str:
+    if len(value) > NOTES_MAX:
+        raise InvalidInput(f"notes are {len(value)} characters; the limit is {NOTES_MAX}")
+    _check_text(value, "notes", allow_newlines=True)
+    return value
+
+
+def clean_project(value: str) -> str:
+    project = value.strip()
+    if not project:
+        raise InvalidInput(f"project is empty; omit it to use {DEFAULT_PROJECT!r}")
+    if len(project) > PROJECT_MAX:
+        raise InvalidInput(f"project name is {len(project)} characters; the limit is {PROJECT_MAX}")
+    _check_text(project, "project", allow_newlines=False)
+    return project
+
+
+def clean_tag(value: str) -> str:
+    tag = value.strip().removeprefix("#").strip()
+    if not tag:
+        raise InvalidInput("a tag is empty; tags are words like 'errand' or 'work'")
+    if len(tag) > TAG_MAX:
+        raise InvalidInput(f"tag {tag[:20]!r}... is {len(tag)} characters; the limit is {TAG_MAX}")
+    if any(ch.isspace() or ch == "," for ch in tag):
+        raise InvalidInput(f"tag {tag!r} contains a space or comma; use one word per tag")
+    _check_text(tag, "tag", allow_newlines=False)
+    return tag
+
+
+def clean_tags(values: list[str]) -> list[str]:
+    tags: list[str] = []
+    seen: set[str] = set()
+    for value in values:
+        tag = clean_tag(value)
+        if tag.casefold() not in seen:
+            seen.add(tag.casefold())
+            tags.append(tag)
+    if len(tags) > TAGS_MAX:
+        raise InvalidInput(f"{len(tags)} tags given; a task has at most {TAGS_MAX}")
+    return tags
+
+
+def clean_limit(value: int) -> int:
+    if not 1 <= value <= LIST_LIMIT_MAX:
+        raise InvalidInput(f"limit must be between 1 and {LIST_LIMIT_MAX}; got {value}")
+    return value
+
+
+def clean_id(value: int, what: str = "id") -> int:
+    if value < 1:
+        raise InvalidInput(f"{what} must be a positive task id; got {value}. Call list_items to see ids")
+    return value

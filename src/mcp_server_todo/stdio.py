@@ -1,0 +1,175 @@
+"""The stdio transport: newline-delimited JSON-RPC on stdin/stdout, answering bad input.
+
+The SDK's own stdio transport drops a line it cannot parse without a word, so a client
+that sends one waits forever. This one replies as JSON-RPC 2.0 requires: -32700 for a
+line that is not JSON (or not UTF-8), -32600 for JSON that is not a valid message (a
+non-object, a batch array, a wrong "jsonrpc" version, a bad id or method), with the
+request's id when it can be read. Everything valid goes to the SDK's server loop.
+
+While serving, fd 1 points at stderr (stray prints from libraries cannot corrupt the
+protocol) and fd 0 at /dev/null; the protocol uses private duplicates.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import sys
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager, suppress
+from typing import Any, BinaryIO
+
+import anyio
+import mcp_types as types
+from anyio.streams.memory import MemoryObjectReceiveStream, MemoryObjectSendStream
+from mcp.server.mcpserver import MCPServer
+from mcp.shared.message import SessionMessage
+from pydantic import ValidationError
+
+log = logging.getLogger(__name__)
+
+PARSE_ERROR = -32700
+INVALID_REQUEST = -32600
+
+
+def _reply_error(request_id: Any, code: int, message: str) -> SessionMessage:
+    if not _valid_id(request_id):
+        request_id = None
+    error = types.JSONRPCError(
+        jsonrpc="2.0", id=request_id, error=types.ErrorData(code=code, message=message)
+    )
+    return SessionMessage(error)
+
+
+def check_line(line: bytes) -> tuple[SessionMessage | None, SessionMessage | None]:
+    """Parse one line into (message for the server, error reply for the client); at most one
+    is set, neither for a blank line."""
+    if not line.strip():
+        return None, None
+    try:
+        text = line.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        return None, _reply_error(
+            None, PARSE_ERROR, f"Parse error: the line is not valid UTF-8 ({exc.reason})"
+        )
+    try:
+        obj = json.loads(text)
+    except (ValueError, RecursionError) as exc:
+        return None, _reply_error(None, PARSE_ERROR, f"Parse error: {exc}")
+    if isinstance(obj, list):
+        return None, _reply_error(
+            None, INVALID_REQUEST, "Invalid Request: batch arrays are not supported by MCP"
+        )
+    if not isinstance(obj, dict):
+        return None, _reply_error(None, INVALID_REQUEST, "Invalid Request: a message must be a JSON object")
+    request_id = obj.get("id")
+    if obj.get("jsonrpc") != "2.0":
+        return None, _reply_error(request_id, INVALID_REQUEST, 'Invalid Request: "jsonrpc" must be "2.0"')
+    if "method" in obj and not isinstance(obj["method"], str):
+        return None, _reply_error(request_id, INVALID_REQUEST, 'Invalid Request: "method" must be a string')
+    if "method" in obj and "id" in obj and not _valid_id(request_id):
+        return None, _reply_error(
+            None, INVALID_REQUEST, 'Invalid Request: "id" must be a string or an integer'
+        )
+    if "params" in obj and not isinstance(obj["params"], dict):
+        return None, _reply_error(request_id, INVALID_REQUEST, 'Invalid Request: "params" must be an object')
+    try:
+        message = types.jsonrpc_message_adapter.validate_python(obj, by_name=False)
+    except ValidationError:
+        return None, _reply_error(
+            request_id, INVALID_REQUEST, "Invalid Request: not a JSON-RPC request, notification or response"
+        )
+    return SessionMessage(message), None
+
+
+def _valid_id(value: Any) -> bool:
+    return isinstance(value, str) or (isinstance(value, int) and not isinstance(value, bool))
+
+
+def _divert(fd: int, target: int) -> int | None:
+    """Point `fd` at `target`; return a private duplicate of the original (None if impossible)."""
+    try:
+        private = os.dup(fd)
+        os.dup2(target, fd)
+        return private
+    except OSError:
+        return None
+
+
+@asynccontextmanager
+async def stdio_streams(
+    stdin: BinaryIO | None = None, stdout: BinaryIO | None = None
+) -> AsyncIterator[
+    tuple[MemoryObjectReceiveStream[SessionMessage | Exception], MemoryObjectSendStream[SessionMessage]]
+]:
+    restore: list[tuple[int, int]] = []
+    if stdin is None:
+        private_in = _divert(0, os.open(os.devnull, os.O_RDONLY)) if sys.platform != "win32" else None
+        stdin = os.fdopen(private_in, "rb", closefd=False) if private_in is not None else sys.stdin.buffer
+        if private_in is not None:
+            restore.append((private_in, 0))
+    if stdout is None:
+        private_out = _divert(1, 2) if sys.platform != "win32" else None
+        stdout = os.fdopen(private_out, "wb", closefd=False) if private_out is not None else sys.stdout.buffer
+        if private_out is not None:
+            restore.append((private_out, 1))
+
+    read_send, read_recv = anyio.create_memory_object_stream[SessionMessage | Exception](0)
+    write_send, write_recv = anyio.create_memory_object_stream[SessionMessage](16)
+    source, sink = stdin, stdout
+
+    async def read_loop() -> None:
+        replies = write_send.clone()
+        async with read_send, replies:
+            while True:
+                line = await anyio.to_thread.run_sync(source.readline, abandon_on_cancel=True)
+                if not line:
+                    break
+                message, reply = check_line(line)
+                if reply is not None:
+                    log.info("answered a malformed message: %s", reply.message.error.message)  # type: ignore[union-attr]
+                    await replies.send(reply)
+                elif message is not None:
+                    await read_send.send(message)
+
+    async def write_loop() -> None:
+        async with write_recv:
+            async for session_message in write_recv:
+                data = session_message.message.model_dump_json(by_alias=True, exclude_unset=True)
+                await anyio.to_thread.run_sync(_write_line, sink, data.encode("utf-8"))
+
+    try:
+        async with anyio.create_task_group() as tg:
+            tg.start_soon(write_loop)
+            reader_scope = anyio.CancelScope()
+            tg.start_soon(_in_scope, reader_scope, read_loop)
+            try:
+                yield read_recv, write_send
+            finally:
+                reader_scope.cancel()
+                await write_send.aclose()
+    finally:
+        for private, fd in restore:
+            with suppress(OSError):
+                os.dup2(private, fd)
+                os.close(private)
+
+
+async def _in_scope(scope: anyio.CancelScope, fn: Any) -> None:
+    with scope:
+        await fn()
+
+
+def _write_line(sink: BinaryIO, data: bytes) -> None:
+    sink.write(data + b"\n")
+    sink.flush()
+
+
+async def serve_stdio(server: MCPServer[Any]) -> None:
+    """Run `server` over this process's stdin/stdout until stdin closes."""
+    from .sdk import lowlevel
+
+    low = lowlevel(server)
+    async with stdio_streams() as (read_stream, write_stream):
+        await low.run(read_stream, write_stream, low.create_initialization_options())

@@ -1,0 +1,58 @@
+"""Ordered, named schema migrations. Each runs in one transaction and is recorded in
+`schema_migrations`; a database is never changed by anything but the next migration."""
+
+from __future__ import annotations
+
+Migration = tuple[int, str, tuple[str, ...]]
+
+SQLITE_MIGRATIONS: tuple[Migration, ...] = (
+    (
+        1,
+        "tasks, tags, owners and the change log",
+        (
+            "CREATE TABLE owners (owner TEXT PRIMARY KEY, next_id INTEGER NOT NULL)",
+            """CREATE TABLE tasks (
+                owner TEXT NOT NULL,
+                id INTEGER NOT NULL,
+                title TEXT NOT NULL,
+                notes TEXT NOT NULL DEFAULT '',
+                status TEXT NOT NULL CHECK (status IN ('pending', 'done', 'deleted')),
+                priority INTEGER NOT NULL DEFAULT 0 CHECK (priority BETWEEN 0 AND 3),
+                due TEXT,
+                due_date TEXT,
+                due_utc TEXT,
+                project TEXT NOT NULL,
+                tags TEXT NOT NULL DEFAULT '[]',
+                parent_id INTEGER,
+                created_at TEXT NOT NULL,
+                updated_at TEXT NOT NULL,
+                completed_at TEXT,
+                PRIMARY KEY (owner, id)
+            ) WITHOUT ROWID""",
+            "CREATE INDEX tasks_by_status ON tasks (owner, status, id)",
+            "CREATE INDEX tasks_by_project ON tasks (owner, project, status, id)",
+            "CREATE INDEX tasks_by_due ON tasks (owner, status, due_date)",
+            "CREATE INDEX tasks_by_parent ON tasks (owner, parent_id)",
+            """CREATE TABLE task_tags (
+                owner TEXT NOT NULL,
+                tag TEXT NOT NULL,
+                task_id INTEGER NOT NULL,
+                PRIMARY KEY (owner, tag, task_id)
+            ) WITHOUT ROWID""",
+            "CREATE INDEX task_tags_by_task ON task_tags (owner, task_id)",
+            """CREATE TABLE changes (
+                id INTEGER PRIMARY KEY AUTOINCREMENT,
+                owner TEXT NOT NULL,
+                grp INTEGER NOT NULL,
+                at TEXT NOT NULL,
+                op TEXT NOT NULL,
+                task_id INTEGER NOT NULL,
+                before TEXT,
+                after TEXT,
+                undone INTEGER NOT NULL DEFAULT 0
+            )""",
+            "CREATE INDEX changes_by_group ON changes (owner, undone, grp)",
+            "CREATE INDEX changes_by_task ON changes (owner, task_id, id)",
+        ),
+    ),
+)

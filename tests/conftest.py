@@ -1,0 +1,57 @@
+"""Shared fixtures: every test gets its own home, data dirs and database file; nothing
+touches the real home directory."""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from mcp_server_todo.store import open_store
+from mcp_server_todo.store.sqlite import SQLiteStore
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture(autouse=True)
+def isolated_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A private HOME and XDG/AppData dirs; TODO_* variables from the caller's shell removed."""
+    home = tmp_path / "home"
+    home.mkdir()
+    for name in list(os.environ):
+        if name.startswith("TODO_"):
+            monkeypatch.delenv(name)
+    monkeypatch.setenv("HOME", str(home))
+    monkeypatch.setenv("USERPROFILE", str(home))
+    monkeypatch.setenv("XDG_DATA_HOME", str(home / ".local" / "share"))
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(home / ".config"))
+    monkeypatch.setenv("APPDATA", str(home / "AppData" / "Roaming"))
+    monkeypatch.setenv("TODO_TZ", "UTC")
+    return home
+
+
+@pytest.fixture
+def db_path(tmp_path: Path) -> Path:
+    return tmp_path / "todo.db"
+
+
+@pytest.fixture
+def store(db_path: Path) -> Iterator[SQLiteStore]:
+    opened = open_store("sqlite:///" + db_path.as_posix().lstrip("/"))
+    assert isinstance(opened, SQLiteStore)
+    yield opened
+    opened.close()
+
+
+def server_command(db: Path, *extra: str) -> list[str]:
+    """The real server as a subprocess, exactly as a client launches it."""
+    return [sys.executable, "-m", "mcp_server_todo", "serve", "--db", str(db), *extra]
+
+
+def subprocess_env(home: Path) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("TODO_")}
+    env.update(HOME=str(home), XDG_DATA_HOME=str(home / ".local" / "share"), TODO_TZ="UTC", PYTHONUNBUFFERED="1")
+    return env

@@ -200,9 +200,9 @@ def build_server(config: Config) -> MCPServer[AppState]:
         id: Id,
         title: Annotated[Str | None, Field(description="New title.")] = None,
         notes: Annotated[Str | None, Field(description="New notes; empty string clears.")] = None,
-        priority: PriorityArg | None = None,
+        priority: Annotated[PriorityArg | None, Field(description="New priority.")] = None,
         due: Annotated[Str | None, Field(description="New due date; empty string clears.")] = None,
-        project: Str | None = None,
+        project: Annotated[Str | None, Field(description="Move to this project.")] = None,
         tags: Annotated[list[Str] | None, Field(description="Replaces all tags; [] clears.")] = None,
         parent_id: Annotated[int | None, Field(strict=True, description="New parent; 0 detaches.")] = None,
         status: Annotated[

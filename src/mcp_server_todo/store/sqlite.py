@@ -143,9 +143,8 @@ class SQLiteTx:
                 where.append("due_date <= ?")
                 args.append(bound.date)
             else:
-                where.append(
-                    "((due_utc IS NOT NULL AND due_utc <= ?) OR (due_utc IS NULL AND due_date <= ?))"
-                )
+                # a floating date is due by the end of its day: before the bound only if a day earlier
+                where.append("((due_utc IS NOT NULL AND due_utc <= ?) OR (due_utc IS NULL AND due_date < ?))")
                 args.extend([bound.utc, bound.date])
         if query.text:
             where.append("(title LIKE ? ESCAPE '\\' OR notes LIKE ? ESCAPE '\\')")

@@ -1,0 +1,129 @@
+"""The contract every store backend honours. Parametrized over backends (SQLite today;
+PostgreSQL joins when it lands), each on a real database."""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from mcp_server_todo.errors import StorageError
+from mcp_server_todo.model import Change, ListQuery, Priority, Status, Task
+from mcp_server_todo.store import Store, open_store, sqlite_url
+from mcp_server_todo.store.migrations import SQLITE_MIGRATIONS
+
+NOW = "2026-11-25T10:00:00.000Z"
+
+
+@pytest.fixture(params=["sqlite"])
+def backend(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
+    store = open_store(sqlite_url(tmp_path / "contract.db"))
+    yield store
+    store.close()
+
+
+def make(task_id: int, title: str = "t", **fields: object) -> Task:
+    return Task(id=task_id, title=title, created_at=NOW, updated_at=NOW, **fields)  # type: ignore[arg-type]
+
+
+def test_ids_are_per_owner_and_never_reused(backend: Store) -> None:
+    with backend.write("alice") as tx:
+        assert [tx.allocate_id() for _ in range(3)] == [1, 2, 3]
+        tx.put(make(3))
+        tx.remove(3)
+    with backend.write("bob") as tx:
+        assert tx.allocate_id() == 1
+    with backend.write("alice") as tx:
+        assert tx.allocate_id() == 4
+
+
+def test_put_get_round_trip_keeps_every_field(backend: Store) -> None:
+    task = make(
+        1,
+        "Ünïcödé 👩‍👩‍👧",
+        notes="a\nb",
+        status=Status.done,
+        priority=Priority.high,
+        due="2026-12-24T17:00+01:00",
+        project="p",
+        tags=["x", "Y"],
+        parent_id=7,
+        completed_at=NOW,
+    )
+    with backend.write() as tx:
+        tx.put(task)
+    with backend.read() as tx:
+        assert tx.get(1) == task
+        assert tx.get(2) is None
+    with backend.read("someone-else") as tx:
+        assert tx.get(1) is None
+
+
+def test_a_failed_transaction_leaves_nothing(backend: Store) -> None:
+    with pytest.raises(RuntimeError), backend.write() as tx:
+        tx.put(make(tx.allocate_id()))
+        tx.log(Change(op="add", task_id=1, before=None, after=make(1)))
+        raise RuntimeError("boom")
+    with backend.read() as tx:
+        assert tx.get(1) is None
+        assert tx.history(None, 10) == []
+    with backend.write() as tx:
+        assert tx.allocate_id() == 1, "the rolled-back id is free again: nothing was acknowledged"
+
+
+def test_query_filters_and_pages(backend: Store) -> None:
+    with backend.write() as tx:
+        for i in range(1, 8):
+            tx.put(make(i, f"task {i}", project="a" if i % 2 else "b", tags=["odd"] if i % 2 else []))
+        tx.put(make(8, "gone", status=Status.deleted))
+    with backend.read() as tx:
+        page = tx.query(ListQuery(limit=3))
+        assert [t.id for t in page.items] == [1, 2, 3] and page.total == 7 and page.next_after_id == 3
+        page = tx.query(ListQuery(limit=3, after_id=6))
+        assert [t.id for t in page.items] == [7] and page.next_after_id is None
+        assert [t.id for t in tx.query(ListQuery(tag="ODD")).items] == [1, 3, 5, 7]
+        assert [t.id for t in tx.query(ListQuery(project="b")).items] == [2, 4, 6]
+        assert [t.id for t in tx.query(ListQuery(status=Status.deleted)).items] == [8]
+        assert tx.query(ListQuery(status=None)).total == 8
+        assert [t.id for t in tx.query(ListQuery(text="TASK 5")).items] == [5]
+        assert tx.query(ListQuery(text="%")).total == 0
+
+
+def test_change_log_groups_per_transaction(backend: Store) -> None:
+    with backend.write() as tx:
+        tx.log(Change(op="add", task_id=1, before=None, after=make(1)))
+        tx.log(Change(op="add", task_id=2, before=None, after=make(2)))
+    with backend.write() as tx:
+        tx.log(Change(op="update", task_id=1, before=make(1), after=make(1, "new")))
+    with backend.write() as tx:
+        last = tx.last_group()
+        assert [(c.op, c.task_id) for c in last] == [("update", 1)]
+        assert last[0].after == make(1, "new")
+        tx.mark_undone(last[0].group)
+    with backend.read() as tx:
+        group = tx.last_group()
+        assert [(c.op, c.task_id) for c in group] == [("add", 1), ("add", 2)]
+        assert len({c.group for c in group}) == 1
+        assert [c.op for c in tx.history(1, 10)] == ["update", "add"]
+
+
+def test_migrations_are_recorded_and_idempotent(tmp_path: Path) -> None:
+    path = tmp_path / "m.db"
+    open_store(sqlite_url(path)).close()
+    store = open_store(sqlite_url(path))
+    assert store.schema_version() == SQLITE_MIGRATIONS[-1][0]
+    store.close()
+    with sqlite3.connect(path) as conn:
+        rows = conn.execute("SELECT version, name FROM schema_migrations").fetchall()
+        assert rows == [(v, n) for v, n, _ in SQLITE_MIGRATIONS]
+        assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+
+
+def test_a_file_that_is_not_a_database_is_a_clear_error(tmp_path: Path) -> None:
+    path = tmp_path / "junk.db"
+    path.write_bytes(b"this is not sqlite" * 100)
+    with pytest.raises(StorageError, match="cannot be used"):
+        open_store(sqlite_url(path))
+    assert path.read_bytes() == b"this is not sqlite" * 100

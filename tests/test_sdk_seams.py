@@ -17,9 +17,7 @@ def test_lowlevel_server_is_reachable(tmp_path: object) -> None:
     server = build_server(Config.resolve("/nonexistent/never-opened.db", "UTC"))
     low = lowlevel(server)
     assert isinstance(low, Server)
-    assert {"read_stream", "write_stream", "initialization_options"} <= set(
-        inspect.signature(low.run).parameters
-    )
+    assert {"read_stream", "write_stream", "initialization_options"} <= set(inspect.signature(low.run).parameters)
 
 
 def test_tool_schemas_are_editable_before_registration() -> None:

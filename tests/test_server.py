@@ -81,9 +81,7 @@ async def test_tools_list_is_small(client: Client) -> None:
 async def test_the_tutorial_dialog(client: Client) -> None:
     first = await call(client, "new_item", {"title": "Buy groceries"})
     groceries = first.structured_content
-    assert (
-        groceries is not None and groceries["title"] == "Buy groceries" and groceries["status"] == "pending"
-    )
+    assert groceries is not None and groceries["title"] == "Buy groceries" and groceries["status"] == "pending"
     listed = await call(client, "list_items")
     assert text(listed).splitlines()[0] == f"#{groceries['id']} Buy groceries"
     dentist = (await call(client, "new_item", {"title": "Book a dentist appointment"})).structured_content
@@ -102,9 +100,7 @@ async def test_the_tutorial_dialog(client: Client) -> None:
 
 async def test_list_text_is_compact_one_line_per_task(client: Client) -> None:
     for i in range(3):
-        await call(
-            client, "new_item", {"title": f"task {i}", "priority": "high", "tags": ["x"], "project": "p"}
-        )
+        await call(client, "new_item", {"title": f"task {i}", "priority": "high", "tags": ["x"], "project": "p"})
     lines = text(await call(client, "list_items")).splitlines()
     assert lines[:3] == [f"#{i + 1} task {i} | high | +p | #x" for i in range(3)]
     assert lines[3] == "(3 pending tasks)"
@@ -202,9 +198,7 @@ async def test_unicode_is_stored_exactly(client: Client) -> None:
 
 
 async def test_update_item(client: Client) -> None:
-    task = (
-        await call(client, "new_item", {"title": "draft", "due": "2026-12-01", "tags": ["a"]})
-    ).structured_content
+    task = (await call(client, "new_item", {"title": "draft", "due": "2026-12-01", "tags": ["a"]})).structured_content
     assert task is not None
     updated = (
         await call(client, "update_item", {"id": task["id"], "title": "final", "priority": "low", "due": ""})
@@ -267,9 +261,7 @@ async def test_undo_reverts_each_kind_of_change(client: Client) -> None:
         return items["items"][0] if items["items"] else None
 
     undone = await call(client, "undo")
-    assert undone.structured_content == {
-        "undone": [{"op": "delete", "id": tid, "title": "one!", "status": "done"}]
-    }
+    assert undone.structured_content == {"undone": [{"op": "delete", "id": tid, "title": "one!", "status": "done"}]}
     assert (await state() or {})["status"] == "done"
     await call(client, "undo")
     current = await state()
@@ -302,17 +294,13 @@ async def test_pagination_has_total_and_cursor(client: Client) -> None:
             break
         assert f'cursor="{cursor}"' in text(page) and "shown of 7" in text(page)
     assert seen == list(range(1, 8))
-    assert "different query" in await error(
-        client, "list_items", {"limit": 3, "project": "x", "cursor": "MTozOjAw"}
-    )
+    assert "different query" in await error(client, "list_items", {"limit": 3, "project": "x", "cursor": "MTozOjAw"})
     assert "cursor" in await error(client, "list_items", {"cursor": "garbage!"})
     assert "between 1 and 500" in await error(client, "list_items", {"limit": 501})
 
 
 async def test_filters_combine(client: Client) -> None:
-    await call(
-        client, "new_item", {"title": "Write report", "project": "work", "tags": ["q4"], "due": "2026-12-01"}
-    )
+    await call(client, "new_item", {"title": "Write report", "project": "work", "tags": ["q4"], "due": "2026-12-01"})
     await call(client, "new_item", {"title": "Report bug", "project": "work", "notes": "crash on save"})
     await call(client, "new_item", {"title": "Buy milk", "tags": ["q4"], "due": "2026-11-20"})
 

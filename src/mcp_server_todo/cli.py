@@ -81,17 +81,13 @@ def build_parser() -> argparse.ArgumentParser:
     install = sub.add_parser("install", help="add this server to an MCP client's configuration")
     _common(install)
     install.add_argument("client", choices=["claude-desktop", "claude-code", "cursor", "vscode"])
-    install.add_argument(
-        "--config", metavar="PATH", help="the client's config file (default: its usual place)"
-    )
+    install.add_argument("--config", metavar="PATH", help="the client's config file (default: its usual place)")
     install.add_argument("--name", default="todo", help="the server's name in the client (default todo)")
     install.add_argument("--print", action="store_true", dest="print_only", help="print the snippet only")
 
     doctor = sub.add_parser("doctor", help="check the store and the installed client entries")
     _common(doctor)
-    doctor.add_argument(
-        "--config", metavar="PATH", action="append", help="also check this client config file"
-    )
+    doctor.add_argument("--config", metavar="PATH", action="append", help="also check this client config file")
     return parser
 
 
@@ -127,9 +123,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _serve(db: str | None, tz: str | None, log_level: str) -> int:
-    logging.basicConfig(
-        level=log_level, stream=sys.stderr, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
+    logging.basicConfig(level=log_level, stream=sys.stderr, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     import anyio
 
     from .config import Config

@@ -27,9 +27,7 @@ def zone(name: str | None = None) -> tzinfo:
                 return ZoneInfo(candidate.removeprefix(":"))
             except (ZoneInfoNotFoundError, ValueError) as exc:
                 if candidate is name:
-                    raise InvalidInput(
-                        f"unknown time zone {name!r}; use an IANA name like Europe/Paris"
-                    ) from exc
+                    raise InvalidInput(f"unknown time zone {name!r}; use an IANA name like Europe/Paris") from exc
     try:
         target = Path("/etc/localtime").resolve()
         parts = target.parts

@@ -43,9 +43,7 @@ class AppState:
 class TaskList(BaseModel):
     items: list[Task]
     total: int = Field(description="Tasks matching the filters, across all pages.")
-    next_cursor: str | None = Field(
-        description="Pass as cursor for the next page; null when this is the last."
-    )
+    next_cursor: str | None = Field(description="Pass as cursor for the next page; null when this is the last.")
 
 
 class UndoneChange(BaseModel):
@@ -65,12 +63,8 @@ PriorityArg = Literal["none", "low", "medium", "high"]
 Str = Annotated[str, Field(strict=True)]
 
 _READ = ToolAnnotations(read_only_hint=True, open_world_hint=False)
-_ADD = ToolAnnotations(
-    read_only_hint=False, destructive_hint=False, idempotent_hint=False, open_world_hint=False
-)
-_IDEMPOTENT = ToolAnnotations(
-    read_only_hint=False, destructive_hint=False, idempotent_hint=True, open_world_hint=False
-)
+_ADD = ToolAnnotations(read_only_hint=False, destructive_hint=False, idempotent_hint=False, open_world_hint=False)
+_IDEMPOTENT = ToolAnnotations(read_only_hint=False, destructive_hint=False, idempotent_hint=True, open_world_hint=False)
 _DESTRUCTIVE = ToolAnnotations(
     read_only_hint=False, destructive_hint=True, idempotent_hint=False, open_world_hint=False
 )
@@ -110,9 +104,7 @@ def build_server(config: Config) -> MCPServer[AppState]:
             registered = Tool.from_function(fn, annotations=annotations)
             registered.parameters = compact(registered.parameters)
             if registered.fn_metadata.output_schema is not None:
-                registered.fn_metadata.output_schema = compact(
-                    registered.fn_metadata.output_schema, output=True
-                )
+                registered.fn_metadata.output_schema = compact(registered.fn_metadata.output_schema, output=True)
             tools.append(registered)
             return fn
 
@@ -163,9 +155,7 @@ def build_server(config: Config) -> MCPServer[AppState]:
         ] = None,
         project: Annotated[Str | None, Field(description="Default inbox.")] = None,
         tags: Annotated[list[Str] | None, Field(description="Words like work, errand (at most 20).")] = None,
-        parent_id: Annotated[
-            int | None, Field(strict=True, description="Make it a subtask of this task.")
-        ] = None,
+        parent_id: Annotated[int | None, Field(strict=True, description="Make it a subtask of this task.")] = None,
     ) -> Annotated[CallToolResult, Task]:
         """Add a task to the TODO list. Returns the new task with its id."""
 
@@ -248,9 +238,7 @@ def build_server(config: Config) -> MCPServer[AppState]:
             undone: list[Undone] = service.undo()
             model = UndoResult(
                 undone=[
-                    UndoneChange(
-                        op=u.op, id=u.task_id, title=u.title, status=u.task.status.value if u.task else None
-                    )
+                    UndoneChange(op=u.op, id=u.task_id, title=u.title, status=u.task.status.value if u.task else None)
                     for u in undone
                 ]
             )

@@ -217,9 +217,7 @@ class TodoService:
             if task is None:
                 raise NotFound(f"no task {task_id}; call list_items to see ids")
             if task.status is Status.deleted and new_status is None:
-                raise Conflict(
-                    f"task {task_id} is in the trash; pass status='pending' to restore it (or call undo)"
-                )
+                raise Conflict(f"task {task_id} is in the trash; pass status='pending' to restore it (or call undo)")
             if changes.get("parent_id") is not None:
                 self._check_parent(tx, task_id, int(str(changes["parent_id"])))
             now = self._clock()
@@ -313,11 +311,7 @@ def _decode_cursor(cursor: str, fingerprint: str) -> int:
         version, after, expected = raw.split(":")
         after_id = int(after)
     except (ValueError, binascii.Error, UnicodeDecodeError):
-        raise InvalidInput(
-            "cursor is not one this server returned; call list_items without a cursor"
-        ) from None
+        raise InvalidInput("cursor is not one this server returned; call list_items without a cursor") from None
     if version != "1" or expected != fingerprint:
-        raise InvalidInput(
-            "cursor belongs to a different query; pass the same filters as the call that returned it"
-        )
+        raise InvalidInput("cursor belongs to a different query; pass the same filters as the call that returned it")
     return after_id

@@ -36,9 +36,7 @@ INVALID_REQUEST = -32600
 def _reply_error(request_id: Any, code: int, message: str) -> SessionMessage:
     if not _valid_id(request_id):
         request_id = None
-    error = types.JSONRPCError(
-        jsonrpc="2.0", id=request_id, error=types.ErrorData(code=code, message=message)
-    )
+    error = types.JSONRPCError(jsonrpc="2.0", id=request_id, error=types.ErrorData(code=code, message=message))
     return SessionMessage(error)
 
 
@@ -50,17 +48,13 @@ def check_line(line: bytes) -> tuple[SessionMessage | None, SessionMessage | Non
     try:
         text = line.decode("utf-8")
     except UnicodeDecodeError as exc:
-        return None, _reply_error(
-            None, PARSE_ERROR, f"Parse error: the line is not valid UTF-8 ({exc.reason})"
-        )
+        return None, _reply_error(None, PARSE_ERROR, f"Parse error: the line is not valid UTF-8 ({exc.reason})")
     try:
         obj = json.loads(text)
     except (ValueError, RecursionError) as exc:
         return None, _reply_error(None, PARSE_ERROR, f"Parse error: {exc}")
     if isinstance(obj, list):
-        return None, _reply_error(
-            None, INVALID_REQUEST, "Invalid Request: batch arrays are not supported by MCP"
-        )
+        return None, _reply_error(None, INVALID_REQUEST, "Invalid Request: batch arrays are not supported by MCP")
     if not isinstance(obj, dict):
         return None, _reply_error(None, INVALID_REQUEST, "Invalid Request: a message must be a JSON object")
     request_id = obj.get("id")
@@ -69,9 +63,7 @@ def check_line(line: bytes) -> tuple[SessionMessage | None, SessionMessage | Non
     if "method" in obj and not isinstance(obj["method"], str):
         return None, _reply_error(request_id, INVALID_REQUEST, 'Invalid Request: "method" must be a string')
     if "method" in obj and "id" in obj and not _valid_id(request_id):
-        return None, _reply_error(
-            None, INVALID_REQUEST, 'Invalid Request: "id" must be a string or an integer'
-        )
+        return None, _reply_error(None, INVALID_REQUEST, 'Invalid Request: "id" must be a string or an integer')
     if "params" in obj and not isinstance(obj["params"], dict):
         return None, _reply_error(request_id, INVALID_REQUEST, 'Invalid Request: "params" must be an object')
     try:

@@ -29,9 +29,7 @@ BUSY_TIMEOUT_MS = 5_000
 LOCK_RETRY_SECONDS = 30.0
 
 _CHANGE_COLUMNS = "id, grp, at, op, task_id, before, after"
-_COLUMNS = (
-    "id, title, notes, status, priority, due, project, tags, parent_id, created_at, updated_at, completed_at"
-)
+_COLUMNS = "id, title, notes, status, priority, due, project, tags, parent_id, created_at, updated_at, completed_at"
 
 
 def _row_to_task(row: tuple[Any, ...]) -> Task:
@@ -130,8 +128,7 @@ class SQLiteTx:
             args.append(query.project)
         if query.tag is not None:
             where.append(
-                "EXISTS (SELECT 1 FROM task_tags g "
-                "WHERE g.owner = tasks.owner AND g.tag = ? AND g.task_id = tasks.id)"
+                "EXISTS (SELECT 1 FROM task_tags g WHERE g.owner = tasks.owner AND g.tag = ? AND g.task_id = tasks.id)"
             )
             args.append(query.tag.casefold())
         if query.parent_id is not None:
@@ -209,9 +206,7 @@ class SQLiteTx:
         if task_id is None:
             sql = f"SELECT {_CHANGE_COLUMNS} FROM changes WHERE owner = ? ORDER BY id DESC LIMIT ?"
             return self._changes(sql, (self._owner, limit))
-        sql = (
-            f"SELECT {_CHANGE_COLUMNS} FROM changes WHERE owner = ? AND task_id = ? ORDER BY id DESC LIMIT ?"
-        )
+        sql = f"SELECT {_CHANGE_COLUMNS} FROM changes WHERE owner = ? AND task_id = ? ORDER BY id DESC LIMIT ?"
         return self._changes(sql, (self._owner, task_id, limit))
 
 

@@ -7,6 +7,7 @@ block for the model to read. Expected failures become tool errors that say what 
 
 from __future__ import annotations
 
+import json
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -15,7 +16,7 @@ from typing import Annotated, Any, Literal, TypeVar
 from mcp.server.mcpserver import Context, MCPServer
 from mcp.server.mcpserver.tools import Tool
 from mcp_types import CallToolResult, TextContent, ToolAnnotations
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, ValidationError
 
 from . import __version__
 from .config import Config
@@ -70,6 +71,33 @@ _DESTRUCTIVE = ToolAnnotations(
 )
 
 
+class _Tool(Tool):
+    """A tool whose argument errors read as one clear line for the model instead of
+    pydantic's multi-line report with documentation links."""
+
+    async def run(self, arguments: dict[str, Any], context: Any, convert_result: bool = False) -> Any:
+        try:
+            self.fn_metadata.validate_arguments(arguments)
+        except ValidationError as exc:
+            return CallToolResult(
+                content=[TextContent(type="text", text=argument_errors(self.name, exc))], is_error=True
+            )
+        return await super().run(arguments, context, convert_result)
+
+
+def argument_errors(tool: str, exc: ValidationError) -> str:
+    problems = []
+    for err in exc.errors(include_url=False):
+        where = ".".join(str(part) for part in err["loc"]) or "arguments"
+        if err["type"] == "missing":
+            problems.append(f"{where} is required")
+        else:
+            shown = json.dumps(err.get("input"), ensure_ascii=False, default=str)
+            shown = shown if len(shown) <= 40 else shown[:37] + "..."
+            problems.append(f"{where}: {err['msg'].lower()} (got {shown})")
+    return f"Invalid arguments for {tool}: " + "; ".join(problems) + "."
+
+
 def _result(text: str, model: BaseModel) -> CallToolResult:
     return CallToolResult(
         content=[TextContent(type="text", text=text)],
@@ -101,7 +129,7 @@ def build_server(config: Config) -> MCPServer[AppState]:
 
     def tool(annotations: ToolAnnotations) -> Callable[[_Fn], _Fn]:
         def register(fn: _Fn) -> _Fn:
-            registered = Tool.from_function(fn, annotations=annotations)
+            registered = _Tool.from_function(fn, annotations=annotations)
             registered.parameters = compact(registered.parameters)
             if registered.fn_metadata.output_schema is not None:
                 registered.fn_metadata.output_schema = compact(registered.fn_metadata.output_schema, output=True)

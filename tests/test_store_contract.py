@@ -127,3 +127,28 @@ def test_a_file_that_is_not_a_database_is_a_clear_error(tmp_path: Path) -> None:
     with pytest.raises(StorageError, match="cannot be used"):
         open_store(sqlite_url(path))
     assert path.read_bytes() == b"this is not sqlite" * 100
+
+
+def test_totals_stay_exact_through_every_kind_of_write(backend: Store) -> None:
+    with backend.write() as tx:
+        for i in range(1, 11):
+            tx.put(make(tx.allocate_id(), f"t{i}", project="a" if i <= 5 else "b"))
+    with backend.write() as tx:
+        tx.put(make(1, "t1", project="b"))  # move
+        tx.put(make(2, "t2", project="a", status=Status.done))  # complete
+        tx.put(make(3, "t3!", project="a"))  # edit, no count change
+        tx.remove(4)
+        tx.remove(99)  # nothing there
+    with backend.read() as tx:
+        every = tx.query(ListQuery(status=None, limit=500)).items
+
+        def real(status: Status | None, project: str | None) -> int:
+            return sum(
+                1 for t in every if (status is None or t.status is status) and (project is None or t.project == project)
+            )
+
+        for status in (None, Status.pending, Status.done, Status.deleted):
+            for project in (None, "a", "b", "c"):
+                page = tx.query(ListQuery(status=status, project=project, limit=1))
+                assert page.total == real(status, project), (status, project)
+        assert tx.query(ListQuery(status=Status.pending, project="a")).total == 2

@@ -55,4 +55,34 @@ SQLITE_MIGRATIONS: tuple[Migration, ...] = (
             "CREATE INDEX changes_by_task ON changes (owner, task_id, id)",
         ),
     ),
+    (
+        2,
+        "task counts per status and project, kept by triggers",
+        (
+            """CREATE TABLE task_counts (
+                owner TEXT NOT NULL,
+                status TEXT NOT NULL,
+                project TEXT NOT NULL,
+                n INTEGER NOT NULL,
+                PRIMARY KEY (owner, status, project)
+            ) WITHOUT ROWID""",
+            """INSERT INTO task_counts (owner, status, project, n)
+               SELECT owner, status, project, count(*) FROM tasks GROUP BY owner, status, project""",
+            """CREATE TRIGGER task_counts_insert AFTER INSERT ON tasks BEGIN
+                INSERT INTO task_counts (owner, status, project, n) VALUES (NEW.owner, NEW.status, NEW.project, 1)
+                ON CONFLICT (owner, status, project) DO UPDATE SET n = n + 1;
+            END""",
+            """CREATE TRIGGER task_counts_delete AFTER DELETE ON tasks BEGIN
+                UPDATE task_counts SET n = n - 1
+                WHERE owner = OLD.owner AND status = OLD.status AND project = OLD.project;
+            END""",
+            """CREATE TRIGGER task_counts_update AFTER UPDATE OF status, project ON tasks
+            WHEN OLD.status IS NOT NEW.status OR OLD.project IS NOT NEW.project BEGIN
+                UPDATE task_counts SET n = n - 1
+                WHERE owner = OLD.owner AND status = OLD.status AND project = OLD.project;
+                INSERT INTO task_counts (owner, status, project, n) VALUES (NEW.owner, NEW.status, NEW.project, 1)
+                ON CONFLICT (owner, status, project) DO UPDATE SET n = n + 1;
+            END""",
+        ),
+    ),
 )

@@ -85,9 +85,14 @@ class SQLiteTx:
     def put(self, task: Task) -> None:
         due_date, due_utc = _due_keys(task.due)
         self._conn.execute(
-            "INSERT OR REPLACE INTO tasks(owner, id, title, notes, status, priority, due, due_date, due_utc, "
+            "INSERT INTO tasks(owner, id, title, notes, status, priority, due, due_date, due_utc, "
             "project, tags, parent_id, created_at, updated_at, completed_at) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+            "ON CONFLICT (owner, id) DO UPDATE SET title = excluded.title, notes = excluded.notes, "
+            "status = excluded.status, priority = excluded.priority, due = excluded.due, "
+            "due_date = excluded.due_date, due_utc = excluded.due_utc, project = excluded.project, "
+            "tags = excluded.tags, parent_id = excluded.parent_id, created_at = excluded.created_at, "
+            "updated_at = excluded.updated_at, completed_at = excluded.completed_at",
             (
                 self._owner,
                 task.id,
@@ -148,7 +153,15 @@ class SQLiteTx:
             pattern = _like_pattern(query.text)
             args.extend([pattern, pattern])
         clause = " AND ".join(where)
-        total = int(self._conn.execute(f"SELECT count(*) FROM tasks WHERE {clause}", args).fetchone()[0])
+        if len(where) == 1 + (query.status is not None) + (query.project is not None):
+            # only status/project filters: the trigger-maintained counts answer without a scan
+            total = int(
+                self._conn.execute(
+                    f"SELECT coalesce(sum(n), 0) FROM task_counts WHERE {clause}", args[: len(where)]
+                ).fetchone()[0]
+            )
+        else:
+            total = int(self._conn.execute(f"SELECT count(*) FROM tasks WHERE {clause}", args).fetchone()[0])
         rows = self._conn.execute(
             f"SELECT {_COLUMNS} FROM tasks WHERE {clause} AND id > ? ORDER BY id LIMIT ?",
             [*args, query.after_id, query.limit + 1],

@@ -2,8 +2,10 @@
 
 Pydantic's schemas carry a "title" on every property, `"default": null`, `anyOf` with a
 null branch and `$defs` for one-line enums. The same constraints fit in far fewer bytes:
-titles go, `{"anyOf": [{"type": "string"}, {"type": "null"}]}` becomes
-`{"type": ["string", "null"]}`, and small `$defs` are inlined.
+titles go, an optional argument's `{"anyOf": [{"type": "string"}, {"type": "null"}]}`
+becomes `{"type": "string"}` (omitting it means "not given"; the server still accepts an
+explicit null), a nullable result field becomes `{"type": ["string", "null"]}`, and small
+`$defs` are inlined.
 """
 
 from __future__ import annotations
@@ -47,10 +49,14 @@ def _walk(node: Any, defs: dict[str, Any], *, output: bool = False) -> Any:
     any_of = out.get("anyOf")
     if isinstance(any_of, list) and len(any_of) == 2 and {"type": "null"} in any_of:
         other = next(branch for branch in any_of if branch != {"type": "null"})
+        del out["anyOf"]
+        if not output:
+            # an optional argument: leaving it out means "not given"; no null branch needed
+            return {**other, **out}
         if isinstance(other.get("type"), str):
-            del out["anyOf"]
             merged = {**other, **out, "type": [other["type"], "null"]}
             if "enum" in merged:
                 merged["enum"] = [*merged["enum"], None]
             return merged
+        out["anyOf"] = any_of
     return out

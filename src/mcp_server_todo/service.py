@@ -218,8 +218,8 @@ class TodoService:
                 raise NotFound(f"no task {task_id}; call list_items to see ids")
             if task.status is Status.deleted and new_status is None:
                 raise Conflict(f"task {task_id} is in the trash; pass status='pending' to restore it (or call undo)")
-            if changes.get("parent_id") is not None:
-                self._check_parent(tx, task_id, int(str(changes["parent_id"])))
+            if parent_id:
+                self._check_parent(tx, task_id, parent_id)
             now = self._clock()
             if new_status is not None and new_status is not task.status:
                 changes["status"] = new_status

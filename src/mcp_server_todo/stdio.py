@@ -79,14 +79,24 @@ def _valid_id(value: Any) -> bool:
     return isinstance(value, str) or (isinstance(value, int) and not isinstance(value, bool))
 
 
-def _divert(fd: int, target: int) -> int | None:
-    """Point `fd` at `target`; return a private duplicate of the original (None if impossible)."""
+def _divert(fd: int, target_path: str | None) -> int | None:
+    """Point `fd` at `target_path` (None: at stderr); return a private duplicate of the
+    original (None if that is impossible, and then nothing changed)."""
     try:
         private = os.dup(fd)
-        os.dup2(target, fd)
-        return private
     except OSError:
         return None
+    try:
+        target = os.open(target_path, os.O_RDWR) if target_path else 2
+        try:
+            os.dup2(target, fd)
+        finally:
+            if target_path:
+                os.close(target)
+    except OSError:
+        os.close(private)
+        return None
+    return private
 
 
 @asynccontextmanager
@@ -97,12 +107,12 @@ async def stdio_streams(
 ]:
     restore: list[tuple[int, int]] = []
     if stdin is None:
-        private_in = _divert(0, os.open(os.devnull, os.O_RDONLY)) if sys.platform != "win32" else None
+        private_in = _divert(0, os.devnull) if sys.platform != "win32" else None
         stdin = os.fdopen(private_in, "rb", closefd=False) if private_in is not None else sys.stdin.buffer
         if private_in is not None:
             restore.append((private_in, 0))
     if stdout is None:
-        private_out = _divert(1, 2) if sys.platform != "win32" else None
+        private_out = _divert(1, None) if sys.platform != "win32" else None
         stdout = os.fdopen(private_out, "wb", closefd=False) if private_out is not None else sys.stdout.buffer
         if private_out is not None:
             restore.append((private_out, 1))

@@ -78,14 +78,24 @@ def build_parser() -> argparse.ArgumentParser:
     undo = sub.add_parser("undo", help="revert the most recent change")
     _common(undo)
 
-    install = sub.add_parser("install", help="add this server to an MCP client's configuration")
+    install = sub.add_parser(
+        "install",
+        help="add this server to an MCP client's configuration",
+        description="Add this server to an MCP client's configuration (or --print the snippet). "
+        "Entries use absolute paths, so GUI apps with a minimal PATH can launch them.",
+    )
     _common(install)
     install.add_argument("client", choices=["claude-desktop", "claude-code", "cursor", "vscode"])
     install.add_argument("--config", metavar="PATH", help="the client's config file (default: its usual place)")
     install.add_argument("--name", default="todo", help="the server's name in the client (default todo)")
     install.add_argument("--print", action="store_true", dest="print_only", help="print the snippet only")
 
-    doctor = sub.add_parser("doctor", help="check the store and the installed client entries")
+    doctor = sub.add_parser(
+        "doctor",
+        help="check the store and the installed client entries",
+        description="Check the store and the installed client entries: one OK/WARN/FAIL line per check, "
+        "exit 1 if anything failed.",
+    )
     _common(doctor)
     doctor.add_argument("--config", metavar="PATH", action="append", help="also check this client config file")
     return parser

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import os
 import re
-from datetime import UTC, date, datetime, timedelta, tzinfo
+from datetime import UTC, date, datetime, tzinfo
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from .errors import InvalidInput
 from .model import Due
+from .phrases import parse_phrase
 
 _DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
@@ -42,28 +43,27 @@ def _utc_iso(moment: datetime) -> str:
     return moment.astimezone(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
 
 
-def parse_due(value: str, tz: tzinfo, *, today: date | None = None) -> Due:
-    """Parse an ISO date (floating, no zone), an ISO date-time (a naive one is read in `tz`),
-    or the words today / tomorrow."""
+def parse_due(value: str, tz: tzinfo, *, now: datetime | None = None) -> Due:
+    """Parse an ISO date (floating, no zone), an ISO date-time (a naive one is read in `tz`)
+    or a phrase ("tomorrow 5pm", "next friday", "in 3 days", "end of month", "dec 24")."""
     text = value.strip()
-    lowered = text.lower()
-    if lowered in ("today", "tomorrow"):
-        base = today or datetime.now(tz).date()
-        day = base + timedelta(days=1 if lowered == "tomorrow" else 0)
-        return Due(iso=day.isoformat(), date=day.isoformat(), utc=None)
     if _DATE_RE.match(text):
         try:
-            day = date.fromisoformat(text)
+            return _floating(date.fromisoformat(text))
         except ValueError as exc:
-            raise InvalidInput(f"due {value!r} is not a real date; use YYYY-MM-DD") from exc
-        return Due(iso=day.isoformat(), date=day.isoformat(), utc=None)
+            raise InvalidInput(f"due {value!r} is not a real date; use YYYY-MM-DD, e.g. 2026-12-24") from exc
     try:
         moment = datetime.fromisoformat(text.replace("z", "Z"))
-    except ValueError as exc:
-        raise InvalidInput(
-            f"due {value!r} is not understood; use a date like 2026-12-24, a date-time like "
-            "2026-12-24T17:00 or 2026-12-24T17:00+01:00, or 'today' / 'tomorrow'"
-        ) from exc
+    except ValueError:
+        found = parse_phrase(text, (now or datetime.now(tz)).astimezone(tz))
+        if found is None:
+            raise InvalidInput(
+                f"due {value!r} is not understood; use a date like 2026-12-24, a date-time like "
+                "2026-12-24T17:00, or a phrase like 'tomorrow 5pm', 'next friday', 'in 3 days'"
+            ) from None
+        if not isinstance(found, datetime):
+            return _floating(found)
+        moment = found
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=tz)
     return Due(
@@ -71,6 +71,10 @@ def parse_due(value: str, tz: tzinfo, *, today: date | None = None) -> Due:
         date=moment.date().isoformat(),
         utc=_utc_iso(moment),
     )
+
+
+def _floating(day: date) -> Due:
+    return Due(iso=day.isoformat(), date=day.isoformat(), utc=None)
 
 
 def parse_due_bound(value: str, tz: tzinfo) -> Due:

@@ -42,7 +42,11 @@ def build_parser() -> argparse.ArgumentParser:
     _common(parser)
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
-    serve = sub.add_parser("serve", help="run the MCP server over stdio (the default)")
+    serve = sub.add_parser(
+        "serve",
+        help="run the MCP server over stdio (the default)",
+        description="Run the MCP server over stdio (the default).",
+    )
     _common(serve)
     serve.add_argument(
         "--log-level",
@@ -51,7 +55,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="log level; logs go to stderr (env TODO_LOG_LEVEL)",
     )
 
-    add = sub.add_parser("add", help="add a task")
+    add = sub.add_parser("add", help="add a task", description="Add a task.")
     _common(add)
     add.add_argument("title", nargs="+", help="the task's title")
     add.add_argument("--due", help="YYYY-MM-DD, a date-time, today or tomorrow")
@@ -61,7 +65,9 @@ def build_parser() -> argparse.ArgumentParser:
     add.add_argument("--notes", "-n")
     add.add_argument("--parent", type=int, help="make it a subtask of this task id")
 
-    ls = sub.add_parser("list", aliases=["ls"], help="list tasks (pending by default)")
+    ls = sub.add_parser(
+        "list", aliases=["ls"], help="list tasks (pending by default)", description="List tasks (pending by default)."
+    )
     _common(ls)
     ls.add_argument("--status", "-s", default="pending", choices=["pending", "done", "deleted", "all"])
     ls.add_argument("--all", "-a", action="store_const", const="all", dest="status", help="every status")
@@ -71,11 +77,11 @@ def build_parser() -> argparse.ArgumentParser:
     ls.add_argument("--due-before")
     ls.add_argument("--limit", type=int, default=500)
 
-    done = sub.add_parser("done", help="complete tasks by id")
+    done = sub.add_parser("done", help="complete tasks by id", description="Complete tasks by id.")
     _common(done)
     done.add_argument("ids", nargs="+", type=int, metavar="ID")
 
-    undo = sub.add_parser("undo", help="revert the most recent change")
+    undo = sub.add_parser("undo", help="revert the most recent change", description="Revert the most recent change.")
     _common(undo)
 
     install = sub.add_parser(
@@ -119,15 +125,13 @@ def main(argv: Sequence[str] | None = None) -> int:
                 )
             return install_mod.doctor_command(db=db, configs=args.config or [])
         return _human(command, args, db, tz)
-    except NotFound as exc:
-        print(f"mcp-server-todo: {exc}", file=sys.stderr)
-        return EXIT_NOT_FOUND
-    except InvalidInput as exc:
-        print(f"mcp-server-todo: {exc}", file=sys.stderr)
-        return EXIT_USAGE
     except TodoError as exc:
-        print(f"mcp-server-todo: {exc}", file=sys.stderr)
-        return EXIT_ERROR
+        # the service speaks to a model ("call list_items"); a person runs a command instead
+        message = str(exc).replace("call list_items", "run `mcp-server-todo list --all`")
+        print(f"mcp-server-todo: {message}", file=sys.stderr)
+        if isinstance(exc, NotFound):
+            return EXIT_NOT_FOUND
+        return EXIT_USAGE if isinstance(exc, InvalidInput) else EXIT_ERROR
     except KeyboardInterrupt:
         return 130
 

@@ -24,10 +24,13 @@ import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from . import __version__
 from .errors import TodoError
+
+if TYPE_CHECKING:
+    from .store import Store
 
 SCRIPT_NAME = "mcp-server-todo"
 MODULE_NAME = "mcp_server_todo"
@@ -394,42 +397,39 @@ def _quick_check(path: Path) -> Check:
     )
 
 
-def _store_checks_open(url: str, path: Path) -> list[Check]:
-    from .model import ListQuery, Status
-    from .store import open_store
+def _schema_check(version: int) -> Check:
     from .store.migrations import SQLITE_MIGRATIONS
+
+    latest = SQLITE_MIGRATIONS[-1][0]
+    if version > latest:
+        detail = f"version {version}, newer than this release ({latest})"
+        return Check(WARN, "store schema", detail, "upgrade mcp-server-todo everywhere this store is used")
+    return Check(OK, "store schema", f"version {version} (current)")
+
+
+def _task_counts(store: Store) -> Check:
+    from .model import ListQuery, Status
+
+    with store.read() as tx:
+        counts = {status: tx.query(ListQuery(status=status, limit=1)).total for status in Status}
+    return Check(OK, "tasks", ", ".join(f"{count} {status.value}" for status, count in counts.items()))
+
+
+def _store_checks_open(url: str, path: Path) -> list[Check]:
+    """Open (and migrate) the store, then schema, integrity and counts."""
+    from .store import open_store
 
     try:
         store = open_store(url)
     except TodoError as exc:
-        return [
-            Check(
-                FAIL,
-                "store opens",
-                str(exc),
-                f"it is not a usable task database: move it aside (rename {path.name}), restore a backup "
-                "or choose another file with --db",
-            )
-        ]
+        hint = (
+            f"it is not a usable task database: move it aside (rename {path.name}), "
+            "restore a backup or choose another file with --db"
+        )
+        return [Check(FAIL, "store opens", str(exc), hint)]
     checks = [Check(OK, "store opens", "yes")]
     try:
-        version, latest = store.schema_version(), SQLITE_MIGRATIONS[-1][0]
-        if version > latest:
-            checks.append(
-                Check(
-                    WARN,
-                    "store schema",
-                    f"version {version}, newer than this release ({latest})",
-                    "upgrade mcp-server-todo everywhere this store is used",
-                )
-            )
-        else:
-            checks.append(Check(OK, "store schema", f"version {version} (current)"))
-        checks.append(_quick_check(path))
-        with store.read() as tx:
-            counts = {s: tx.query(ListQuery(status=s, limit=1)).total for s in Status}
-        summary = ", ".join(f"{count} {status.value}" for status, count in counts.items())
-        checks.append(Check(OK, "tasks", summary))
+        checks += [_schema_check(store.schema_version()), _quick_check(path), _task_counts(store)]
     except (TodoError, sqlite3.Error) as exc:
         checks.append(Check(FAIL, "store", f"cannot be read: {exc}"))
     finally:
@@ -533,13 +533,20 @@ def _resolve_command(command: str) -> Path | None:
     return Path(found) if found else None
 
 
-def _check_runs(label: str, command: Path, entry: dict[str, Any], hint: str) -> Check:
+def _version_args(entry: dict[str, Any]) -> list[str]:
+    """The entry's args with `--version` added where the top-level parser sees it (before `serve`)."""
     args = [str(arg) for arg in entry.get("args") or []]
+    if "serve" in args:
+        args = args[: args.index("serve")]
+    return [*args, "--version"]
+
+
+def _check_runs(label: str, command: Path, entry: dict[str, Any], hint: str) -> Check:
     extra = entry.get("env") if isinstance(entry.get("env"), dict) else {}
     env = {**os.environ, **{str(k): str(v) for k, v in (extra or {}).items()}}
     try:
         done = subprocess.run(
-            [str(command), *args, "--version"],
+            [str(command), *_version_args(entry)],
             stdin=subprocess.DEVNULL,
             capture_output=True,
             text=True,

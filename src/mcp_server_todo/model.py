@@ -199,7 +199,17 @@ def clean_limit(value: int) -> int:
     return value
 
 
+ID_MAX = 2**63 - 1
+
+
 def clean_id(value: int, what: str = "id") -> int:
     if value < 1:
         raise InvalidInput(f"{what} must be a positive task id; got {value}. Call list_items to see ids")
+    if value > ID_MAX:
+        raise InvalidInput(f"{what} {value} is not a task id (far too large); call list_items to see ids")
     return value
+
+
+def clean_query(value: str) -> str | None:
+    _check_text(value, "query", allow_newlines=False)
+    return value.strip() or None

@@ -92,7 +92,7 @@ def argument_errors(tool: str, exc: ValidationError) -> str:
         if err["type"] == "missing":
             problems.append(f"{where} is required")
         else:
-            shown = json.dumps(err.get("input"), ensure_ascii=False, default=str)
+            shown = json.dumps(err.get("input"), default=str)
             shown = shown if len(shown) <= 40 else shown[:37] + "..."
             problems.append(f"{where}: {err['msg'].lower()} (got {shown})")
     return f"Invalid arguments for {tool}: " + "; ".join(problems) + "."

@@ -27,6 +27,7 @@ from .model import (
     clean_limit,
     clean_notes,
     clean_project,
+    clean_query,
     clean_tag,
     clean_tags,
     clean_title,
@@ -105,7 +106,7 @@ class TodoService:
             project=clean_project(project) if project is not None else None,
             tag=clean_tag(tag) if tag is not None else None,
             due_before=parse_due_bound(due_before, self.tz) if due_before is not None else None,
-            text=query.strip() or None if query is not None else None,
+            text=clean_query(query) if query is not None else None,
             parent_id=clean_id(parent_id, "parent_id") if parent_id is not None else None,
             limit=clean_limit(limit),
         )

@@ -138,8 +138,7 @@ async def stdio_streams(
     async def write_loop() -> None:
         async with write_recv:
             async for session_message in write_recv:
-                data = session_message.message.model_dump_json(by_alias=True, exclude_unset=True)
-                await anyio.to_thread.run_sync(_write_line, sink, data.encode("utf-8"))
+                await anyio.to_thread.run_sync(_write_line, sink, encode(session_message))
 
     try:
         async with anyio.create_task_group() as tg:
@@ -161,6 +160,17 @@ async def stdio_streams(
 async def _in_scope(scope: anyio.CancelScope, fn: Any) -> None:
     with scope:
         await fn()
+
+
+def encode(session_message: SessionMessage) -> bytes:
+    """One message as a JSON line. Text the client sent may hold lone surrogates (legal in
+    JSON, not in UTF-8); those are written as \\uXXXX escapes rather than crash the writer."""
+    message = session_message.message
+    try:
+        return message.model_dump_json(by_alias=True, exclude_unset=True).encode("utf-8")
+    except (ValueError, UnicodeEncodeError):
+        data = message.model_dump(mode="json", by_alias=True, exclude_unset=True)
+        return json.dumps(data, ensure_ascii=True, separators=(",", ":")).encode("ascii")
 
 
 def _write_line(sink: BinaryIO, data: bytes) -> None:

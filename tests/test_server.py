@@ -317,3 +317,24 @@ async def test_filters_combine(client: Client) -> None:
     assert await titles(due_before="2026-11-30") == ["Buy milk"]
     assert await titles(due_before="2026-12-01T00:00Z") == ["Buy milk"]
     assert await titles(project="work", tag="q4") == ["Write report"]
+
+
+async def test_every_result_matches_its_published_output_schema(client: Client) -> None:
+    import jsonschema
+
+    schemas = {tool.name: tool.output_schema for tool in (await client.list_tools()).tools}
+    calls: list[tuple[str, dict[str, Any]]] = [
+        ("new_item", {"title": "a", "due": "2026-12-01T10:00+02:00", "tags": ["x"], "priority": "high"}),
+        ("new_item", {"title": "b", "parent_id": 1, "notes": "n"}),
+        ("list_items", {}),
+        ("list_items", {"limit": 1}),
+        ("list_items", {"status": "all", "query": "zzz"}),
+        ("update_item", {"id": 2, "due": "tomorrow"}),
+        ("complete_item", {"id": 1}),
+        ("delete_item", {"id": 2}),
+        ("undo", {}),
+    ]
+    for tool, args in calls:
+        result = await call(client, tool, args)
+        assert result.structured_content is not None
+        jsonschema.validate(result.structured_content, schemas[tool])  # type: ignore[arg-type]

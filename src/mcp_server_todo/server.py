@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import Annotated, Any, Literal, TypeVar
 
 from mcp.server.mcpserver import Context, MCPServer
+from mcp.server.mcpserver.exceptions import UnexpectedToolError
 from mcp.server.mcpserver.tools import Tool
 from mcp_types import CallToolResult, TextContent, ToolAnnotations
 from pydantic import BaseModel, Field, ValidationError
@@ -72,17 +73,25 @@ _DESTRUCTIVE = ToolAnnotations(
 
 
 class _Tool(Tool):
-    """A tool whose argument errors read as one clear line for the model instead of
-    pydantic's multi-line report with documentation links."""
+    """A tool on a short path: arguments validated once, with errors that read as one clear
+    line for the model (not pydantic's multi-line report with links), and our own
+    `CallToolResult` returned as built. Its structured content comes from the very models
+    that define the output schema, so re-validating it on every call would only cost time;
+    tests/test_server.py validates every tool's results against its published schema."""
 
     async def run(self, arguments: dict[str, Any], context: Any, convert_result: bool = False) -> Any:
         try:
-            self.fn_metadata.validate_arguments(arguments)
+            validated = self.fn_metadata.validate_arguments(arguments)
         except ValidationError as exc:
             return CallToolResult(
                 content=[TextContent(type="text", text=argument_errors(self.name, exc))], is_error=True
             )
-        return await super().run(arguments, context, convert_result)
+        kwargs = {self.context_kwarg: context} if self.context_kwarg else {}
+        try:
+            return await self.fn_metadata.call_fn(self.fn, self.is_async, validated, kwargs)
+        except Exception as exc:
+            # a bug: logged with its traceback, never shown to the client
+            raise UnexpectedToolError(f"Error executing tool {self.name}") from exc
 
 
 def argument_errors(tool: str, exc: ValidationError) -> str:

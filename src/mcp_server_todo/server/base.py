@@ -1,0 +1,123 @@
+"""What every part of the MCP surface shares: the app state, argument types, annotations,
+and `ToolSet`, which builds compact tool definitions on a short call path."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Annotated, Any, Literal, TypeVar
+
+from mcp.server.mcpserver import Context
+from mcp.server.mcpserver.exceptions import UnexpectedToolError
+from mcp.server.mcpserver.tools import Tool
+from mcp_types import CallToolResult, TextContent, ToolAnnotations
+from pydantic import BaseModel, Field, ValidationError
+
+from ..errors import TodoError
+from ..schema import compact
+from ..service import TodoService
+
+_Fn = TypeVar("_Fn", bound=Callable[..., Any])
+
+
+@dataclass
+class AppState:
+    """What the lifespan opens once per process and every handler reaches through ctx."""
+
+    service: TodoService
+    extras: dict[str, Any] = field(default_factory=dict)
+
+
+Ctx = Context[AppState, Any]
+Id = Annotated[int, Field(strict=True, description="Task id, as shown by list_items (#id).")]
+PriorityArg = Literal["none", "low", "medium", "high"]
+Str = Annotated[str, Field(strict=True)]
+
+READ = ToolAnnotations(read_only_hint=True, open_world_hint=False)
+ADD = ToolAnnotations(read_only_hint=False, destructive_hint=False, idempotent_hint=False, open_world_hint=False)
+IDEMPOTENT = ToolAnnotations(read_only_hint=False, destructive_hint=False, idempotent_hint=True, open_world_hint=False)
+DESTRUCTIVE = ToolAnnotations(read_only_hint=False, destructive_hint=True, idempotent_hint=False, open_world_hint=False)
+
+
+class _Tool(Tool):
+    """A tool on a short path: arguments validated once, with errors that read as one clear
+    line for the model (not pydantic's multi-line report with links), and our own
+    `CallToolResult` returned as built. Its structured content comes from the very models
+    that define the output schema, so re-validating it on every call would only cost time;
+    tests/test_server.py validates every tool's results against its published schema."""
+
+    async def run(self, arguments: dict[str, Any], context: Any, convert_result: bool = False) -> Any:
+        try:
+            validated = self.fn_metadata.validate_arguments(arguments)
+        except ValidationError as exc:
+            return CallToolResult(
+                content=[TextContent(type="text", text=argument_errors(self.name, exc))], is_error=True
+            )
+        kwargs = {self.context_kwarg: context} if self.context_kwarg else {}
+        try:
+            return await self.fn_metadata.call_fn(self.fn, self.is_async, validated, kwargs)
+        except Exception as exc:
+            # a bug: logged with its traceback, never shown to the client
+            raise UnexpectedToolError(f"Error executing tool {self.name}") from exc
+
+
+def argument_errors(tool: str, exc: ValidationError) -> str:
+    problems = []
+    for err in exc.errors(include_url=False):
+        where = ".".join(str(part) for part in err["loc"]) or "arguments"
+        if err["type"] == "missing":
+            problems.append(f"{where} is required")
+        else:
+            shown = json.dumps(err.get("input"), default=str)
+            shown = shown if len(shown) <= 40 else shown[:37] + "..."
+            problems.append(f"{where}: {err['msg'].lower()} (got {shown})")
+    return f"Invalid arguments for {tool}: " + "; ".join(problems) + "."
+
+
+class ToolSet:
+    """Collects tools by group; `--tools core|all|group,...` picks which are served."""
+
+    def __init__(self) -> None:
+        self.tools: dict[str, list[Tool]] = {}
+
+    def tool(self, annotations: ToolAnnotations, group: str = "core") -> Callable[[_Fn], _Fn]:
+        def register(fn: _Fn) -> _Fn:
+            registered = _Tool.from_function(fn, annotations=annotations)
+            registered.parameters = compact(registered.parameters)
+            if registered.fn_metadata.output_schema is not None:
+                registered.fn_metadata.output_schema = compact(registered.fn_metadata.output_schema, output=True)
+            self.tools.setdefault(group, []).append(registered)
+            return fn
+
+        return register
+
+    def select(self, spec: str) -> list[Tool]:
+        """`core`, `all`, or a comma-separated list of groups (core is always included)."""
+        wanted = {part.strip() for part in spec.split(",") if part.strip()} or {"core"}
+        if "all" in wanted:
+            wanted = set(self.tools)
+        unknown = wanted - set(self.tools)
+        if unknown:
+            raise ValueError(
+                f"unknown tool group(s) {', '.join(sorted(unknown))}; choose from all, {', '.join(sorted(self.tools))}"
+            )
+        wanted.add("core")
+        return [tool for group in self.tools if group in wanted for tool in self.tools[group]]
+
+
+def result(text: str, model: BaseModel) -> CallToolResult:
+    return CallToolResult(
+        content=[TextContent(type="text", text=text)], structured_content=model.model_dump(mode="json")
+    )
+
+
+def error(exc: TodoError) -> CallToolResult:
+    return CallToolResult(content=[TextContent(type="text", text=str(exc))], is_error=True)
+
+
+def call(ctx: Ctx, fn: Callable[[TodoService], CallToolResult]) -> CallToolResult:
+    try:
+        return fn(ctx.request_context.lifespan_context.service)
+    except TodoError as exc:
+        return error(exc)

@@ -80,6 +80,15 @@ class RawServer:
         assert isinstance(message, dict), line
         return message
 
+    def next_response(self, timeout: float = DEFAULT_TIMEOUT) -> dict[str, Any]:
+        """The next response (result or error), skipping notifications the server sends on its
+        own (resources/list_changed, resources/updated)."""
+        deadline = time.monotonic() + timeout
+        while True:
+            message = self.next_message(max(deadline - time.monotonic(), 0.001))
+            if "id" in message:
+                return message
+
     def wait_for(self, request_id: Any, timeout: float = DEFAULT_TIMEOUT) -> dict[str, Any]:
         """The response whose id equals `request_id` (same JSON type and value); other
         messages read meanwhile are kept for later calls."""
@@ -142,6 +151,12 @@ class RawServer:
         assert not result.get("isError"), result
         structured: dict[str, Any] = result["structuredContent"]
         return structured
+
+    def task(self, tool: str, arguments: dict[str, Any] | None = None) -> dict[str, Any]:
+        """The single task a mutation tool (new_item, complete_item, ...) returned."""
+        items: list[dict[str, Any]] = self.ok(tool, arguments)["items"]
+        assert len(items) == 1, items
+        return items[0]
 
     def assert_alive(self) -> None:
         """The process runs and still answers: a ping and a tools/list."""

@@ -47,10 +47,10 @@ def table_rows(out: str) -> tuple[str, list[str]]:
 
 def test_add_list_done_undo(capsys: pytest.CaptureFixture[str], db_path: Path) -> None:
     code, out, _ = cli(
-        capsys, db_path, "add", "Buy", "milk", "-p", "high", "--due", "2026-12-01", "-P", "home", "-t", "errand"
+        capsys, db_path, "add", "Buy", "milk", "-p", "high", "--due", "2099-12-01", "-P", "home", "-t", "errand"
     )
     assert code == 0
-    assert out.strip() == "Added #1 Buy milk | high | due 2026-12-01 | +home | #errand"
+    assert out.strip() == "Added #1 Buy milk | high | due 2099-12-01 | +home | #errand"
     assert cli(capsys, db_path, "add", "Write report")[0] == 0
     assert db_path.is_file()
 
@@ -61,7 +61,7 @@ def test_add_list_done_undo(capsys: pytest.CaptureFixture[str], db_path: Path) -
     assert len(rows) == 2
     milk, report = rows
     # a readable table: every value starts under its heading
-    for heading, value in (("PRI", "high"), ("DUE", "2026-12-01"), ("PROJECT", "home"), ("TITLE", "Buy milk")):
+    for heading, value in (("PRI", "high"), ("DUE", "2099-12-01"), ("PROJECT", "home"), ("TITLE", "Buy milk")):
         assert milk.index(value) == header.index(heading), out
     assert report.index("inbox") == header.index("PROJECT")
     assert report.index("Write report") == header.index("TITLE")

@@ -40,7 +40,7 @@ def acknowledged_add(message: dict[str, Any], titles: dict[str, str]) -> tuple[i
     assert "result" in message, message
     result = message["result"]
     assert not result.get("isError"), result
-    task = result["structuredContent"]
+    task = result["structuredContent"]["items"][0]
     assert task["title"] == titles[message["id"]], (task, message["id"])
     return task["id"], task["title"]
 
@@ -71,7 +71,7 @@ def _stream_then_kill(db: Path, home: Path, round_no: int, kill_after: int) -> t
         thread.start()
         try:
             while len(acked) < kill_after:
-                task_id, title = acknowledged_add(server.next_message(), titles)
+                task_id, title = acknowledged_add(server.next_response(), titles)
                 acked[task_id] = title
             in_flight = sent - len(acked)
             server.kill()
@@ -84,7 +84,7 @@ def _stream_then_kill(db: Path, home: Path, round_no: int, kill_after: int) -> t
         # replies written before the kill were acknowledged too
         while True:
             try:
-                message = server.next_message(timeout=5)
+                message = server.next_response(timeout=5)
             except ServerGone:
                 break
             task_id, title = acknowledged_add(message, titles)
@@ -115,7 +115,7 @@ def test_sigkill_mid_stream_loses_no_acknowledged_task(db_path: Path, isolated_e
         for filters in ({"status": "all"}, {"status": "pending"}, {"status": "all", "tag": "bulk"}):
             listed = server.ok("list_items", {**filters, "limit": 1})
             assert listed["total"] == len(stored), filters
-        assert server.ok("new_item", {"title": "after the crashes"})["id"] == len(stored) + 1
+        assert server.task("new_item", {"title": "after the crashes"})["id"] == len(stored) + 1
         assert server.close() == 0
     assert read_db(db_path)[0] == "ok"
 
@@ -168,7 +168,7 @@ def test_two_servers_on_one_file_add_1000_tasks_without_collisions(db_path: Path
 
     errors = [m for batch in replies for m in batch if "error" in m or m["result"].get("isError")]
     assert not errors, errors[:3]
-    assert not any("locked" in str(m).lower() for batch in replies for m in batch)
+    assert not any("database is locked" in str(m).lower() for batch in replies for m in batch)
     acked = [acknowledged_add(m, titles) for batch in replies for m in batch]
     ids = sorted(task_id for task_id, _ in acked)
     assert ids == list(range(1, 2 * per_server + 1)), "ids must be unique and dense"

@@ -140,7 +140,7 @@ def test_tools_call_new_item(inspector: list[str], isolated_env: Path, db_path: 
     assert result.get("isError") is not True, result
     text = "\n".join(block.get("text", "") for block in result.get("content", []) if block.get("type") == "text")
     assert title in text, result
-    structured = result.get("structuredContent")
+    structured = (result.get("structuredContent") or {}).get("items", [None])[0]
     assert isinstance(structured, dict), result
     assert structured.get("title") == title, structured
     task_id = structured.get("id")

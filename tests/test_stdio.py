@@ -69,7 +69,7 @@ def test_tutorial_dialog_through_sdk_stdio_client(mode: str, db_path: Path, isol
 
                 seeded = await client.call_tool("new_item", {"title": "Buy groceries"})
                 assert not seeded.is_error, seeded
-                groceries_id = seeded.structured_content["id"]
+                groceries_id = seeded.structured_content["items"][0]["id"]
 
                 listed = await client.call_tool("list_items", {})
                 assert not listed.is_error
@@ -78,13 +78,13 @@ def test_tutorial_dialog_through_sdk_stdio_client(mode: str, db_path: Path, isol
 
                 added = await client.call_tool("new_item", {"title": "Book a dentist appointment"})
                 assert not added.is_error
-                dentist_id = added.structured_content["id"]
+                dentist_id = added.structured_content["items"][0]["id"]
                 assert dentist_id != groceries_id
                 assert added.content[0].text == f"Added #{dentist_id} Book a dentist appointment"
 
                 done = await client.call_tool("complete_item", {"id": groceries_id})
                 assert not done.is_error
-                assert done.structured_content["status"] == "done"
+                assert done.structured_content["items"][0]["status"] == "done"
                 assert done.content[0].text.startswith(f"Completed #{groceries_id} Buy groceries")
 
                 listed = await client.call_tool("list_items", {})
@@ -106,7 +106,7 @@ def test_tutorial_dialog_through_sdk_stdio_client(mode: str, db_path: Path, isol
 def test_tasks_survive_restart_and_ids_are_never_reused(db_path: Path, isolated_env: Path) -> None:
     with RawServer(db_path, isolated_env) as first:
         first.initialize()
-        ids = [first.ok("new_item", {"title": f"task {n}", "tags": ["keep"]})["id"] for n in range(1, 4)]
+        ids = [first.task("new_item", {"title": f"task {n}", "tags": ["keep"]})["id"] for n in range(1, 4)]
         assert ids == [1, 2, 3]
         first.ok("complete_item", {"id": 2})
         undone = first.ok("undo")
@@ -123,15 +123,15 @@ def test_tasks_survive_restart_and_ids_are_never_reused(db_path: Path, isolated_
             (3, "task 3", "pending", ["keep"]),
         ]
         # undo an add: the task goes, its id stays spent
-        assert second.ok("new_item", {"title": "task 4"})["id"] == 4
+        assert second.task("new_item", {"title": "task 4"})["id"] == 4
         undone = second.ok("undo")["undone"]
-        assert [(u["op"], u["id"], u["status"]) for u in undone] == [("add", 4, None)]
+        assert [(u["op"], u["id"], u.get("status")) for u in undone] == [("add", 4, None)]
         assert second.close() == 0
 
     with RawServer(db_path, isolated_env) as third:
         third.initialize()
         assert [t["id"] for t in third.ok("list_items", {"status": "all"})["items"]] == [1, 2, 3]
-        assert third.ok("new_item", {"title": "task 5"})["id"] == 5
+        assert third.task("new_item", {"title": "task 5"})["id"] == 5
         assert third.close() == 0
 
     assert sorted(stored_titles(db_path)) == [1, 2, 3, 5]
@@ -220,7 +220,7 @@ BATTERY: list[Bad] = [
     bad_tool("id-whole-float-arg", "complete_item", {"id": 2.0}, "id", "valid integer"),
     bad_tool("id-negative", "complete_item", {"id": -1}, "positive task id", "-1"),
     bad_tool("id-zero", "delete_item", {"id": 0}, "positive task id"),
-    bad_tool("id-missing", "complete_item", {}, "id", "required"),
+    bad_tool("id-missing", "complete_item", {}, "give id"),
     bad_tool("id-unknown", "complete_item", {"id": 999}, "no pending task 999", "list_items"),
     bad_tool("delete-unknown", "delete_item", {"id": 998}, "998", "does not exist"),
     bad_tool("update-nothing", "update_item", {"id": 1}, "nothing to update"),
@@ -228,7 +228,7 @@ BATTERY: list[Bad] = [
     bad_tool("parent-true", "new_item", {"title": "child", "parent_id": True}, "parent_id", "valid integer"),
     bad_tool("parent-unknown", "new_item", {"title": "orphan", "parent_id": 777}, "no parent task 777"),
     bad_tool("title-number", "new_item", {"title": 123}, "title", "valid string"),
-    bad_tool("title-null", "new_item", {"title": None}, "title", "valid string"),
+    bad_tool("title-null", "new_item", {"title": None}, "title is required"),
     bad_tool("title-missing", "new_item", {"notes": "no title"}, "title", "required"),
     bad_tool("tags-not-list", "new_item", {"title": "tagged", "tags": "x"}, "tags", "valid list"),
     bad_tool("tags-21", "new_item", {"title": "tagged", "tags": TAGS_21}, "21 tags", "at most 20"),
@@ -254,7 +254,8 @@ BATTERY: list[Bad] = [
     bad_tool("notes-surrogate", "new_item", {"title": "noted", "notes": "\udfff"}, "surrogate"),
     bad_tool("due-impossible", "new_item", {"title": "someday", "due": "2026-13-45"}, "not a real date"),
     bad_tool("due-nonsense", "new_item", {"title": "someday", "due": "next blue moon"}, "not understood"),
-    bad_tool("due-before-bad", "list_items", {"due_before": "2026-02-30"}, "not a real date"),
+    bad_tool("due-bound-bad", "list_items", {"due": "2026-02-30"}, "not a real date"),
+    bad_tool("unknown-argument", "list_items", {"due_before": "2026-02-28"}, "unknown argument", "due_before"),
     bad_tool("cursor-unknown", "list_items", {"cursor": "bm90LWEtY3Vyc29y"}, "cursor"),
     bad_tool("cursor-garbage", "list_items", {"cursor": "%%%"}, "cursor"),
     bad_tool("project-empty", "new_item", {"title": "p", "project": "  "}, "project is empty"),
@@ -348,7 +349,7 @@ def test_after_the_battery_only_the_valid_calls_are_stored(battery: tuple[RawSer
         (3, "third", "done", ["seed"]),
     ]
     # the next id is still 4: no bad call consumed an id
-    assert server.ok("new_item", {"title": "fourth"})["id"] == 4
+    assert server.task("new_item", {"title": "fourth"})["id"] == 4
     assert server.ok("undo")["undone"][0]["id"] == 4
 
 
@@ -397,7 +398,7 @@ def test_requests_before_initialize_are_answered(db_path: Path, isolated_env: Pa
         server.initialize()
         server.assert_alive()
         assert server.ok("list_items", {"status": "all"})["items"] == []
-        assert server.ok("new_item", {"title": "on time"})["id"] == 1
+        assert server.task("new_item", {"title": "on time"})["id"] == 1
     assert stored_titles(db_path) == {1: ("on time", "pending")}
 
 
@@ -423,7 +424,7 @@ def test_unicode_titles_round_trip_exactly(db_path: Path, isolated_env: Path) ->
         for title in UNICODE_TITLES:
             result = server.call("new_item", {"title": title, "notes": notes, "tags": ["日本", "café"]})
             assert not result.get("isError"), result
-            task = result["structuredContent"]
+            task = result["structuredContent"]["items"][0]
             assert task["title"] == title
             assert text_of(result) == f"Added #{task['id']} {title} | #日本 #café"
         listed = server.call("list_items", {})
@@ -471,9 +472,11 @@ def test_stdout_is_only_jsonrpc_and_logs_go_to_stderr(db_path: Path, isolated_en
         assert raw.endswith(b"\n"), raw
         message = json.loads(raw.decode("utf-8"))
         assert is_jsonrpc_message(message), raw
-    # every request got exactly one answer, nothing else was written (no stray notifications)
-    answered = [json.loads(raw) for raw in server.lines]
+    # every request got exactly one answer; anything else is a notification
+    messages = [json.loads(raw) for raw in server.lines]
+    answered = [m for m in messages if "id" in m]
     assert all("result" in m or "error" in m for m in answered)
+    assert all(m["method"].startswith("notifications/") for m in messages if "id" not in m)
     assert len(answered) == 1 + 4 + 12 + 2
     assert "DEBUG" in stderr
     assert "answered a malformed message" in stderr

@@ -80,9 +80,9 @@ def test_query_filters_and_pages(backend: Store) -> None:
         tx.put(make(8, "gone", status=Status.deleted))
     with backend.read() as tx:
         page = tx.query(ListQuery(limit=3))
-        assert [t.id for t in page.items] == [1, 2, 3] and page.total == 7 and page.next_after_id == 3
-        page = tx.query(ListQuery(limit=3, after_id=6))
-        assert [t.id for t in page.items] == [7] and page.next_after_id is None
+        assert [t.id for t in page.items] == [1, 2, 3] and page.total == 7 and page.next_after == [3]
+        page = tx.query(ListQuery(limit=3, after=[6]))
+        assert [t.id for t in page.items] == [7] and page.next_after is None
         assert [t.id for t in tx.query(ListQuery(tag="ODD")).items] == [1, 3, 5, 7]
         assert [t.id for t in tx.query(ListQuery(project="b")).items] == [2, 4, 6]
         assert [t.id for t in tx.query(ListQuery(status=Status.deleted)).items] == [8]
@@ -152,3 +152,90 @@ def test_totals_stay_exact_through_every_kind_of_write(backend: Store) -> None:
                 page = tx.query(ListQuery(status=status, project=project, limit=1))
                 assert page.total == real(status, project), (status, project)
         assert tx.query(ListQuery(status=Status.pending, project="a")).total == 2
+
+
+def test_sorts_page_with_stable_keys(backend: Store) -> None:
+    dues = [None, "2026-12-03", "2026-12-01T10:00+00:00", "2026-12-01", None, "2026-11-01"]
+    ranks = [Priority.low, Priority.high, Priority.none, Priority.high, Priority.medium, Priority.none]
+    with backend.write() as tx:
+        for i, (due, rank) in enumerate(zip(dues, ranks, strict=True), start=1):
+            tx.put(make(i, f"t{i}", due=due, priority=rank))
+
+    def walk(sort: str, size: int) -> list[int]:
+        seen: list[int] = []
+        after = None
+        with backend.read() as tx:
+            while True:
+                page = tx.query(ListQuery(sort=sort, limit=size, after=after, now_utc="2026-11-25T00:00:00Z"))
+                seen += [t.id for t in page.items]
+                if page.next_after is None:
+                    return seen
+                after = page.next_after
+
+    # due: earliest first (a floating date counts as the end of its day), no due date last, ties by id
+    assert walk("due", 2) == [6, 3, 4, 2, 1, 5]
+    assert walk("priority", 4) == [4, 2, 5, 1, 6, 3]
+    for size in (1, 2, 6):
+        assert sorted(walk("urgency", size)) == [1, 2, 3, 4, 5, 6]
+        assert walk("urgency", size) == walk("urgency", 6), "paging never skips or repeats"
+    with backend.read() as tx:
+        scored = tx.query(ListQuery(sort="urgency", now_utc="2026-11-25T00:00:00Z")).items
+    assert scored[0].id == 6 and scored[0].urgency is not None, "the overdue task comes first"
+    assert [t.urgency for t in scored] == sorted((t.urgency or 0.0 for t in scored), reverse=True)
+
+
+def test_full_text_search_matches_words_and_prefixes(backend: Store) -> None:
+    with backend.write() as tx:
+        tx.put(make(1, "Renew passport", notes="photos at the café"))
+        tx.put(make(2, "Pay electricity bill"))
+        tx.put(make(3, "Résumé update"))
+    with backend.write() as tx:
+        tx.put(make(2, "Pay water bill"))  # the index follows edits
+    with backend.read() as tx:
+
+        def ids(text: str) -> list[int]:
+            return [t.id for t in tx.query(ListQuery(text=text)).items]
+
+        assert ids("passport") == [1]
+        assert ids("pass") == [1]
+        assert ids("cafe") == [1], "diacritics fold"
+        assert ids("resume") == [3]
+        assert ids("bill") == [2]
+        assert ids("electricity") == []
+        assert ids("pay bill") == [2]
+        assert ids('"; DROP TABLE tasks; --') == []
+        assert ids("%") == []
+
+
+def test_subtask_counts_and_blocking_are_computed(backend: Store) -> None:
+    with backend.write() as tx:
+        tx.put(make(1, "parent"))
+        tx.put(make(2, "child a", parent_id=1))
+        tx.put(make(3, "child b", parent_id=1, status=Status.done))
+        tx.put(make(4, "waits", depends_on=[5]))
+        tx.put(make(5, "first"))
+    with backend.read() as tx:
+        got = {t.id: (t.subtasks, t.blocked) for t in tx.query(ListQuery(status=None)).items}
+        assert got == {1: (1, True), 2: (0, False), 3: (0, False), 4: (0, True), 5: (0, False)}
+        assert tx.projects() == [("inbox", 4, 1)]
+    with backend.write() as tx:
+        tx.put(make(5, "first", status=Status.done))
+        tx.put(make(2, "child a", parent_id=1, status=Status.done))
+    with backend.read() as tx:
+        got = {t.id: (t.subtasks, t.blocked) for t in tx.query(ListQuery(status=None)).items}
+        assert got[1] == (0, False) and got[4] == (0, False)
+
+
+def test_changes_since_feed_watchers(backend: Store) -> None:
+    with backend.write() as tx:
+        tx.log(Change(op="add", task_id=1, before=None, after=make(1)))
+    with backend.read() as tx:
+        mark = tx.last_change_id()
+    with backend.write() as tx:
+        tx.log(Change(op="update", task_id=1, before=make(1), after=make(1, "x")))
+        tx.log(Change(op="add", task_id=2, before=None, after=make(2)))
+    with backend.read() as tx:
+        assert [(c.op, c.task_id) for c in tx.changes_since(mark, 10)] == [("update", 1), ("add", 2)]
+        assert tx.changes_since(tx.last_change_id(), 10) == []
+    with backend.read("someone-else") as tx:
+        assert tx.changes_since(0, 10) == []

@@ -64,12 +64,16 @@ def parse_due(value: str, tz: tzinfo, *, now: datetime | None = None) -> Due:
         if not isinstance(found, datetime):
             return _floating(found)
         moment = found
-    if moment.tzinfo is None:
+    zone_name = None
+    if moment.tzinfo is None or moment.tzinfo is tz:
+        # a wall-clock time in the user's zone: keep the zone's name so it stays 09:00 across DST
         moment = moment.replace(tzinfo=tz)
+        zone_name = getattr(tz, "key", None)
     return Due(
         iso=moment.isoformat(timespec="minutes" if moment.second == 0 else "seconds"),
         date=moment.date().isoformat(),
         utc=_utc_iso(moment),
+        tz=zone_name,
     )
 
 

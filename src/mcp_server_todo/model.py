@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import unicodedata
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from enum import StrEnum
+from typing import Any
 
 from pydantic import BaseModel
 
@@ -54,22 +55,54 @@ class Task(BaseModel):
     status: Status = Status.pending
     priority: Priority = Priority.none
     due: str | None = None
+    due_tz: str | None = None
+    recur: str | None = None
     project: str = DEFAULT_PROJECT
     tags: list[str] = []
     parent_id: int | None = None
+    depends_on: list[int] = []
     created_at: str
     updated_at: str
     completed_at: str | None = None
+    # computed when read, never stored:
+    due_human: str | None = None
+    subtasks: int = 0
+    blocked: bool = False
+    urgency: float | None = None
+
+
+COMPUTED_FIELDS = frozenset({"due_human", "subtasks", "blocked", "urgency"})
+
+
+def stored(task: Task) -> Task:
+    """The task without its computed fields (what the store and the change log keep)."""
+    return task.model_copy(update={"due_human": None, "subtasks": 0, "blocked": False, "urgency": None})
 
 
 @dataclass(frozen=True)
 class Due:
     """A parsed due value: `iso` as shown, `date` the calendar day (in the task's zone),
-    `utc` the instant for a date-time (None for a floating date)."""
+    `utc` the instant for a date-time (None for a floating date), `tz` the zone name a
+    date-time was given in (kept so a recurring 09:00 stays 09:00 across DST)."""
 
     iso: str
     date: str
     utc: str | None
+    tz: str | None = None
+
+
+@dataclass(frozen=True)
+class DueWindow:
+    """Due filter bounds: floating dates in [date_from, date_to] (inclusive), date-times
+    with date_from <= due_utc < utc_to; None is unbounded."""
+
+    date_from: str | None = None
+    date_to: str | None = None
+    utc_from: str | None = None
+    utc_to: str | None = None
+
+
+SORTS = ("created", "due", "priority", "urgency")
 
 
 @dataclass
@@ -80,17 +113,22 @@ class ListQuery:
     project: str | None = None
     tag: str | None = None
     due_before: Due | None = None
+    window: DueWindow | None = None
     text: str | None = None
     parent_id: int | None = None
+    ids: list[int] | None = None
+    sort: str = "created"
+    now_utc: str = ""
     limit: int = LIST_LIMIT_DEFAULT
-    after_id: int = 0
+    after: list[Any] | None = None
 
 
 @dataclass
 class TaskPage:
     items: list[Task]
     total: int
-    next_after_id: int | None
+    next_after: list[Any] | None
+    """The sort key of the last item when more remain (feed it back as `ListQuery.after`)."""
 
 
 @dataclass
@@ -104,22 +142,6 @@ class Change:
     id: int = 0
     group: int = 0
     at: str = ""
-
-
-@dataclass
-class Patch:
-    """Fields to change on a task; None means "leave as is"."""
-
-    title: str | None = None
-    notes: str | None = None
-    priority: Priority | None = None
-    due: Due | None = None
-    clear_due: bool = False
-    project: str | None = None
-    tags: list[str] | None = None
-    parent_id: int | None = None
-    clear_parent: bool = False
-    changed: set[str] = field(default_factory=set)
 
 
 # ---- field rules -------------------------------------------------------------------

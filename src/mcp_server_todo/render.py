@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Protocol
 
-from .model import DEFAULT_PROJECT, Priority, Status, Task
+from .model import DEFAULT_PROJECT, Change, Priority, Status, Task
 
 
 class _Page(Protocol):
@@ -14,32 +14,51 @@ class _Page(Protocol):
 
 
 def task_line(task: Task) -> str:
-    """`#12 Title | high | due 2026-12-01 | +work | #a #b | sub of #3 | done`; defaults are left out."""
+    """`#12 Title | high | due tomorrow (2026-12-01) | every weekday | +work | #a #b | sub of #3 |
+    2 subtasks | blocked | done`; defaults are left out."""
     parts = [f"#{task.id} {task.title}"]
     if task.priority is not Priority.none:
         parts.append(task.priority.value)
     if task.due:
-        parts.append(f"due {task.due}")
+        human = task.due_human or f"due {task.due}"
+        parts.append(human if task.due in human else f"{human} ({task.due})")
+    if task.recur:
+        from .recurrence import describe
+
+        parts.append(describe(task.recur))
     if task.project != DEFAULT_PROJECT:
         parts.append(f"+{task.project}")
     if task.tags:
         parts.append(" ".join(f"#{tag}" for tag in task.tags))
     if task.parent_id is not None:
         parts.append(f"sub of #{task.parent_id}")
+    if task.subtasks:
+        parts.append(f"{task.subtasks} subtask{'s' if task.subtasks > 1 else ''}")
+    if task.depends_on:
+        parts.append("after " + " ".join(f"#{dep}" for dep in task.depends_on))
+    if task.blocked:
+        parts.append("blocked")
+    if task.urgency is not None:
+        parts.append(f"urgency {task.urgency:g}")
     if task.status is not Status.pending:
         parts.append(task.status.value)
     return " | ".join(parts)
 
 
+def change_line(change: Change) -> str:
+    """`#3 complete 2026-11-25T10:00Z Buy groceries` for the history."""
+    task = change.after or change.before
+    title = task.title if task else "?"
+    return f"[{change.id}] {change.at[:16]}Z {change.op} #{change.task_id} {title}"
+
+
 def page_text(page: _Page, status: str) -> str:
     what = {"all": "tasks", "deleted": "tasks in the trash"}.get(status, f"{status} tasks")
-    one = {"all": "task", "deleted": "task in the trash"}.get(status, f"{status} task")
     if not page.items:
         return f"No {what}." if page.total == 0 else f"No more {what} (total {page.total})."
     lines = [task_line(task) for task in page.items]
-    if page.next_cursor is None and len(page.items) == page.total:
-        lines.append(f"({page.total} {one if page.total == 1 else what})")
-    else:
+    if page.next_cursor is not None or len(page.items) != page.total:
+        # the page is cut: say so, with the way to the rest
         more = f'; more: cursor="{page.next_cursor}"' if page.next_cursor else ""
         lines.append(f"({len(page.items)} shown of {page.total} {what}{more})")
     return "\n".join(lines)

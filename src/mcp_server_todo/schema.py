@@ -4,8 +4,7 @@ Pydantic's schemas carry a "title" on every property, `"default": null`, `anyOf`
 null branch and `$defs` for one-line enums. The same constraints fit in far fewer bytes:
 titles go, an optional argument's `{"anyOf": [{"type": "string"}, {"type": "null"}]}`
 becomes `{"type": "string"}` (omitting it means "not given"; the server still accepts an
-explicit null), a nullable result field becomes `{"type": ["string", "null"]}`, and small
-`$defs` are inlined.
+explicit null; results leave null fields out), and small `$defs` are inlined.
 """
 
 from __future__ import annotations
@@ -16,8 +15,8 @@ _DROP = {"title"}
 
 
 def compact(schema: dict[str, Any], *, output: bool = False) -> dict[str, Any]:
-    """`output=True` also drops defaults and descriptions of the top-level model: a result
-    always carries every field."""
+    """`output=True` keeps only types and required fields: no defaults, descriptions or enums
+    (results leave null fields out, which the schema allows: they are not required)."""
     defs: dict[str, Any] = schema.get("$defs", {})
     result = _walk({k: v for k, v in schema.items() if k != "$defs"}, defs, output=output)
     assert isinstance(result, dict)
@@ -40,8 +39,10 @@ def _walk(node: Any, defs: dict[str, Any], *, output: bool = False) -> Any:
     for key, value in node.items():
         if key in _DROP and not (key == "title" and isinstance(value, dict)):
             continue
-        if key == "default" and (value is None or output):
-            continue
+        if output and key in ("enum", "description") and not isinstance(value, dict):
+            continue  # results: types are enough; the tool's description says what it returns
+        if key == "default" and (value is None or output or isinstance(value, bool | int | str)):
+            continue  # documented in the description where it matters; omitting an argument means default
         if key == "properties" and isinstance(value, dict):
             out[key] = {name: _walk(sub, defs, output=output) for name, sub in value.items()}
         else:
@@ -50,13 +51,7 @@ def _walk(node: Any, defs: dict[str, Any], *, output: bool = False) -> Any:
     if isinstance(any_of, list) and len(any_of) == 2 and {"type": "null"} in any_of:
         other = next(branch for branch in any_of if branch != {"type": "null"})
         del out["anyOf"]
-        if not output:
-            # an optional argument: leaving it out means "not given"; no null branch needed
-            return {**other, **out}
-        if isinstance(other.get("type"), str):
-            merged = {**other, **out, "type": [other["type"], "null"]}
-            if "enum" in merged:
-                merged["enum"] = [*merged["enum"], None]
-            return merged
-        out["anyOf"] = any_of
+        # an optional argument: leaving it out means "not given"; a result field that would be
+        # null is left out of the result (exclude_none); either way no null branch is needed
+        return {**other, **out}
     return out

@@ -2,7 +2,8 @@
 imports mcp (besides the stdio transport and the SDK seam module).
 
 `build_server` assembles one `MCPServer`: a lifespan that opens the store once per
-process, the tool groups chosen by `--tools`, and the resources and prompts.
+process and watches it for changes (live.py), the tool groups chosen by `--tools`, the
+resources (resources.py), the prompts and completions (prompts.py).
 """
 
 from __future__ import annotations
@@ -16,7 +17,9 @@ from .. import __version__
 from ..config import Config
 from ..service import TodoService
 from ..store import open_store
+from . import prompts, resources, trash
 from .base import AppState
+from .live import Live
 from .tools import tools
 
 INSTRUCTIONS = (
@@ -25,22 +28,33 @@ INSTRUCTIONS = (
     "undo to revert the last change."
 )
 
-__all__ = ["AppState", "build_server"]
+__all__ = ["AppState", "build_server", "trash"]
 
 
 def build_server(config: Config, toolsets: str = "core") -> MCPServer[AppState]:
+    live = Live()
+
     @asynccontextmanager
     async def lifespan(_: MCPServer[AppState]) -> AsyncIterator[AppState]:
         store = open_store(config.store_url)
         try:
-            yield AppState(service=TodoService(store, tz=config.tz))
+            state = AppState(service=TodoService(store, tz=config.tz))
+            state.extras["live"] = live
+            async with live.running(state.service):
+                yield state
         finally:
             store.close()
 
-    return MCPServer(
+    server = MCPServer(
         "todo",
         version=__version__,
         instructions=INSTRUCTIONS,
         lifespan=lifespan,
         tools=tools.select(toolsets),
+        subscriptions=live.bus,
+        middleware=[live.middleware],
     )
+    live.install(server)
+    resources.register(server, lambda: live.service)
+    prompts.register(server, lambda: live.service)
+    return server

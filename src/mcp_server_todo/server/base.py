@@ -3,11 +3,13 @@ and `ToolSet`, which builds compact tool definitions on a short call path."""
 
 from __future__ import annotations
 
+import inspect
 import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Annotated, Any, Literal, TypeVar
 
+import anyio
 from mcp.server.mcpserver import Context
 from mcp.server.mcpserver.exceptions import UnexpectedToolError
 from mcp.server.mcpserver.tools import Tool
@@ -17,6 +19,7 @@ from pydantic import BaseModel, Field, ValidationError
 from ..errors import TodoError
 from ..schema import compact
 from ..service import TodoService
+from ..store import WouldBlock, nowait
 
 _Fn = TypeVar("_Fn", bound=Callable[..., Any])
 
@@ -48,12 +51,23 @@ class _Tool(Tool):
     tests/test_server.py validates every tool's results against its published schema."""
 
     async def run(self, arguments: dict[str, Any], context: Any, convert_result: bool = False) -> Any:
+        unknown = sorted(set(arguments) - set(self.parameters.get("properties", {})))
+        if unknown:
+            # silently ignoring a misspelt filter would return the wrong tasks
+            known = ", ".join(self.parameters.get("properties", {})) or "none"
+            text = (
+                f"Invalid arguments for {self.name}: unknown argument {', '.join(unknown)}; the arguments are {known}."
+            )
+            return CallToolResult(content=[TextContent(type="text", text=text)], is_error=True)
         try:
             validated = self.fn_metadata.validate_arguments(arguments)
         except ValidationError as exc:
             return CallToolResult(
                 content=[TextContent(type="text", text=argument_errors(self.name, exc))], is_error=True
             )
+        if self.resolved_params:
+            # resolvers (elicitation) need the SDK's multi-round flow
+            return await super().run(arguments, context, convert_result)
         kwargs = {self.context_kwarg: context} if self.context_kwarg else {}
         try:
             return await self.fn_metadata.call_fn(self.fn, self.is_async, validated, kwargs)
@@ -83,7 +97,8 @@ class ToolSet:
 
     def tool(self, annotations: ToolAnnotations, group: str = "core") -> Callable[[_Fn], _Fn]:
         def register(fn: _Fn) -> _Fn:
-            registered = _Tool.from_function(fn, annotations=annotations)
+            description = " ".join(inspect.cleandoc(fn.__doc__ or "").split())
+            registered = _Tool.from_function(fn, annotations=annotations, description=description)
             registered.parameters = compact(registered.parameters)
             if registered.fn_metadata.output_schema is not None:
                 registered.fn_metadata.output_schema = compact(registered.fn_metadata.output_schema, output=True)
@@ -107,17 +122,30 @@ class ToolSet:
 
 
 def result(text: str, model: BaseModel) -> CallToolResult:
-    return CallToolResult(
-        content=[TextContent(type="text", text=text)], structured_content=model.model_dump(mode="json")
-    )
+    # null fields (no due date, no parent...) are left out: a page of 50 tasks stays small
+    data = model.model_dump(mode="json", exclude_none=True)
+    return CallToolResult(content=[TextContent(type="text", text=text)], structured_content=data)
 
 
 def error(exc: TodoError) -> CallToolResult:
     return CallToolResult(content=[TextContent(type="text", text=str(exc))], is_error=True)
 
 
-def call(ctx: Ctx, fn: Callable[[TodoService], CallToolResult]) -> CallToolResult:
+async def call(ctx: Ctx, fn: Callable[[TodoService], CallToolResult]) -> CallToolResult:
+    """Run a service call on the event loop when the store needs no waiting (the common case:
+    no thread hop), else on a worker thread where waiting for another process's lock is harmless."""
+    service = ctx.request_context.lifespan_context.service
     try:
-        return fn(ctx.request_context.lifespan_context.service)
+        with nowait():
+            return fn(service)
+    except WouldBlock:
+        return await anyio.to_thread.run_sync(_guarded, fn, service)
+    except TodoError as exc:
+        return error(exc)
+
+
+def _guarded(fn: Callable[[TodoService], CallToolResult], service: TodoService) -> CallToolResult:
+    try:
+        return fn(service)
     except TodoError as exc:
         return error(exc)

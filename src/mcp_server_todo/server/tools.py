@@ -1,169 +1,253 @@
 """The task tools. Each is a thin wrapper: validated arguments in, one service call, a
-pydantic model (structured output) plus one compact text block out."""
+pydantic model (structured output) plus one compact text block out.
+
+Core (always on): list_items, new_item, complete_item, update_item, undo; delete_item lives in
+trash.py with its confirmation. Group "history": history.
+"""
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from mcp_types import CallToolResult
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, WithJsonSchema
 
 from ..model import Task
-from ..render import page_text, task_line
-from ..service import Page, TodoService, Undone
-from .base import ADD, DESTRUCTIVE, IDEMPOTENT, READ, Ctx, Id, PriorityArg, Str, ToolSet, call, result
+from ..render import change_line, page_text, task_line
+from ..schema import compact
+from ..service import DUE_FILTERS, Completed, TodoService, Undone
+from .base import ADD, DESTRUCTIVE, IDEMPOTENT, READ, Ctx, PriorityArg, Str, ToolSet, call, result
 
 tools = ToolSet()
 
 
 class TaskList(BaseModel):
-    items: list[Task]
+    items: list[ListedTask]
     total: int = Field(description="Tasks matching the filters, across all pages.")
-    next_cursor: str | None = Field(description="Pass as cursor for the next page; null when this is the last.")
+    next_cursor: str | None = Field(None, description="Pass as cursor for the next page; absent on the last.")
+
+
+def _task_schema(*fields: str) -> WithJsonSchema:
+    """Results carry whole tasks, but their schemas name only the fields a client needs (the
+    rest are allowed, not listed): every conversation pays for tools/list."""
+    full = compact(Task.model_json_schema(), output=True)
+    properties = {name: full["properties"][name] for name in fields}
+    return WithJsonSchema({"type": "object", "properties": properties, "required": ["id", "title"]})
+
+
+_LISTED = ("id", "title", "status", "priority", "due", "due_human", "project", "tags", "subtasks", "blocked")
+ListedTask = Annotated[Task, _task_schema(*_LISTED)]
+SlimTask = Annotated[Task, WithJsonSchema({"type": "object", "required": ["id", "title"]})]
+
+
+class Tasks(BaseModel):
+    items: list[SlimTask]
+
+
+class Completion(BaseModel):
+    items: list[SlimTask]
+    next_occurrences: list[Annotated[Task, WithJsonSchema({"type": "object"})]] = []
+    """Tasks created because a recurring task was completed."""
 
 
 class UndoneChange(BaseModel):
     op: str
     id: int
     title: str
-    status: str | None = Field(description="The task's status after the undo; null if it no longer exists.")
+    status: str | None = Field(None, description="The task's status after the undo; absent if it no longer exists.")
 
 
 class UndoResult(BaseModel):
-    undone: list[UndoneChange]
+    undone: list[Annotated[UndoneChange, WithJsonSchema({"type": "object", "required": ["op", "id", "title"]})]]
+
+
+class HistoryEntry(BaseModel):
+    change: int
+    at: str
+    op: str
+    id: int
+    title: str
+    fields: list[str] = Field(description="Fields this change touched.")
+
+
+class History(BaseModel):
+    entries: list[HistoryEntry]
+
+
+Ids = Annotated[list[Annotated[int, Field(strict=True)]] | None, Field(description="Several task ids.")]
+DueText = Annotated[Str | None, Field(description="2026-12-24, 2026-12-24T17:00, tomorrow 5pm, next friday...")]
+Recur = Annotated[Str | None, Field(description="every weekday, every 2 weeks on monday, monthly on the 15th...")]
+
+
+class _NewTask(BaseModel):
+    title: Str
+    notes: Str | None = None
+    priority: PriorityArg | None = None
+    due: Str | None = None
+    recur: Str | None = None
+    project: Str | None = None
+    tags: list[Str] | None = None
+    parent_id: Annotated[int | None, Field(strict=True)] = None
+    depends_on: list[Annotated[int, Field(strict=True)]] | None = None
+
+
+NewTask = Annotated[_NewTask, WithJsonSchema({"type": "object", "required": ["title"]})]
+
+
+def _lines(prefix: str, tasks: list[Task]) -> list[str]:
+    return [f"{prefix} {task_line(task)}" for task in tasks]
 
 
 @tools.tool(READ)
-def list_items(
+async def list_items(
     ctx: Ctx,
     status: Annotated[
-        Literal["pending", "done", "deleted", "all"],
-        Field(description="Default pending; deleted = trash."),
+        Literal["pending", "done", "deleted", "all"], Field(description="deleted = the trash.")
     ] = "pending",
     project: Annotated[Str | None, Field(description="Only this project.")] = None,
-    tag: Annotated[Str | None, Field(description="Only tasks with this tag.")] = None,
-    due_before: Annotated[
-        Str | None, Field(description="Only tasks due on or before this date (YYYY-MM-DD or date-time).")
-    ] = None,
-    query: Annotated[Str | None, Field(description="Text to find in title or notes.")] = None,
-    limit: Annotated[int, Field(strict=True, description="Page size, 1-500.")] = 50,
-    cursor: Annotated[Str | None, Field(description="next_cursor from the previous page.")] = None,
+    tag: Annotated[Str | None, Field(description="Only this tag.")] = None,
+    due: Annotated[Str | None, Field(description="overdue, today, this_week, or a date: due by then.")] = None,
+    query: Annotated[Str | None, Field(description="Words in title or notes.")] = None,
+    parent_id: Annotated[int | None, Field(strict=True, description="Subtasks of this task.")] = None,
+    sort: Annotated[
+        Literal["created", "due", "priority", "urgency"], Field(description="urgency: what to do next.")
+    ] = "created",
+    limit: Annotated[int, Field(strict=True, description="Page size (max 500).")] = 50,
+    cursor: Annotated[Str | None, Field(description="From the previous page.")] = None,
 ) -> Annotated[CallToolResult, TaskList]:
-    """List tasks, pending by default, oldest first, one line each with its #id. Filters combine.
-    Returns a page (50 by default) with the total; if more remain, call again with the cursor."""
+    """List tasks (pending by default), one line each with its #id; filters combine. Returns a
+    page, the total, and a cursor if more remain."""
 
     def run(service: TodoService) -> CallToolResult:
-        page: Page = service.list_tasks(
+        page = service.list_tasks(
             status=status,
             project=project,
             tag=tag,
-            due_before=due_before,
+            due=due if due in DUE_FILTERS else None,
+            due_before=due if due is not None and due not in DUE_FILTERS else None,
             query=query,
+            parent_id=parent_id,
+            sort=sort,
             limit=limit,
             cursor=cursor,
         )
         model = TaskList(items=page.items, total=page.total, next_cursor=page.next_cursor)
         return result(page_text(page, status), model)
 
-    return call(ctx, run)
+    return await call(ctx, run)
 
 
 @tools.tool(ADD)
-def new_item(
+async def new_item(
     ctx: Ctx,
-    title: Annotated[Str, Field(description="What to do, one line (1-500 characters).")],
-    notes: Annotated[Str | None, Field(description="Details (up to 10,000 characters).")] = None,
+    title: Annotated[Str | None, Field(description="What to do, one line.")] = None,
+    notes: Annotated[Str | None, Field(description="Details.")] = None,
     priority: Annotated[PriorityArg | None, Field(description="Default none.")] = None,
-    due: Annotated[
-        Str | None, Field(description="YYYY-MM-DD, a date-time like 2026-12-24T17:00, or today/tomorrow.")
-    ] = None,
+    due: DueText = None,
+    recur: Recur = None,
     project: Annotated[Str | None, Field(description="Default inbox.")] = None,
-    tags: Annotated[list[Str] | None, Field(description="Words like work, errand (at most 20).")] = None,
-    parent_id: Annotated[int | None, Field(strict=True, description="Make it a subtask of this task.")] = None,
-) -> Annotated[CallToolResult, Task]:
-    """Add a task to the TODO list. Returns the new task with its id."""
+    tags: Annotated[list[Str] | None, Field(description="e.g. work, errand.")] = None,
+    parent_id: Annotated[int | None, Field(strict=True, description="Parent task id.")] = None,
+    depends_on: Ids = None,
+    items: Annotated[
+        list[NewTask] | None,
+        Field(description="Several tasks with these fields (parent_id -N: Nth item)."),
+    ] = None,
+) -> Annotated[CallToolResult, Tasks]:
+    """Add a task to the TODO list (or several with items, all or none). Returns them with their ids."""
 
     def run(service: TodoService) -> CallToolResult:
-        task = service.add(
-            title,
-            notes=notes,
-            priority=priority,
-            due=due,
-            project=project,
-            tags=tags,
-            parent_id=parent_id,
-        )
-        return result(f"Added {task_line(task)}", task)
+        single = {
+            "title": title,
+            "notes": notes,
+            "priority": priority,
+            "due": due,
+            "recur": recur,
+            "project": project,
+            "tags": tags,
+            "parent_id": parent_id,
+            "depends_on": depends_on,
+        }
+        batch: list[dict[str, Any]] = []
+        if title is not None or any(v is not None for v in single.values()) or not items:
+            batch.append({k: v for k, v in single.items() if v is not None})
+        batch += [item.model_dump(exclude_none=True) for item in items or []]
+        created = service.add_many(batch)
+        return result("\n".join(_lines("Added", created)), Tasks(items=created))
 
-    return call(ctx, run)
+    return await call(ctx, run)
 
 
 @tools.tool(IDEMPOTENT)
-def complete_item(ctx: Ctx, id: Id) -> Annotated[CallToolResult, Task]:
-    """Mark a task as done: it leaves the pending list and stays in history. Returns the task."""
-
-    def run(service: TodoService) -> CallToolResult:
-        task, changed = service.complete(id)
-        text = f"Completed {task_line(task)}" if changed else f"Already done: {task_line(task)}"
-        return result(text, task)
-
-    return call(ctx, run)
-
-
-@tools.tool(IDEMPOTENT)
-def update_item(
+async def complete_item(
     ctx: Ctx,
-    id: Id,
+    id: Annotated[int | None, Field(strict=True, description="Task id (#id).")] = None,
+    ids: Ids = None,
+    with_subtasks: Annotated[bool, Field(description="Also complete open subtasks.")] = False,
+) -> Annotated[CallToolResult, Completion]:
+    """Mark tasks done (they stay in history); a recurring task gets its next occurrence."""
+
+    def run(service: TodoService) -> CallToolResult:
+        done: Completed = service.complete_many(targets(id, ids), with_subtasks=with_subtasks)
+        lines = _lines("Completed", done.done) + _lines("Already done:", done.unchanged)
+        lines += _lines("Next:", done.created)
+        model = Completion(items=done.done + done.unchanged, next_occurrences=done.created)
+        return result("\n".join(lines), model)
+
+    return await call(ctx, run)
+
+
+@tools.tool(IDEMPOTENT)
+async def update_item(
+    ctx: Ctx,
+    id: Annotated[int | None, Field(strict=True, description="Task id (#id).")] = None,
+    ids: Annotated[list[Annotated[int, Field(strict=True)]] | None, Field(description="Several ids.")] = None,
     title: Annotated[Str | None, Field(description="New title.")] = None,
-    notes: Annotated[Str | None, Field(description="New notes; empty string clears.")] = None,
+    notes: Annotated[Str | None, Field(description='"" clears.')] = None,
     priority: Annotated[PriorityArg | None, Field(description="New priority.")] = None,
-    due: Annotated[Str | None, Field(description="New due date; empty string clears.")] = None,
-    project: Annotated[Str | None, Field(description="Move to this project.")] = None,
-    tags: Annotated[list[Str] | None, Field(description="Replaces all tags; [] clears.")] = None,
-    parent_id: Annotated[int | None, Field(strict=True, description="New parent; 0 detaches.")] = None,
+    due: Annotated[Str | None, Field(description='Date or phrase; "" clears.')] = None,
+    recur: Annotated[Str | None, Field(description='Repeat rule; "" stops.')] = None,
+    project: Annotated[Str | None, Field(description="Move to project.")] = None,
+    tags: Annotated[list[Str] | None, Field(description="Replaces tags.")] = None,
+    parent_id: Annotated[int | None, Field(strict=True, description="Parent; 0 detaches.")] = None,
+    depends_on: Annotated[
+        list[Annotated[int, Field(strict=True)]] | None, Field(description="Ids it waits for.")
+    ] = None,
     status: Annotated[
         Literal["pending", "done"] | None,
-        Field(description="pending reopens a done task or restores one from the trash."),
+        Field(description="pending reopens or restores."),
     ] = None,
-) -> Annotated[CallToolResult, Task]:
-    """Change fields of a task; fields not given stay as they are. Returns the updated task."""
+) -> Annotated[CallToolResult, Tasks]:
+    """Change the given fields of tasks; the rest stay (a new due keeps the repeat rule)."""
 
     def run(service: TodoService) -> CallToolResult:
-        task = service.update(
-            id,
+        updated = service.update_many(
+            targets(id, ids),
             title=title,
             notes=notes,
             priority=priority,
             due=due,
+            recur=recur,
             project=project,
             tags=tags,
             parent_id=parent_id,
+            depends_on=depends_on,
             status=status,
         )
-        return result(f"Updated {task_line(task)}", task)
+        return result("\n".join(_lines("Updated", updated)), Tasks(items=updated))
 
-    return call(ctx, run)
-
-
-@tools.tool(DESTRUCTIVE)
-def delete_item(ctx: Ctx, id: Id) -> Annotated[CallToolResult, Task]:
-    """Move a task to the trash (list_items status=deleted shows it; undo or
-    update_item status=pending restores it). Use complete_item for finished tasks."""
-
-    def run(service: TodoService) -> CallToolResult:
-        task = service.delete(id)
-        return result(f"Deleted {task_line(task)} (in the trash; undo restores it)", task)
-
-    return call(ctx, run)
+    return await call(ctx, run)
 
 
 @tools.tool(DESTRUCTIVE)
-def undo(ctx: Ctx) -> Annotated[CallToolResult, UndoResult]:
-    """Revert the most recent change (add, complete, update or delete), even one made in an
-    earlier conversation. Call again to go further back. Returns what was reverted."""
+async def undo(
+    ctx: Ctx, steps: Annotated[int, Field(strict=True, description="Changes to revert.")] = 1
+) -> Annotated[CallToolResult, UndoResult]:
+    """Revert the most recent change, even one from an earlier conversation (a bulk call counts as
+    one). Returns what was reverted."""
 
     def run(service: TodoService) -> CallToolResult:
-        undone: list[Undone] = service.undo()
+        undone: list[Undone] = service.undo(steps)
         model = UndoResult(
             undone=[
                 UndoneChange(op=u.op, id=u.task_id, title=u.title, status=u.task.status.value if u.task else None)
@@ -176,4 +260,48 @@ def undo(ctx: Ctx) -> Annotated[CallToolResult, UndoResult]:
         ]
         return result("\n".join(lines), model)
 
-    return call(ctx, run)
+    return await call(ctx, run)
+
+
+@tools.tool(READ, group="history")
+async def history(
+    ctx: Ctx,
+    id: Annotated[int | None, Field(strict=True, description="Only this task's changes.")] = None,
+    limit: Annotated[int, Field(strict=True, description="How many, newest first (1-500).")] = 20,
+) -> Annotated[CallToolResult, History]:
+    """Show the change log, newest first: what changed, when, on which task. Use it to see what
+    undo would revert."""
+
+    def run(service: TodoService) -> CallToolResult:
+        changes = service.history(id, limit)
+        entries = [
+            HistoryEntry(
+                change=c.id,
+                at=c.at,
+                op=c.op,
+                id=c.task_id,
+                title=(c.after or c.before or Task.model_construct(title="?")).title,
+                fields=_changed_fields(c.before, c.after),
+            )
+            for c in changes
+        ]
+        text = "\n".join(change_line(c) for c in changes) or "No changes yet."
+        return result(text, History(entries=entries))
+
+    return await call(ctx, run)
+
+
+def targets(task_id: int | None, ids: list[int] | None) -> list[int]:
+    targets = ([task_id] if task_id is not None else []) + list(ids or [])
+    if not targets:
+        from ..errors import InvalidInput
+
+        raise InvalidInput("give id (one task) or ids (several); call list_items to see ids")
+    return targets
+
+
+def _changed_fields(before: Task | None, after: Task | None) -> list[str]:
+    if before is None or after is None:
+        return []
+    skip = {"updated_at", "due_human", "subtasks", "blocked", "urgency"}
+    return [name for name in Task.model_fields if name not in skip and getattr(before, name) != getattr(after, name)]

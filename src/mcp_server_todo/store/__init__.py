@@ -12,7 +12,9 @@ Stores are chosen by URL: `sqlite:///absolute/path.db` (the default) and, later,
 from __future__ import annotations
 
 import re
-from contextlib import AbstractContextManager
+from collections.abc import Iterator
+from contextlib import AbstractContextManager, contextmanager
+from contextvars import ContextVar
 from pathlib import Path
 from typing import Protocol
 
@@ -20,6 +22,37 @@ from ..errors import InvalidInput
 from ..model import Change, ListQuery, Task, TaskPage
 
 LOCAL_OWNER = "local"
+
+
+class WouldBlock(Exception):
+    """Raised inside `nowait()` instead of waiting for a lock; nothing has been done yet."""
+
+
+_NOWAIT: ContextVar[list[bool] | None] = ContextVar("todo_store_nowait", default=None)
+
+
+@contextmanager
+def nowait() -> Iterator[None]:
+    """Run store calls on this thread only if they need not wait: until the first transaction
+    completes, a transaction that would wait for a lock raises `WouldBlock` before doing
+    anything, so the whole call can be retried where waiting is harmless (a worker thread).
+    After a write has committed, later transactions wait as usual (a call never writes twice)."""
+    token = _NOWAIT.set([True])
+    try:
+        yield
+    finally:
+        _NOWAIT.reset(token)
+
+
+def would_block_allowed() -> bool:
+    state = _NOWAIT.get()
+    return state is not None and state[0]
+
+
+def transaction_done() -> None:
+    state = _NOWAIT.get()
+    if state is not None:
+        state[0] = False
 
 
 class StoreTx(Protocol):
@@ -52,6 +85,20 @@ class StoreTx(Protocol):
     def mark_undone(self, group: int) -> None: ...
 
     def history(self, task_id: int | None, limit: int) -> list[Change]: ...
+
+    def projects(self) -> list[tuple[str, int, int]]:
+        """(project, pending, done) for every project with tasks not in the trash."""
+        ...
+
+    def tags(self) -> list[tuple[str, int]]:
+        """(tag, pending tasks) by use."""
+        ...
+
+    def last_change_id(self) -> int: ...
+
+    def changes_since(self, change_id: int, limit: int) -> list[Change]:
+        """Change-log entries after `change_id`, oldest first (what another process changed)."""
+        ...
 
 
 class Store(Protocol):

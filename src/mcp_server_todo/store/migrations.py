@@ -85,4 +85,75 @@ SQLITE_MIGRATIONS: tuple[Migration, ...] = (
             END""",
         ),
     ),
+    (
+        3,
+        "recurrence, zones, dependencies, due sort key; full-text search (FTS5)",
+        (
+            """CREATE TABLE tasks_v3 (
+                owner TEXT NOT NULL,
+                id INTEGER NOT NULL,
+                title TEXT NOT NULL,
+                notes TEXT NOT NULL DEFAULT '',
+                status TEXT NOT NULL CHECK (status IN ('pending', 'done', 'deleted')),
+                priority INTEGER NOT NULL DEFAULT 0 CHECK (priority BETWEEN 0 AND 3),
+                due TEXT,
+                due_tz TEXT,
+                due_date TEXT,
+                due_utc TEXT,
+                due_key TEXT,
+                recur TEXT,
+                project TEXT NOT NULL,
+                tags TEXT NOT NULL DEFAULT '[]',
+                parent_id INTEGER,
+                depends_on TEXT NOT NULL DEFAULT '[]',
+                created_at TEXT NOT NULL,
+                updated_at TEXT NOT NULL,
+                completed_at TEXT,
+                UNIQUE (owner, id)
+            )""",
+            """INSERT INTO tasks_v3 (owner, id, title, notes, status, priority, due, due_date, due_utc, due_key,
+                   project, tags, parent_id, created_at, updated_at, completed_at)
+               SELECT owner, id, title, notes, status, priority, due, due_date, due_utc,
+                   coalesce(due_utc, due_date || 'T23:59:59Z'), project, tags, parent_id, created_at, updated_at,
+                   completed_at
+               FROM tasks ORDER BY owner, id""",
+            "DROP TABLE tasks",
+            "ALTER TABLE tasks_v3 RENAME TO tasks",
+            "CREATE INDEX tasks_by_status ON tasks (owner, status, id)",
+            "CREATE INDEX tasks_by_project ON tasks (owner, project, status, id)",
+            "CREATE INDEX tasks_by_due ON tasks (owner, status, due_key, id)",
+            "CREATE INDEX tasks_by_parent ON tasks (owner, parent_id, status)",
+            """CREATE TRIGGER task_counts_insert AFTER INSERT ON tasks BEGIN
+                INSERT INTO task_counts (owner, status, project, n) VALUES (NEW.owner, NEW.status, NEW.project, 1)
+                ON CONFLICT (owner, status, project) DO UPDATE SET n = n + 1;
+            END""",
+            """CREATE TRIGGER task_counts_delete AFTER DELETE ON tasks BEGIN
+                UPDATE task_counts SET n = n - 1
+                WHERE owner = OLD.owner AND status = OLD.status AND project = OLD.project;
+            END""",
+            """CREATE TRIGGER task_counts_update AFTER UPDATE OF status, project ON tasks
+            WHEN OLD.status IS NOT NEW.status OR OLD.project IS NOT NEW.project BEGIN
+                UPDATE task_counts SET n = n - 1
+                WHERE owner = OLD.owner AND status = OLD.status AND project = OLD.project;
+                INSERT INTO task_counts (owner, status, project, n) VALUES (NEW.owner, NEW.status, NEW.project, 1)
+                ON CONFLICT (owner, status, project) DO UPDATE SET n = n + 1;
+            END""",
+            """CREATE VIRTUAL TABLE tasks_fts USING fts5(
+                title, notes, content='tasks', content_rowid='rowid', tokenize='unicode61 remove_diacritics 2'
+            )""",
+            "INSERT INTO tasks_fts (tasks_fts) VALUES ('rebuild')",
+            """CREATE TRIGGER tasks_fts_insert AFTER INSERT ON tasks BEGIN
+                INSERT INTO tasks_fts (rowid, title, notes) VALUES (NEW.rowid, NEW.title, NEW.notes);
+            END""",
+            """CREATE TRIGGER tasks_fts_delete AFTER DELETE ON tasks BEGIN
+                INSERT INTO tasks_fts (tasks_fts, rowid, title, notes)
+                VALUES ('delete', OLD.rowid, OLD.title, OLD.notes);
+            END""",
+            """CREATE TRIGGER tasks_fts_update AFTER UPDATE OF title, notes ON tasks BEGIN
+                INSERT INTO tasks_fts (tasks_fts, rowid, title, notes)
+                VALUES ('delete', OLD.rowid, OLD.title, OLD.notes);
+                INSERT INTO tasks_fts (rowid, title, notes) VALUES (NEW.rowid, NEW.title, NEW.notes);
+            END""",
+        ),
+    ),
 )

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import re
 import sqlite3
 import threading
 import time
@@ -20,7 +21,8 @@ from typing import Any
 
 from ..dates import utc_now
 from ..errors import StorageError
-from ..model import Change, ListQuery, Priority, Status, Task, TaskPage
+from ..model import COMPUTED_FIELDS, Change, ListQuery, Priority, Status, Task, TaskPage
+from . import WouldBlock, transaction_done, would_block_allowed
 from .migrations import SQLITE_MIGRATIONS
 
 log = logging.getLogger(__name__)
@@ -29,7 +31,31 @@ BUSY_TIMEOUT_MS = 5_000
 LOCK_RETRY_SECONDS = 30.0
 
 _CHANGE_COLUMNS = "id, grp, at, op, task_id, before, after"
-_COLUMNS = "id, title, notes, status, priority, due, project, tags, parent_id, created_at, updated_at, completed_at"
+_COLUMNS = (
+    "t.id, t.title, t.notes, t.status, t.priority, t.due, t.due_tz, t.recur, t.project, t.tags, t.parent_id, "
+    "t.depends_on, t.created_at, t.updated_at, t.completed_at"
+)
+_OPEN_CHILDREN = (
+    "(SELECT count(*) FROM tasks c WHERE c.owner = t.owner AND c.parent_id = t.id AND c.status = 'pending')"
+)
+_BLOCKED = (
+    "(EXISTS (SELECT 1 FROM tasks c WHERE c.owner = t.owner AND c.parent_id = t.id AND c.status = 'pending') "
+    "OR (t.depends_on != '[]' AND EXISTS (SELECT 1 FROM json_each(t.depends_on) d "
+    "JOIN tasks x ON x.owner = t.owner AND x.id = d.value WHERE x.status = 'pending')))"
+)
+_SELECT = f"SELECT {_COLUMNS}, {_OPEN_CHILDREN}, {_BLOCKED}"
+_DUE_KEY = "coalesce(t.due_key, '~')"  # no due date sorts last
+# Urgency (README "Urgency"): priority + due proximity + age - blocked, all from columns and
+# the query's `now`, so every page of one listing sees the same scores.
+_DAYS_LEFT = "(julianday(t.due_key) - julianday(?))"
+_URGENCY = (
+    "round((CASE t.priority WHEN 3 THEN 6.0 WHEN 2 THEN 3.9 WHEN 1 THEN 1.8 ELSE 0.0 END)"
+    f" + (CASE WHEN t.due_key IS NULL THEN 0.0 WHEN {_DAYS_LEFT} <= -7 THEN 12.0"
+    f" WHEN {_DAYS_LEFT} >= 14 THEN 2.4 ELSE 12.0 - ({_DAYS_LEFT} + 7) * 9.6 / 21 END)"
+    " + 2.0 * min(max(julianday(?) - julianday(t.created_at), 0) / 365.0, 1.0)"
+    f" - (CASE WHEN {_BLOCKED} THEN 5.0 ELSE 0.0 END), 4)"
+)
+_URGENCY_PARAMS = 4  # the ? in _URGENCY, all bound to `now`
 
 
 def _row_to_task(row: tuple[Any, ...]) -> Task:
@@ -40,26 +66,43 @@ def _row_to_task(row: tuple[Any, ...]) -> Task:
         status=Status(row[3]),
         priority=Priority.from_rank(row[4]),
         due=row[5],
-        project=row[6],
-        tags=json.loads(row[7]) if row[7] != "[]" else [],
-        parent_id=row[8],
-        created_at=row[9],
-        updated_at=row[10],
-        completed_at=row[11],
+        due_tz=row[6],
+        recur=row[7],
+        project=row[8],
+        tags=json.loads(row[9]) if row[9] != "[]" else [],
+        parent_id=row[10],
+        depends_on=json.loads(row[11]) if row[11] != "[]" else [],
+        created_at=row[12],
+        updated_at=row[13],
+        completed_at=row[14],
+        due_human=None,
+        subtasks=row[15],
+        blocked=bool(row[16]),
+        urgency=None,
     )
 
 
 def _task_json(task: Task | None) -> str | None:
-    return None if task is None else task.model_dump_json()
+    return None if task is None else task.model_dump_json(exclude=set(COMPUTED_FIELDS))
 
 
 def _json_task(text: str | None) -> Task | None:
     return None if text is None else Task.model_validate_json(text)
 
 
-def _like_pattern(text: str) -> str:
-    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    return f"%{escaped}%"
+def fts_query(text: str) -> str | None:
+    """Words of `text` as an FTS5 query: every word must appear, as a word or a prefix."""
+    words = re.findall(r"\w+", text)
+    return " ".join('"' + word.replace('"', '""') + '"*' for word in words) or None
+
+
+def _sort_keys(sort: str) -> list[str]:
+    return {
+        "created": ["t.id"],
+        "due": [_DUE_KEY, "t.id"],
+        "priority": ["-t.priority", _DUE_KEY, "t.id"],
+        "urgency": ["-" + _URGENCY, "t.id"],
+    }[sort]
 
 
 class SQLiteTx:
@@ -70,7 +113,7 @@ class SQLiteTx:
 
     def get(self, task_id: int) -> Task | None:
         row = self._conn.execute(
-            f"SELECT {_COLUMNS} FROM tasks WHERE owner = ? AND id = ?", (self._owner, task_id)
+            f"{_SELECT} FROM tasks t WHERE t.owner = ? AND t.id = ?", (self._owner, task_id)
         ).fetchone()
         return None if row is None else _row_to_task(row)
 
@@ -84,14 +127,16 @@ class SQLiteTx:
 
     def put(self, task: Task) -> None:
         due_date, due_utc = _due_keys(task.due)
+        due_key = due_utc or (f"{due_date}T23:59:59Z" if due_date else None)
         self._conn.execute(
-            "INSERT INTO tasks(owner, id, title, notes, status, priority, due, due_date, due_utc, "
-            "project, tags, parent_id, created_at, updated_at, completed_at) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+            "INSERT INTO tasks(owner, id, title, notes, status, priority, due, due_tz, due_date, due_utc, due_key, "
+            "recur, project, tags, parent_id, depends_on, created_at, updated_at, completed_at) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
             "ON CONFLICT (owner, id) DO UPDATE SET title = excluded.title, notes = excluded.notes, "
-            "status = excluded.status, priority = excluded.priority, due = excluded.due, "
-            "due_date = excluded.due_date, due_utc = excluded.due_utc, project = excluded.project, "
-            "tags = excluded.tags, parent_id = excluded.parent_id, created_at = excluded.created_at, "
+            "status = excluded.status, priority = excluded.priority, due = excluded.due, due_tz = excluded.due_tz, "
+            "due_date = excluded.due_date, due_utc = excluded.due_utc, due_key = excluded.due_key, "
+            "recur = excluded.recur, project = excluded.project, tags = excluded.tags, "
+            "parent_id = excluded.parent_id, depends_on = excluded.depends_on, created_at = excluded.created_at, "
             "updated_at = excluded.updated_at, completed_at = excluded.completed_at",
             (
                 self._owner,
@@ -101,11 +146,15 @@ class SQLiteTx:
                 task.status.value,
                 task.priority.rank,
                 task.due,
+                task.due_tz,
                 due_date,
                 due_utc,
+                due_key,
+                task.recur,
                 task.project,
                 json.dumps(task.tags, ensure_ascii=False),
                 task.parent_id,
+                json.dumps(task.depends_on),
                 task.created_at,
                 task.updated_at,
                 task.completed_at,
@@ -123,52 +172,78 @@ class SQLiteTx:
         self._conn.execute("DELETE FROM tasks WHERE owner = ? AND id = ?", (self._owner, task_id))
 
     def query(self, query: ListQuery) -> TaskPage:
-        where = ["owner = ?"]
+        where = ["t.owner = ?"]
         args: list[Any] = [self._owner]
         if query.status is not None:
-            where.append("status = ?")
+            where.append("t.status = ?")
             args.append(query.status.value)
         if query.project is not None:
-            where.append("project = ?")
+            where.append("t.project = ?")
             args.append(query.project)
+        counted_by_triggers = len(where)
         if query.tag is not None:
-            where.append(
-                "EXISTS (SELECT 1 FROM task_tags g WHERE g.owner = tasks.owner AND g.tag = ? AND g.task_id = tasks.id)"
-            )
-            args.append(query.tag.casefold())
+            where.append("t.id IN (SELECT task_id FROM task_tags WHERE owner = ? AND tag = ?)")
+            args.extend([self._owner, query.tag.casefold()])
         if query.parent_id is not None:
-            where.append("parent_id = ?")
+            where.append("t.parent_id = ?")
             args.append(query.parent_id)
+        if query.ids is not None:
+            where.append(f"t.id IN ({', '.join('?' * len(query.ids))})" if query.ids else "0")
+            args.extend(query.ids)
         if query.due_before is not None:
             bound = query.due_before
             if bound.utc is None:
-                where.append("due_date <= ?")
+                where.append("t.due_date <= ?")
                 args.append(bound.date)
             else:
                 # a floating date is due by the end of its day: before the bound only if a day earlier
-                where.append("((due_utc IS NOT NULL AND due_utc <= ?) OR (due_utc IS NULL AND due_date < ?))")
+                where.append("((t.due_utc IS NOT NULL AND t.due_utc <= ?) OR (t.due_utc IS NULL AND t.due_date < ?))")
                 args.extend([bound.utc, bound.date])
-        if query.text:
-            where.append("(title LIKE ? ESCAPE '\\' OR notes LIKE ? ESCAPE '\\')")
-            pattern = _like_pattern(query.text)
-            args.extend([pattern, pattern])
+        if query.window is not None:
+            clause, window_args = _window_clause(query)
+            where.append(clause)
+            args.extend(window_args)
+        if query.text is not None:
+            match = fts_query(query.text)
+            where.append("t.rowid IN (SELECT rowid FROM tasks_fts WHERE tasks_fts MATCH ?)" if match else "0")
+            args.extend([match] if match else [])
         clause = " AND ".join(where)
-        if len(where) == 1 + (query.status is not None) + (query.project is not None):
+        if len(where) == counted_by_triggers:
             # only status/project filters: the trigger-maintained counts answer without a scan
-            total = int(
-                self._conn.execute(
-                    f"SELECT coalesce(sum(n), 0) FROM task_counts WHERE {clause}", args[: len(where)]
-                ).fetchone()[0]
-            )
+            sql = f"SELECT coalesce(sum(n), 0) FROM task_counts t WHERE {clause}"
+            total = int(self._conn.execute(sql, args).fetchone()[0])
         else:
-            total = int(self._conn.execute(f"SELECT count(*) FROM tasks WHERE {clause}", args).fetchone()[0])
+            total = int(self._conn.execute(f"SELECT count(*) FROM tasks t WHERE {clause}", args).fetchone()[0])
+
+        keys = _sort_keys(query.sort)
+        key_args = [query.now_utc] * _URGENCY_PARAMS if query.sort == "urgency" else []
+        page_where, page_args = clause, list(args)
+        if query.after is not None:
+            page_where += f" AND ({', '.join(keys)}) > ({', '.join('?' * len(keys))})"
+            page_args += key_args + list(query.after)
+        select = f"{_SELECT}, {', '.join(keys)}"
+        if query.sort == "urgency":
+            select += f", {_URGENCY}"
         rows = self._conn.execute(
-            f"SELECT {_COLUMNS} FROM tasks WHERE {clause} AND id > ? ORDER BY id LIMIT ?",
-            [*args, query.after_id, query.limit + 1],
+            f"{select} FROM tasks t WHERE {page_where} ORDER BY {', '.join(keys)} LIMIT ?",
+            [
+                *key_args,
+                *([query.now_utc] * _URGENCY_PARAMS if query.sort == "urgency" else []),
+                *page_args,
+                *key_args,
+                query.limit + 1,
+            ],
         ).fetchall()
-        items = [_row_to_task(row) for row in rows[: query.limit]]
+        items = []
+        for row in rows[: query.limit]:
+            task = _row_to_task(row)
+            if query.sort == "urgency":
+                task.urgency = row[-1]
+            items.append(task)
         more = len(rows) > query.limit
-        return TaskPage(items=items, total=total, next_after_id=items[-1].id if more and items else None)
+        last = rows[query.limit - 1] if more else None
+        next_after = list(last[17 : 17 + len(keys)]) if last is not None else None
+        return TaskPage(items=items, total=total, next_after=next_after)
 
     def log(self, change: Change) -> None:
         cursor = self._conn.execute(
@@ -215,12 +290,59 @@ class SQLiteTx:
     def mark_undone(self, group: int) -> None:
         self._conn.execute("UPDATE changes SET undone = 1 WHERE owner = ? AND grp = ?", (self._owner, group))
 
+    def projects(self) -> list[tuple[str, int, int]]:
+        rows = self._conn.execute(
+            "SELECT project, sum(CASE WHEN status = 'pending' THEN n ELSE 0 END), "
+            "sum(CASE WHEN status = 'done' THEN n ELSE 0 END) FROM task_counts WHERE owner = ? "
+            "GROUP BY project HAVING sum(CASE WHEN status != 'deleted' THEN n ELSE 0 END) > 0 ORDER BY project",
+            (self._owner,),
+        ).fetchall()
+        return [(row[0], int(row[1]), int(row[2])) for row in rows]
+
+    def tags(self) -> list[tuple[str, int]]:
+        rows = self._conn.execute(
+            "SELECT g.tag, count(*) FROM task_tags g JOIN tasks t ON t.owner = g.owner AND t.id = g.task_id "
+            "WHERE g.owner = ? AND t.status = 'pending' GROUP BY g.tag ORDER BY count(*) DESC, g.tag LIMIT 500",
+            (self._owner,),
+        ).fetchall()
+        return [(row[0], int(row[1])) for row in rows]
+
+    def last_change_id(self) -> int:
+        row = self._conn.execute("SELECT max(id) FROM changes WHERE owner = ?", (self._owner,)).fetchone()
+        return int(row[0] or 0)
+
+    def changes_since(self, change_id: int, limit: int) -> list[Change]:
+        sql = f"SELECT {_CHANGE_COLUMNS} FROM changes WHERE owner = ? AND id > ? ORDER BY id LIMIT ?"
+        return self._changes(sql, (self._owner, change_id, limit))
+
     def history(self, task_id: int | None, limit: int) -> list[Change]:
         if task_id is None:
             sql = f"SELECT {_CHANGE_COLUMNS} FROM changes WHERE owner = ? ORDER BY id DESC LIMIT ?"
             return self._changes(sql, (self._owner, limit))
         sql = f"SELECT {_CHANGE_COLUMNS} FROM changes WHERE owner = ? AND task_id = ? ORDER BY id DESC LIMIT ?"
         return self._changes(sql, (self._owner, task_id, limit))
+
+
+def _window_clause(query: ListQuery) -> tuple[str, list[Any]]:
+    window = query.window
+    assert window is not None
+    floating = ["t.due_utc IS NULL", "t.due_date IS NOT NULL"]
+    timed = ["t.due_utc IS NOT NULL"]
+    args_f: list[Any] = []
+    args_t: list[Any] = []
+    if window.date_from is not None:
+        floating.append("t.due_date >= ?")
+        args_f.append(window.date_from)
+    if window.date_to is not None:
+        floating.append("t.due_date <= ?")
+        args_f.append(window.date_to)
+    if window.utc_from is not None:
+        timed.append("t.due_utc >= ?")
+        args_t.append(window.utc_from)
+    if window.utc_to is not None:
+        timed.append("t.due_utc < ?")
+        args_t.append(window.utc_to)
+    return f"(({' AND '.join(floating)}) OR ({' AND '.join(timed)}))", args_f + args_t
 
 
 def _due_keys(due: str | None) -> tuple[str | None, str | None]:
@@ -288,8 +410,14 @@ class SQLiteStore:
 
     @contextmanager
     def _transaction(self, owner: str, begin: str) -> Iterator[SQLiteTx]:
-        with self._lock:
-            self._retrying(lambda: self._conn.execute(begin))
+        nowait = would_block_allowed()
+        if not self._lock.acquire(blocking=not nowait):
+            raise WouldBlock
+        try:
+            if nowait:
+                self._begin_nowait(begin)
+            else:
+                self._retrying(lambda: self._conn.execute(begin))
             try:
                 yield SQLiteTx(self._conn, owner)
             except BaseException:
@@ -301,6 +429,23 @@ class SQLiteStore:
                 if self._conn.in_transaction:
                     self._conn.execute("ROLLBACK")
                 raise
+            if begin != "BEGIN DEFERRED":
+                transaction_done()  # a write happened: never run this call twice
+        finally:
+            self._lock.release()
+
+    def _begin_nowait(self, begin: str) -> None:
+        """BEGIN without waiting: another process holding the write lock means WouldBlock
+        (the caller retries where blocking is fine) instead of a wait on this thread."""
+        self._conn.execute("PRAGMA busy_timeout = 0")
+        try:
+            self._conn.execute(begin)
+        except sqlite3.OperationalError as exc:
+            if "locked" in str(exc) or "busy" in str(exc):
+                raise WouldBlock from exc
+            raise
+        finally:
+            self._conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
 
     # -- schema -----------------------------------------------------------------------
 

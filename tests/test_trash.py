@@ -1,0 +1,211 @@
+"""Deleting several tasks, or emptying the trash, asks the user through elicitation and
+proceeds only on accept, in both protocol generations; a client that cannot elicit is told
+the exact call to make (confirm=true). Also: the default tools/list stays small."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
+
+import pytest
+from mcp import Client
+from mcp.client.session import ClientRequestContext
+from mcp_types import CallToolResult, ElicitRequestParams, ElicitResult
+
+from mcp_server_todo.config import Config
+from mcp_server_todo.server import build_server
+
+pytestmark = pytest.mark.anyio
+
+MODES = ["legacy", "2026-07-28"]
+
+
+@pytest.fixture
+def anyio_backend() -> str:
+    return "asyncio"
+
+
+class User:
+    """An elicitation callback that answers like a user would, and remembers what it was asked."""
+
+    def __init__(self, action: str = "accept", content: dict[str, Any] | None = None) -> None:
+        self.action = action
+        self.content = {"confirm": True} if content is None and action == "accept" else content
+        self.asked: list[str] = []
+
+    async def __call__(self, context: ClientRequestContext, params: ElicitRequestParams) -> ElicitResult:
+        self.asked.append(params.message)
+        return ElicitResult(action=self.action, content=self.content)  # type: ignore[arg-type]
+
+
+@asynccontextmanager
+async def connect(db: Path, mode: str, user: User | None, toolsets: str = "core") -> AsyncIterator[Client]:
+    server = build_server(Config.resolve(str(db), "UTC"), toolsets)
+    async with Client(server, mode=mode, elicitation_callback=user) as client:
+        yield client
+
+
+def text(result: CallToolResult) -> str:
+    block = result.content[0]
+    assert block.type == "text"
+    return block.text
+
+
+async def add(client: Client, *titles: str) -> list[int]:
+    result = await client.call_tool("new_item", {"items": [{"title": t} for t in titles]})
+    assert not result.is_error, text(result)
+    assert result.structured_content is not None
+    return [item["id"] for item in result.structured_content["items"]]
+
+
+async def statuses(client: Client) -> dict[int, str]:
+    result = await client.call_tool("list_items", {"status": "all"})
+    assert result.structured_content is not None
+    return {item["id"]: item.get("status", "pending") for item in result.structured_content["items"]}
+
+
+@pytest.mark.parametrize("mode", MODES)
+async def test_deleting_several_asks_and_proceeds_on_accept(mode: str, db_path: Path) -> None:
+    user = User("accept")
+    async with connect(db_path, mode, user) as client:
+        ids = await add(client, "Buy milk", "Walk dog", "Keep me")
+        result = await client.call_tool("delete_item", {"ids": ids[:2]})
+        assert not result.is_error, text(result)
+        assert len(user.asked) == 1
+        assert "2 tasks" in user.asked[0] and "#1 Buy milk" in user.asked[0] and "#2 Walk dog" in user.asked[0]
+        assert "Deleted #1 Buy milk" in text(result)
+        assert await statuses(client) == {1: "deleted", 2: "deleted", 3: "pending"}
+
+
+@pytest.mark.parametrize("mode", MODES)
+@pytest.mark.parametrize(
+    "answer", [User("decline"), User("cancel"), User("accept", {"confirm": False})], ids=["decline", "cancel", "untick"]
+)
+async def test_deleting_several_does_nothing_unless_the_user_says_yes(mode: str, answer: User, db_path: Path) -> None:
+    async with connect(db_path, mode, answer) as client:
+        ids = await add(client, "a", "b")
+        result = await client.call_tool("delete_item", {"id": ids[0], "ids": [ids[1]]})
+        assert not result.is_error
+        assert text(result) == "Nothing deleted: the user did not confirm."
+        assert result.structured_content == {"items": []}
+        assert await statuses(client) == {1: "pending", 2: "pending"}
+
+
+@pytest.mark.parametrize("mode", MODES)
+async def test_one_task_or_confirm_true_needs_no_question(mode: str, db_path: Path) -> None:
+    user = User("decline")
+    async with connect(db_path, mode, user) as client:
+        ids = await add(client, "a", "b", "c")
+        assert not (await client.call_tool("delete_item", {"id": ids[0]})).is_error
+        assert not (await client.call_tool("delete_item", {"ids": [ids[1], ids[1]]})).is_error  # one id, twice
+        assert not (await client.call_tool("delete_item", {"ids": [ids[2]], "confirm": True})).is_error
+        assert user.asked == []
+        assert set((await statuses(client)).values()) == {"deleted"}
+
+
+@pytest.mark.parametrize("mode", MODES)
+async def test_a_client_without_elicitation_is_told_the_call_to_make(mode: str, db_path: Path) -> None:
+    async with connect(db_path, mode, None) as client:
+        ids = await add(client, "a", "b", "c")
+        refused = await client.call_tool("delete_item", {"ids": ids})
+        assert refused.is_error
+        assert "call delete_item(ids=[1, 2, 3], confirm=true) to delete them" in text(refused)
+        assert await statuses(client) == {1: "pending", 2: "pending", 3: "pending"}
+        done = await client.call_tool("delete_item", {"ids": ids, "confirm": True})
+        assert not done.is_error, text(done)
+        assert set((await statuses(client)).values()) == {"deleted"}
+
+
+@pytest.mark.parametrize("mode", MODES)
+async def test_bad_ids_are_reported_without_asking(mode: str, db_path: Path) -> None:
+    user = User("accept")
+    async with connect(db_path, mode, user) as client:
+        ids = await add(client, "a")
+        result = await client.call_tool("delete_item", {"ids": [ids[0], 99]})
+        assert result.is_error and "99" in text(result)
+        assert user.asked == []
+        assert await statuses(client) == {1: "pending"}
+
+
+@pytest.mark.parametrize("mode", MODES)
+async def test_confirm_must_be_a_boolean(mode: str, db_path: Path) -> None:
+    async with connect(db_path, mode, None) as client:
+        ids = await add(client, "a", "b")
+        result = await client.call_tool("delete_item", {"ids": ids, "confirm": "yes"})
+        assert result.is_error and "confirm" in text(result)
+        assert await statuses(client) == {1: "pending", 2: "pending"}
+
+
+# -- empty_trash (group "trash") -------------------------------------------------------------
+
+
+@pytest.mark.parametrize("mode", MODES)
+async def test_empty_trash_asks_then_removes_and_undo_brings_them_back(mode: str, db_path: Path) -> None:
+    user = User("accept")
+    async with connect(db_path, mode, user, "trash") as client:
+        ids = await add(client, "a", "b", "keep")
+        await client.call_tool("delete_item", {"ids": ids[:2]})
+        user.asked.clear()
+        result = await client.call_tool("empty_trash", {})
+        assert not result.is_error, text(result)
+        assert user.asked and "2 task(s)" in user.asked[0]
+        assert result.structured_content == {"removed": 2}
+        assert "Removed 2 task(s)" in text(result) and "undo brings them back" in text(result)
+        assert await statuses(client) == {3: "pending"}
+        assert not (await client.call_tool("undo", {})).is_error
+        assert await statuses(client) == {1: "deleted", 2: "deleted", 3: "pending"}
+
+
+@pytest.mark.parametrize("mode", MODES)
+async def test_empty_trash_declined_or_empty(mode: str, db_path: Path) -> None:
+    user = User("decline")
+    async with connect(db_path, mode, user, "trash") as client:
+        empty = await client.call_tool("empty_trash", {})
+        assert text(empty) == "The trash is empty; nothing removed." and user.asked == []
+        ids = await add(client, "a")
+        await client.call_tool("delete_item", {"id": ids[0]})
+        declined = await client.call_tool("empty_trash", {})
+        assert not declined.is_error
+        assert text(declined) == "Nothing removed: the user did not confirm."
+        assert declined.structured_content == {"removed": 0}
+        assert await statuses(client) == {1: "deleted"}
+
+
+@pytest.mark.parametrize("mode", MODES)
+async def test_empty_trash_without_elicitation(mode: str, db_path: Path) -> None:
+    async with connect(db_path, mode, None, "trash") as client:
+        ids = await add(client, "a")
+        await client.call_tool("delete_item", {"id": ids[0]})
+        refused = await client.call_tool("empty_trash", {})
+        assert refused.is_error and "call empty_trash(confirm=true) to remove them" in text(refused)
+        assert await statuses(client) == {1: "deleted"}
+        done = await client.call_tool("empty_trash", {"confirm": True})
+        assert done.structured_content == {"removed": 1}
+        assert await statuses(client) == {}
+
+
+async def test_empty_trash_is_only_in_the_trash_group(db_path: Path) -> None:
+    async with connect(db_path, "legacy", None) as client:
+        assert "empty_trash" not in {t.name for t in (await client.list_tools()).tools}
+    async with connect(db_path, "legacy", None, "trash") as client:
+        tools = {t.name: t for t in (await client.list_tools()).tools}
+        annotations = tools["empty_trash"].annotations
+        assert annotations is not None and annotations.destructive_hint is True
+        assert tools["empty_trash"].input_schema["properties"]["confirm"]["description"]
+
+
+# -- the size of tools/list -------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("mode", MODES)
+async def test_default_tools_list_is_under_6_kb(mode: str, db_path: Path) -> None:
+    async with connect(db_path, mode, None) as client:
+        tools = (await client.list_tools()).tools
+        wire = json.dumps(
+            {"tools": [t.model_dump(mode="json", by_alias=True, exclude_none=True) for t in tools]},
+            separators=(",", ":"),
+        )
+        assert len(wire.encode()) < 6000, len(wire.encode())

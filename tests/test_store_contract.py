@@ -25,6 +25,7 @@ def backend(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
 
 
 def make(task_id: int, title: str = "t", **fields: object) -> Task:
+    fields.setdefault("uid", f"uid-{task_id}")
     return Task(id=task_id, title=title, created_at=NOW, updated_at=NOW, **fields)  # type: ignore[arg-type]
 
 
@@ -239,3 +240,21 @@ def test_changes_since_feed_watchers(backend: Store) -> None:
         assert tx.changes_since(tx.last_change_id(), 10) == []
     with backend.read("someone-else") as tx:
         assert tx.changes_since(0, 10) == []
+
+
+def test_uids_identify_tasks_across_imports(backend: Store) -> None:
+    with backend.write() as tx:
+        tx.put(make(1, "a", uid="0f3c"))
+        tx.put(Task(id=2, title="no uid given", created_at=NOW, updated_at=NOW))
+        tx.reserve_ids(40)
+        assert tx.allocate_id() == 41, "an import that keeps its ids pushes the counter past them"
+        tx.reserve_ids(5)
+        assert tx.allocate_id() == 42, "never backwards"
+    with backend.read() as tx:
+        found = tx.get_by_uid("0f3c")
+        assert found is not None and found.id == 1
+        assert tx.get_by_uid("nope") is None
+        second = tx.get(2)
+        assert second is not None and second.uid, "the store gives every task a uid"
+    with backend.read("someone-else") as tx:
+        assert tx.get_by_uid("0f3c") is None

@@ -64,6 +64,8 @@ class Task(BaseModel):
     created_at: str
     updated_at: str
     completed_at: str | None = None
+    uid: str | None = None
+    """A stable identity across exports and imports (iCalendar UID, Taskwarrior uuid)."""
     # computed when read, never stored:
     due_human: str | None = None
     subtasks: int = 0

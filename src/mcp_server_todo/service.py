@@ -17,6 +17,7 @@ import base64
 import binascii
 import hashlib
 import json
+import uuid
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, tzinfo
@@ -269,6 +270,7 @@ class TodoService:
             created_at=now,
             updated_at=now,
             completed_at=None,
+            uid=uuid.uuid4().hex,
             due_human=None,
             subtasks=0,
             blocked=False,
@@ -324,6 +326,7 @@ class TodoService:
                 nxt = stored(task).model_copy(
                     update={
                         "id": tx.allocate_id(),
+                        "uid": uuid.uuid4().hex,
                         "due": step.due,
                         "recur": step.rule,
                         "created_at": now,

@@ -156,4 +156,13 @@ SQLITE_MIGRATIONS: tuple[Migration, ...] = (
             END""",
         ),
     ),
+    (
+        4,
+        "stable task uids for import and export",
+        (
+            "ALTER TABLE tasks ADD COLUMN uid TEXT",
+            "UPDATE tasks SET uid = lower(hex(randomblob(16))) WHERE uid IS NULL",
+            "CREATE UNIQUE INDEX tasks_by_uid ON tasks (owner, uid)",
+        ),
+    ),
 )

@@ -14,6 +14,7 @@ import re
 import sqlite3
 import threading
 import time
+import uuid
 from collections.abc import Iterator
 from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
@@ -33,7 +34,7 @@ LOCK_RETRY_SECONDS = 30.0
 _CHANGE_COLUMNS = "id, grp, at, op, task_id, before, after"
 _COLUMNS = (
     "t.id, t.title, t.notes, t.status, t.priority, t.due, t.due_tz, t.recur, t.project, t.tags, t.parent_id, "
-    "t.depends_on, t.created_at, t.updated_at, t.completed_at"
+    "t.depends_on, t.created_at, t.updated_at, t.completed_at, t.uid"
 )
 _OPEN_CHILDREN = (
     "(SELECT count(*) FROM tasks c WHERE c.owner = t.owner AND c.parent_id = t.id AND c.status = 'pending')"
@@ -75,9 +76,10 @@ def _row_to_task(row: tuple[Any, ...]) -> Task:
         created_at=row[12],
         updated_at=row[13],
         completed_at=row[14],
+        uid=row[15],
         due_human=None,
-        subtasks=row[15],
-        blocked=bool(row[16]),
+        subtasks=row[16],
+        blocked=bool(row[17]),
         urgency=None,
     )
 
@@ -117,6 +119,20 @@ class SQLiteTx:
         ).fetchone()
         return None if row is None else _row_to_task(row)
 
+    def get_by_uid(self, uid: str) -> Task | None:
+        row = self._conn.execute(
+            f"{_SELECT} FROM tasks t WHERE t.owner = ? AND t.uid = ?", (self._owner, uid)
+        ).fetchone()
+        return None if row is None else _row_to_task(row)
+
+    def reserve_ids(self, upto: int) -> None:
+        """Make sure new ids start above `upto` (an import that keeps its ids)."""
+        self._conn.execute(
+            "INSERT INTO owners(owner, next_id) VALUES (?, ?) "
+            "ON CONFLICT(owner) DO UPDATE SET next_id = max(next_id, excluded.next_id)",
+            (self._owner, upto + 1),
+        )
+
     def allocate_id(self) -> int:
         row = self._conn.execute(
             "INSERT INTO owners(owner, next_id) VALUES (?, 2) "
@@ -130,14 +146,14 @@ class SQLiteTx:
         due_key = due_utc or (f"{due_date}T23:59:59Z" if due_date else None)
         self._conn.execute(
             "INSERT INTO tasks(owner, id, title, notes, status, priority, due, due_tz, due_date, due_utc, due_key, "
-            "recur, project, tags, parent_id, depends_on, created_at, updated_at, completed_at) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+            "recur, project, tags, parent_id, depends_on, created_at, updated_at, completed_at, uid) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
             "ON CONFLICT (owner, id) DO UPDATE SET title = excluded.title, notes = excluded.notes, "
             "status = excluded.status, priority = excluded.priority, due = excluded.due, due_tz = excluded.due_tz, "
             "due_date = excluded.due_date, due_utc = excluded.due_utc, due_key = excluded.due_key, "
             "recur = excluded.recur, project = excluded.project, tags = excluded.tags, "
             "parent_id = excluded.parent_id, depends_on = excluded.depends_on, created_at = excluded.created_at, "
-            "updated_at = excluded.updated_at, completed_at = excluded.completed_at",
+            "updated_at = excluded.updated_at, completed_at = excluded.completed_at, uid = excluded.uid",
             (
                 self._owner,
                 task.id,
@@ -158,6 +174,7 @@ class SQLiteTx:
                 task.created_at,
                 task.updated_at,
                 task.completed_at,
+                task.uid or uuid.uuid4().hex,
             ),
         )
         self._conn.execute("DELETE FROM task_tags WHERE owner = ? AND task_id = ?", (self._owner, task.id))
@@ -242,7 +259,7 @@ class SQLiteTx:
             items.append(task)
         more = len(rows) > query.limit
         last = rows[query.limit - 1] if more else None
-        next_after = list(last[17 : 17 + len(keys)]) if last is not None else None
+        next_after = list(last[18 : 18 + len(keys)]) if last is not None else None
         return TaskPage(items=items, total=total, next_after=next_after)
 
     def log(self, change: Change) -> None:

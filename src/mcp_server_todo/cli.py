@@ -49,6 +49,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     _common(serve)
     serve.add_argument(
+        "--tools",
+        default=os.environ.get("TODO_TOOLS", "core"),
+        metavar="core|all|GROUP,...",
+        help="tool groups to serve: core (default), all, or a list such as history,trash (env TODO_TOOLS)",
+    )
+    serve.add_argument(
         "--log-level",
         default=os.environ.get("TODO_LOG_LEVEL", "WARNING"),
         choices=["DEBUG", "INFO", "WARNING", "ERROR"],
@@ -115,7 +121,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     tz = getattr(args, "tz", None)
     try:
         if command == "serve":
-            return _serve(db, tz, getattr(args, "log_level", os.environ.get("TODO_LOG_LEVEL", "WARNING")))
+            return _serve(
+                db,
+                tz,
+                getattr(args, "log_level", os.environ.get("TODO_LOG_LEVEL", "WARNING")),
+                getattr(args, "tools", os.environ.get("TODO_TOOLS", "core")),
+            )
         if command in ("install", "doctor"):
             from . import install as install_mod
 
@@ -136,7 +147,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 130
 
 
-def _serve(db: str | None, tz: str | None, log_level: str) -> int:
+def _serve(db: str | None, tz: str | None, log_level: str, toolsets: str) -> int:
     logging.basicConfig(level=log_level, stream=sys.stderr, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     import anyio
 
@@ -145,7 +156,10 @@ def _serve(db: str | None, tz: str | None, log_level: str) -> int:
     from .stdio import serve_stdio
 
     config = Config.resolve(db, tz)
-    server = build_server(config)
+    try:
+        server = build_server(config, toolsets)
+    except ValueError as exc:
+        raise InvalidInput(str(exc)) from exc
     anyio.run(serve_stdio, server)
     return 0
 

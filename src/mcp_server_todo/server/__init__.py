@@ -33,6 +33,7 @@ __all__ = ["AppState", "build_server", "trash"]
 
 def build_server(config: Config, toolsets: str = "core") -> MCPServer[AppState]:
     live = Live()
+    states: list[AppState] = []
 
     @asynccontextmanager
     async def lifespan(_: MCPServer[AppState]) -> AsyncIterator[AppState]:
@@ -40,8 +41,12 @@ def build_server(config: Config, toolsets: str = "core") -> MCPServer[AppState]:
         try:
             state = AppState(service=TodoService(store, tz=config.tz))
             state.extras["live"] = live
-            async with live.running(state.service):
-                yield state
+            states.append(state)
+            try:
+                async with live.running(state.service):
+                    yield state
+            finally:
+                states.remove(state)
         finally:
             store.close()
 
@@ -55,6 +60,13 @@ def build_server(config: Config, toolsets: str = "core") -> MCPServer[AppState]:
         middleware=[live.middleware],
     )
     live.install(server)
-    resources.register(server, lambda: live.service)
-    prompts.register(server, lambda: live.service)
+
+    def current() -> TodoService:
+        """The requester's service in the running lifespan (resources get no Context)."""
+        if not states:
+            return live.service
+        return states[-1].for_request()
+
+    resources.register(server, current)
+    prompts.register(server, current)
     return server

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from typing import Annotated, Any, Literal, TypeVar
 
 import anyio
+from mcp.server.auth.middleware.auth_context import get_access_token
 from mcp.server.mcpserver import Context
 from mcp.server.mcpserver.exceptions import UnexpectedToolError
 from mcp.server.mcpserver.tools import Tool
@@ -19,17 +20,48 @@ from pydantic import BaseModel, Field, ValidationError
 from ..errors import TodoError
 from ..schema import compact
 from ..service import TodoService
-from ..store import WouldBlock, nowait
+from ..store import LOCAL_OWNER, WouldBlock, nowait
 
 _Fn = TypeVar("_Fn", bound=Callable[..., Any])
 
 
 @dataclass
 class AppState:
-    """What the lifespan opens once per process and every handler reaches through ctx."""
+    """What the lifespan opens once per process and every handler reaches through ctx:
+    the service of the local user (stdio) and, for authenticated HTTP requests, one service
+    per owner over the same store."""
 
     service: TodoService
     extras: dict[str, Any] = field(default_factory=dict)
+    _owners: dict[str, TodoService] = field(default_factory=dict)
+
+    def service_for(self, owner: str) -> TodoService:
+        if owner == self.service.owner:
+            return self.service
+        found = self._owners.get(owner)
+        if found is None:
+            found = self._owners[owner] = TodoService(self.service.store, owner=owner, tz=self.service.tz)
+        return found
+
+    def for_request(self) -> TodoService:
+        """The service of whoever sent the current request (never another user's)."""
+        return self.service_for(owner_of_request())
+
+
+def owner_of_request() -> str:
+    """The owner of the current request: the authenticated principal over HTTP, else the
+    local user. Identity comes from the verified access token only, never from headers."""
+    token = get_access_token()
+    if token is None:
+        return LOCAL_OWNER
+    issuer = (token.claims or {}).get("iss")
+    if token.subject:
+        return f"{issuer}#{token.subject}" if issuer else token.subject
+    return token.client_id
+
+
+def service_of(ctx: Ctx) -> TodoService:
+    return ctx.request_context.lifespan_context.for_request()
 
 
 Ctx = Context[AppState, Any]
@@ -134,7 +166,7 @@ def error(exc: TodoError) -> CallToolResult:
 async def call(ctx: Ctx, fn: Callable[[TodoService], CallToolResult]) -> CallToolResult:
     """Run a service call on the event loop when the store needs no waiting (the common case:
     no thread hop), else on a worker thread where waiting for another process's lock is harmless."""
-    service = ctx.request_context.lifespan_context.service
+    service = service_of(ctx)
     try:
         with nowait():
             return fn(service)

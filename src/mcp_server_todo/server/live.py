@@ -270,6 +270,6 @@ class Live:
             if isinstance(resources, dict):
                 resources["listChanged"] = True
         elif ctx.method == "resources/list" and isinstance(result, dict):
-            service = ctx.lifespan_context.service
+            service = ctx.lifespan_context.for_request()
             result["resources"] = [*result.get("resources", []), *await offload(service, listed_tasks)]
         return result

@@ -28,7 +28,7 @@ from ..errors import TodoError
 from ..model import Priority, Status, Task
 from ..render import task_line
 from ..service import TodoService
-from .base import AppState, Ctx
+from .base import AppState, Ctx, service_of
 from .resources import TASK, offload
 
 SECTION_MAX = 50
@@ -55,7 +55,7 @@ def _opt(value: str | None) -> str | None:
 
 async def _render(ctx: Ctx, build: Callable[[TodoService], str]) -> str:
     try:
-        return await offload(ctx.request_context.lifespan_context.service, build)
+        return await offload(service_of(ctx), build)
     except TodoError as exc:
         raise MCPError(code=INVALID_PARAMS, message=str(exc)) from None
 

@@ -36,7 +36,7 @@ from ..model import Task
 from ..render import task_line
 from ..service import TodoService
 from ..store import WouldBlock, nowait
-from .base import AppState, Ctx
+from .base import AppState, Ctx, service_of
 
 PENDING = "todo://tasks/pending"
 TODAY = "todo://today"
@@ -159,7 +159,7 @@ def register(server: MCPServer[AppState], service: Callable[[], TodoService]) ->
         if not id.isascii() or not id.isdigit():
             raise ResourceNotFoundError(f"no task {id!r}: ids are numbers, as in todo://tasks/12")
         try:
-            found = await offload(ctx.request_context.lifespan_context.service, lambda s: s.get(int(id)))
+            found = await offload(service_of(ctx), lambda s: s.get(int(id)))
         except TodoError as exc:
             raise ResourceNotFoundError(str(exc)) from None
         return task_json(found)

@@ -20,7 +20,7 @@ from pydantic import BaseModel, Field
 from ..errors import TodoError
 from ..model import Status
 from ..service import BULK_MAX, TodoService
-from .base import DESTRUCTIVE, Ctx, call, result
+from .base import DESTRUCTIVE, Ctx, call, result, service_of
 from .resources import offload
 from .tools import Ids, Tasks, _lines, targets, tools
 
@@ -79,7 +79,7 @@ async def _ask_delete(ctx: Ctx, id: int | None, ids: list[int] | None, confirm: 
         return [f"#{task.id} {task.title}" for task in tasks]
 
     try:
-        shown = await offload(ctx.request_context.lifespan_context.service, titles)
+        shown = await offload(service_of(ctx), titles)
     except TodoError:
         shown = None
     if shown is None:
@@ -120,7 +120,7 @@ async def delete_item(
 async def _ask_empty(ctx: Ctx, confirm: bool) -> Elicit[Confirm] | Confirm:
     if confirm or not can_elicit(ctx):
         return NOT_ASKED
-    size = await offload(ctx.request_context.lifespan_context.service, lambda s: s.trash_size())
+    size = await offload(service_of(ctx), lambda s: s.trash_size())
     if size == 0:
         return NOT_ASKED
     return Elicit(f"Empty the trash: remove {size} task(s) for good? Undo right after still brings them back.", Confirm)
@@ -135,7 +135,7 @@ async def empty_trash(
     """Remove every task in the trash for good; the user is asked to confirm. Returns how many
     were removed; undo right after brings them back."""
     if not confirm:
-        size = await offload(ctx.request_context.lifespan_context.service, lambda s: s.trash_size())
+        size = await offload(service_of(ctx), lambda s: s.trash_size())
         if size == 0:
             return result("The trash is empty; nothing removed.", Emptied(removed=0))
         if not can_elicit(ctx):

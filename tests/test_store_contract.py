@@ -258,3 +258,18 @@ def test_uids_identify_tasks_across_imports(backend: Store) -> None:
         assert second is not None and second.uid, "the store gives every task a uid"
     with backend.read("someone-else") as tx:
         assert tx.get_by_uid("0f3c") is None
+
+
+def test_api_tokens_are_stored_as_hashes_and_revocable(backend: Store) -> None:
+    first = backend.add_token("alice", "hash-a", "laptop", NOW)
+    second = backend.add_token("bob", "hash-b", "", NOW)
+    assert backend.user_for_token("hash-a") == "alice" and backend.user_for_token("hash-b") == "bob"
+    assert backend.user_for_token("nope") is None
+    assert backend.revoke_token(first) is True
+    assert backend.revoke_token(first) is False, "already revoked"
+    assert backend.revoke_token(999) is False
+    assert backend.user_for_token("hash-a") is None
+    assert [(t.id, t.user, t.label, t.revoked) for t in backend.tokens()] == [
+        (first, "alice", "laptop", True),
+        (second, "bob", "", False),
+    ]

@@ -15,6 +15,7 @@ import re
 from collections.abc import Iterator
 from contextlib import AbstractContextManager, contextmanager
 from contextvars import ContextVar
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
@@ -107,8 +108,32 @@ class StoreTx(Protocol):
         ...
 
 
+@dataclass(frozen=True)
+class TokenInfo:
+    """An operator-issued API token as listed (the token itself is never stored, only its hash)."""
+
+    id: int
+    user: str
+    label: str
+    created_at: str
+    revoked: bool
+
+
 class Store(Protocol):
     url: str
+
+    # API tokens for `serve --http --auth tokens` (not per owner: the operator manages them)
+    def add_token(self, user: str, token_hash: str, label: str, created_at: str) -> int: ...
+
+    def tokens(self) -> list[TokenInfo]: ...
+
+    def revoke_token(self, token_id: int) -> bool:
+        """True if a token was revoked (False: no such token, or already revoked)."""
+        ...
+
+    def user_for_token(self, token_hash: str) -> str | None:
+        """The user of a valid (not revoked) token with this hash."""
+        ...
 
     def read(self, owner: str = LOCAL_OWNER) -> AbstractContextManager[StoreTx]: ...
 

@@ -165,4 +165,18 @@ SQLITE_MIGRATIONS: tuple[Migration, ...] = (
             "CREATE UNIQUE INDEX tasks_by_uid ON tasks (owner, uid)",
         ),
     ),
+    (
+        5,
+        "operator-issued API tokens (hashes only)",
+        (
+            """CREATE TABLE api_tokens (
+                id INTEGER PRIMARY KEY AUTOINCREMENT,
+                user TEXT NOT NULL,
+                token_hash TEXT NOT NULL UNIQUE,
+                label TEXT NOT NULL DEFAULT '',
+                created_at TEXT NOT NULL,
+                revoked_at TEXT
+            )""",
+        ),
+    ),
 )

@@ -23,7 +23,7 @@ from typing import Any
 from ..dates import utc_now
 from ..errors import StorageError
 from ..model import COMPUTED_FIELDS, Change, ListQuery, Priority, Status, Task, TaskPage
-from . import WouldBlock, transaction_done, would_block_allowed
+from . import TokenInfo, WouldBlock, transaction_done, would_block_allowed
 from .migrations import SQLITE_MIGRATIONS
 
 log = logging.getLogger(__name__)
@@ -492,6 +492,37 @@ class SQLiteStore:
             except BaseException:
                 self._conn.execute("ROLLBACK")
                 raise
+
+    # -- API tokens ---------------------------------------------------------------------
+
+    def add_token(self, user: str, token_hash: str, label: str, created_at: str) -> int:
+        with self._transaction("", "BEGIN IMMEDIATE"):
+            cursor = self._conn.execute(
+                "INSERT INTO api_tokens (user, token_hash, label, created_at) VALUES (?, ?, ?, ?)",
+                (user, token_hash, label, created_at),
+            )
+            return int(cursor.lastrowid or 0)
+
+    def tokens(self) -> list[TokenInfo]:
+        with self._transaction("", "BEGIN DEFERRED"):
+            rows = self._conn.execute(
+                "SELECT id, user, label, created_at, revoked_at IS NOT NULL FROM api_tokens ORDER BY id"
+            ).fetchall()
+        return [TokenInfo(id=r[0], user=r[1], label=r[2], created_at=r[3], revoked=bool(r[4])) for r in rows]
+
+    def revoke_token(self, token_id: int) -> bool:
+        with self._transaction("", "BEGIN IMMEDIATE"):
+            cursor = self._conn.execute(
+                "UPDATE api_tokens SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL", (utc_now(), token_id)
+            )
+            return cursor.rowcount > 0
+
+    def user_for_token(self, token_hash: str) -> str | None:
+        with self._transaction("", "BEGIN DEFERRED"):
+            row = self._conn.execute(
+                "SELECT user FROM api_tokens WHERE token_hash = ? AND revoked_at IS NULL", (token_hash,)
+            ).fetchone()
+        return None if row is None else str(row[0])
 
     def schema_version(self) -> int:
         with self._lock:

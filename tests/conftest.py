@@ -5,11 +5,14 @@ from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
+from mcp import Client
 
+from mcp_server_todo.config import Config
+from mcp_server_todo.server import build_server
 from mcp_server_todo.store import open_store
 from mcp_server_todo.store.sqlite import SQLiteStore
 
@@ -31,6 +34,24 @@ def isolated_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.setenv("APPDATA", str(home / "AppData" / "Roaming"))
     monkeypatch.setenv("TODO_TZ", "UTC")
     return home
+
+
+MODES = ["legacy", "2026-07-28"]
+"""The two protocol generations the SDK speaks: the 2025-11-25 handshake (Claude Desktop,
+the Inspector) and 2026-07-28 (the in-memory client's default)."""
+
+
+@pytest.fixture
+def anyio_backend() -> str:
+    return "asyncio"
+
+
+@pytest.fixture(params=MODES)
+async def client(request: pytest.FixtureRequest, db_path: Path) -> AsyncIterator[Client]:
+    """The real server in memory, through the SDK's client, once per protocol generation."""
+    server = build_server(Config.resolve(str(db_path), "UTC"))
+    async with Client(server, mode=request.param) as connected:
+        yield connected
 
 
 @pytest.fixture

@@ -3,9 +3,7 @@ completion offers project names, tags and task ids."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -13,24 +11,7 @@ from mcp import Client
 from mcp.shared.exceptions import MCPError
 from mcp_types import PromptReference, TextContent
 
-from mcp_server_todo.config import Config
-from mcp_server_todo.server import build_server
-
 pytestmark = pytest.mark.anyio
-
-MODES = ["legacy", "2026-07-28"]
-
-
-@pytest.fixture
-def anyio_backend() -> str:
-    return "asyncio"
-
-
-@pytest.fixture(params=MODES)
-async def client(request: pytest.FixtureRequest, db_path: Path) -> AsyncIterator[Client]:
-    server = build_server(Config.resolve(str(db_path), "UTC"))
-    async with Client(server, mode=request.param) as connected:
-        yield connected
 
 
 async def add(client: Client, **fields: Any) -> int:

@@ -4,32 +4,13 @@ the 2025-11-25 handshake (Claude Desktop, the Inspector) and 2026-07-28."""
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator
-from pathlib import Path
 from typing import Any
 
 import pytest
 from mcp import Client
 from mcp_types import CallToolResult
 
-from mcp_server_todo.config import Config
-from mcp_server_todo.server import build_server
-
 pytestmark = pytest.mark.anyio
-
-MODES = ["legacy", "2026-07-28"]
-
-
-@pytest.fixture
-def anyio_backend() -> str:
-    return "asyncio"
-
-
-@pytest.fixture(params=MODES)
-async def client(request: pytest.FixtureRequest, db_path: Path) -> AsyncIterator[Client]:
-    server = build_server(Config.resolve(str(db_path), "UTC"))
-    async with Client(server, mode=request.param) as connected:
-        yield connected
 
 
 def text(result: CallToolResult) -> str:

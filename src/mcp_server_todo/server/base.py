@@ -23,6 +23,7 @@ from ..service import TodoService
 from ..store import LOCAL_OWNER, WouldBlock, nowait
 
 _Fn = TypeVar("_Fn", bound=Callable[..., Any])
+_T = TypeVar("_T")
 
 
 @dataclass
@@ -163,21 +164,19 @@ def error(exc: TodoError) -> CallToolResult:
     return CallToolResult(content=[TextContent(type="text", text=str(exc))], is_error=True)
 
 
-async def call(ctx: Ctx, fn: Callable[[TodoService], CallToolResult]) -> CallToolResult:
+async def offload(service: TodoService, fn: Callable[[TodoService], _T]) -> _T:
     """Run a service call on the event loop when the store needs no waiting (the common case:
     no thread hop), else on a worker thread where waiting for another process's lock is harmless."""
-    service = service_of(ctx)
     try:
         with nowait():
             return fn(service)
     except WouldBlock:
-        return await anyio.to_thread.run_sync(_guarded, fn, service)
-    except TodoError as exc:
-        return error(exc)
+        return await anyio.to_thread.run_sync(fn, service)
 
 
-def _guarded(fn: Callable[[TodoService], CallToolResult], service: TodoService) -> CallToolResult:
+async def call(ctx: Ctx, fn: Callable[[TodoService], CallToolResult]) -> CallToolResult:
+    """A tool's service call; expected failures become tool errors that say what to do."""
     try:
-        return fn(service)
+        return await offload(service_of(ctx), fn)
     except TodoError as exc:
         return error(exc)

@@ -63,7 +63,8 @@ from mcp_types.version import MODERN_PROTOCOL_VERSIONS
 from .. import sdk
 from ..model import Change, Status, Task
 from ..service import TodoService
-from .resources import PENDING, PROJECTS, TASK_PREFIX, TODAY, VIEWS, listed_tasks, offload, task_uri
+from .base import offload
+from .resources import PENDING, PROJECTS, TASK_PREFIX, TODAY, VIEWS, listed_tasks, task_uri
 
 log = logging.getLogger(__name__)
 

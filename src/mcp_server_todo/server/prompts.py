@@ -28,8 +28,8 @@ from ..errors import TodoError
 from ..model import Priority, Status, Task
 from ..render import task_line
 from ..service import TodoService
-from .base import AppState, Ctx, service_of
-from .resources import TASK, offload
+from .base import AppState, Ctx, offload, service_of
+from .resources import TASK
 
 SECTION_MAX = 50
 COMPLETION_MAX = 100

@@ -25,7 +25,6 @@ import json
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-import anyio.to_thread
 from mcp.server.mcpserver import MCPServer
 from mcp.server.mcpserver.exceptions import ResourceNotFoundError
 from mcp.server.mcpserver.resources import Resource
@@ -35,8 +34,7 @@ from ..errors import TodoError
 from ..model import Task
 from ..render import task_line
 from ..service import TodoService
-from ..store import WouldBlock, nowait
-from .base import AppState, Ctx, service_of
+from .base import AppState, Ctx, offload, service_of
 
 PENDING = "todo://tasks/pending"
 TODAY = "todo://today"
@@ -53,16 +51,6 @@ _T = TypeVar("_T")
 
 def task_uri(task_id: int) -> str:
     return f"{TASK_PREFIX}{task_id}"
-
-
-async def offload(service: TodoService, fn: Callable[[TodoService], _T]) -> _T:
-    """Run a service call on the event loop when the store needs no waiting (the common case),
-    else on a worker thread (the same rule as base.call, for callers that are not tools)."""
-    try:
-        with nowait():
-            return fn(service)
-    except WouldBlock:
-        return await anyio.to_thread.run_sync(fn, service)
 
 
 # -- rendering ------------------------------------------------------------------------

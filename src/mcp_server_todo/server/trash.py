@@ -20,8 +20,7 @@ from pydantic import BaseModel, Field
 from ..errors import TodoError
 from ..model import Status
 from ..service import BULK_MAX, TodoService
-from .base import DESTRUCTIVE, Ctx, call, result, service_of
-from .resources import offload
+from .base import DESTRUCTIVE, Ctx, call, offload, result, service_of
 from .tools import Ids, Tasks, _lines, targets, tools
 
 Confirm_ = Annotated[bool, Field(strict=True, description="true if the user already agreed.")]

@@ -179,4 +179,12 @@ SQLITE_MIGRATIONS: tuple[Migration, ...] = (
             )""",
         ),
     ),
+    (
+        6,
+        "indexes for due windows (today, this week, overdue)",
+        (
+            "CREATE INDEX tasks_by_due_date ON tasks (owner, status, due_date)",
+            "CREATE INDEX tasks_by_due_utc ON tasks (owner, status, due_utc)",
+        ),
+    ),
 )

@@ -42,7 +42,8 @@ _OPEN_CHILDREN = (
 _BLOCKED = (
     "(EXISTS (SELECT 1 FROM tasks c WHERE c.owner = t.owner AND c.parent_id = t.id AND c.status = 'pending') "
     "OR (t.depends_on != '[]' AND EXISTS (SELECT 1 FROM json_each(t.depends_on) d "
-    "JOIN tasks x ON x.owner = t.owner AND x.id = d.value WHERE x.status = 'pending')))"
+    # CROSS JOIN fixes the loop order: the few ids in depends_on, each looked up by key
+    "CROSS JOIN tasks x ON x.owner = t.owner AND x.id = d.value WHERE x.status = 'pending')))"
 )
 _SELECT = f"SELECT {_COLUMNS}, {_OPEN_CHILDREN}, {_BLOCKED}"
 _DUE_KEY = "coalesce(t.due_key, '~')"  # no due date sorts last

@@ -12,9 +12,11 @@ protocol) and fd 0 at /dev/null; the protocol uses private duplicates.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import os
+import stat
 import sys
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager, suppress
@@ -121,11 +123,19 @@ async def stdio_streams(
     write_send, write_recv = anyio.create_memory_object_stream[SessionMessage](16)
     source, sink = stdin, stdout
 
+    pipe_in = await _pipe_reader(source)
+    pipe_out = await _pipe_writer(sink)
+
+    async def next_line() -> bytes:
+        if pipe_in is not None:
+            return await pipe_in.readline()
+        return await anyio.to_thread.run_sync(source.readline, abandon_on_cancel=True)
+
     async def read_loop() -> None:
         replies = write_send.clone()
         async with read_send, replies:
             while True:
-                line = await anyio.to_thread.run_sync(source.readline, abandon_on_cancel=True)
+                line = await next_line()
                 if not line:
                     break
                 message, reply = check_line(line)
@@ -138,7 +148,12 @@ async def stdio_streams(
     async def write_loop() -> None:
         async with write_recv:
             async for session_message in write_recv:
-                await anyio.to_thread.run_sync(_write_line, sink, encode(session_message))
+                data = encode(session_message) + b"\n"
+                if pipe_out is not None:
+                    pipe_out.write(data)
+                    await pipe_out.drain()
+                else:
+                    await anyio.to_thread.run_sync(_write_all, sink, data)
 
     try:
         async with anyio.create_task_group() as tg:
@@ -153,6 +168,7 @@ async def stdio_streams(
     finally:
         for private, fd in restore:
             with suppress(OSError):
+                os.set_blocking(private, True)  # the pipe transports made it non-blocking
                 os.dup2(private, fd)
                 os.close(private)
 
@@ -173,9 +189,46 @@ def encode(session_message: SessionMessage) -> bytes:
         return json.dumps(data, ensure_ascii=True, separators=(",", ":")).encode("ascii")
 
 
-def _write_line(sink: BinaryIO, data: bytes) -> None:
-    sink.write(data + b"\n")
+def _write_all(sink: BinaryIO, data: bytes) -> None:
+    sink.write(data)
     sink.flush()
+
+
+LINE_LIMIT = 256 * 1024 * 1024
+"""The longest line read from a pipe; memory is used only if a client sends one that long."""
+
+
+async def _pipe_reader(source: BinaryIO) -> asyncio.StreamReader | None:
+    """Read a pipe on the event loop itself (no thread hop per message); None where the
+    platform or the file (a regular file, Windows) needs the thread fallback."""
+    if sys.platform == "win32" or not _is_pipe(source):
+        return None
+    loop = asyncio.get_running_loop()
+    reader = asyncio.StreamReader(limit=LINE_LIMIT)
+    try:
+        await loop.connect_read_pipe(lambda: asyncio.StreamReaderProtocol(reader), source)
+    except (OSError, ValueError, NotImplementedError):
+        return None
+    return reader
+
+
+async def _pipe_writer(sink: BinaryIO) -> asyncio.StreamWriter | None:
+    if sys.platform == "win32" or not _is_pipe(sink):
+        return None
+    loop = asyncio.get_running_loop()
+    try:
+        transport, protocol = await loop.connect_write_pipe(asyncio.streams.FlowControlMixin, sink)
+    except (OSError, ValueError, NotImplementedError):
+        return None
+    return asyncio.StreamWriter(transport, protocol, None, loop)
+
+
+def _is_pipe(stream: BinaryIO) -> bool:
+    try:
+        mode = os.fstat(stream.fileno()).st_mode
+    except (OSError, ValueError):
+        return False
+    return stat.S_ISFIFO(mode) or stat.S_ISSOCK(mode)
 
 
 async def serve_stdio(server: MCPServer[Any]) -> None:

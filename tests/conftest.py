@@ -8,6 +8,7 @@ import sys
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
+import pg  # tests/pg.py: the throwaway PostgreSQL cluster
 import pytest
 from mcp import Client
 
@@ -52,6 +53,19 @@ async def client(request: pytest.FixtureRequest, db_path: Path) -> AsyncIterator
     server = build_server(Config.resolve(str(db_path), "UTC"))
     async with Client(server, mode=request.param) as connected:
         yield connected
+
+
+@pytest.fixture(scope="session")
+def postgres_url() -> Iterator[str]:
+    """One throwaway PostgreSQL cluster per test session (tests/pg.py), as an ordinary role's URL;
+    skipped loudly when none can be started, failed instead when TODO_REQUIRE_POSTGRES=1."""
+    for cluster in pg.session_cluster():
+        yield cluster.app_url
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    for reason in pg.SKIPPED:
+        terminalreporter.write_sep("!", f"PostgreSQL tests SKIPPED: {reason}", red=True, bold=True)
 
 
 @pytest.fixture

@@ -17,8 +17,16 @@ from mcp_server_todo.store.migrations import SQLITE_MIGRATIONS
 NOW = "2026-11-25T10:00:00.000Z"
 
 
-@pytest.fixture(params=["sqlite"])
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
 def backend(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
+    if request.param == "postgresql":
+        from pg import schema_url  # the session's throwaway cluster, a fresh schema per test
+
+        with schema_url(request.getfixturevalue("postgres_url")) as url:
+            store = open_store(url)
+            yield store
+            store.close()
+        return
     store = open_store(sqlite_url(tmp_path / "contract.db"))
     yield store
     store.close()

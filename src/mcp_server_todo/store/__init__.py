@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
-from ..errors import InvalidInput
+from ..errors import InvalidInput, StorageError
 from ..model import Change, ListQuery, Task, TaskPage
 
 LOCAL_OWNER = "local"
@@ -160,5 +160,14 @@ def open_store(url: str) -> Store:
 
         return SQLiteStore(sqlite_path(url))
     if url.startswith(("postgresql://", "postgres://")):
-        raise InvalidInput("PostgreSQL stores are not available in this version; use sqlite:///PATH")
+        try:
+            from .postgres import PostgresStore
+        except ImportError as exc:
+            if (exc.name or "psycopg").partition(".")[0] not in ("psycopg", "psycopg_pool", "psycopg_binary"):
+                raise
+            raise StorageError(
+                "PostgreSQL stores need the psycopg driver, which is not installed: "
+                f"install mcp-server-todo[postgres] (pip install 'mcp-server-todo[postgres]') ({exc})"
+            ) from exc
+        return PostgresStore(url)
     raise InvalidInput(f"unknown store URL {url!r}; use sqlite:///ABSOLUTE/PATH.db")

@@ -1,0 +1,647 @@
+"""The PostgreSQL store: psycopg 3 with a connection pool, for one or several server replicas
+over one database. Imported only when a `postgresql://` URL is opened (install the extra
+`mcp-server-todo[postgres]`). Same contract and semantics as the SQLite store.
+
+Isolation. Every owner-keyed table has forced row-level security (see `pg_migrations`), and
+every transaction starts with `set_config('todo.owner', owner, true)`; a query that forgot
+its owner filter still sees and changes only that owner's rows. The store refuses roles that
+bypass row-level security (superusers, BYPASSRLS).
+
+Writers. A write transaction (READ COMMITTED) first locks its owner's row in `owners`, so
+writes for one owner take turns across every replica (different owners run in parallel):
+a read-modify-write never loses an update, ids come from the same row (`UPDATE ... RETURNING`,
+never reused), the trigger-kept counts cannot deadlock, change-log ids commit in order (a
+watcher's `changes_since` never skips one) and undo always sees the latest group. `get` in a
+write transaction also locks the task row (`FOR UPDATE`). Reads are REPEATABLE READ READ ONLY
+snapshots and never wait for writers.
+
+Event loop. Every call needs network I/O, so inside `nowait()` a transaction raises
+`WouldBlock` before doing anything: the server then runs the call on a worker thread.
+
+Full-text search. Title and notes are split into words folded in Python (casefold, Latin
+diacritics removed: "café" is found by "cafe", the same on every replica, no extension
+needed) and stored as a `tsvector` with a GIN index; the words of a query become prefix
+lexemes (`'word':*`) joined by `&` and are sent as one bound `tsquery` parameter, so no
+query text ever reaches the SQL or the tsquery syntax.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import unicodedata
+import uuid
+from collections.abc import Iterator
+from contextlib import AbstractContextManager, contextmanager, suppress
+from typing import Any
+
+import psycopg
+from psycopg import errors, sql
+from psycopg.conninfo import conninfo_to_dict, make_conninfo
+from psycopg.pq import TransactionStatus
+from psycopg_pool import ConnectionPool, PoolTimeout
+
+from ..dates import utc_now
+from ..errors import InvalidInput, StorageError
+from ..model import COMPUTED_FIELDS, Change, ListQuery, Priority, Status, Task, TaskPage
+from . import TokenInfo, WouldBlock, transaction_done, would_block_allowed
+from .pg_migrations import OWNER_SETTING, migrate
+from .sqlite import _due_keys
+
+log = logging.getLogger(__name__)
+
+POOL_MAX = 10
+"""Connections per process; a transaction holds one only while it runs."""
+CONNECT_TIMEOUT = 10
+WAIT_SECONDS = 30
+"""How long a transaction waits for a free connection or for another writer of its owner."""
+WORD_MAX = 255
+"""Longer words are indexed and searched by their first 255 characters (a lexeme's limit is 2 KiB)."""
+
+_CHANGE_COLUMNS = "id, grp, at, op, task_id, before::text, after::text"
+_COLUMNS = (
+    "t.id, t.title, t.notes, t.status, t.priority, t.due, t.due_tz, t.recur, t.project, t.tags, t.parent_id, "
+    "t.depends_on, t.created_at, t.updated_at, t.completed_at, t.uid"
+)
+_OPEN_CHILDREN = (
+    "(SELECT count(*) FROM tasks c WHERE c.owner = t.owner AND c.parent_id = t.id AND c.status = 'pending')"
+)
+_BLOCKED = (
+    "(EXISTS (SELECT 1 FROM tasks c WHERE c.owner = t.owner AND c.parent_id = t.id AND c.status = 'pending') "
+    "OR (cardinality(t.depends_on) > 0 AND EXISTS (SELECT 1 FROM tasks x "
+    "WHERE x.owner = t.owner AND x.id = ANY (t.depends_on) AND x.status = 'pending')))"
+)
+_SELECT = f"SELECT {_COLUMNS}, {_OPEN_CHILDREN}, {_BLOCKED}"
+_KEYS_AT = 18  # the sort keys follow the 16 columns, the subtask count and the blocked flag
+_DUE_KEY = "coalesce(t.due_key, '~')"  # no due date sorts last ("C" collation: bytewise, as in SQLite)
+# Urgency exactly as the SQLite store computes it (README "Urgency"): priority + due proximity
+# + age - blocked, from columns and the query's `now`, rounded to 4 places.
+_DAYS_LEFT = "(extract(epoch FROM (t.due_key::timestamptz - %s::timestamptz)) / 86400)"
+_URGENCY = (
+    "round(((CASE t.priority WHEN 3 THEN 6.0 WHEN 2 THEN 3.9 WHEN 1 THEN 1.8 ELSE 0.0 END)"
+    f" + (CASE WHEN t.due_key IS NULL THEN 0.0 WHEN {_DAYS_LEFT} <= -7 THEN 12.0"
+    f" WHEN {_DAYS_LEFT} >= 14 THEN 2.4 ELSE 12.0 - ({_DAYS_LEFT} + 7) * 9.6 / 21 END)"
+    " + 2.0 * least(greatest(extract(epoch FROM (%s::timestamptz - t.created_at::timestamptz)) / 86400, 0)"
+    " / 365.0, 1.0)"
+    f" - (CASE WHEN {_BLOCKED} THEN 5.0 ELSE 0.0 END))::numeric, 4)::float8"
+)
+_URGENCY_PARAMS = 4  # the %s in _URGENCY, all bound to `now`
+
+_WORD = re.compile(r"[^\W_]+")
+_FOLDED_BASES = 0x0530  # Latin, Greek and Cyrillic letters lose their accents; other scripts keep their marks
+
+
+def search_words(text: str) -> list[str]:
+    """The words of `text` as indexed and searched: casefolded, Latin/Greek/Cyrillic diacritics
+    removed (like SQLite's unicode61 remove_diacritics), split at anything that is not a letter,
+    a digit or a mark continuing a word (so words of scripts written with marks stay whole)."""
+    folded = unicodedata.normalize("NFKD", text.casefold())
+    if folded.isascii():
+        return [word[:WORD_MAX] for word in _WORD.findall(folded)]
+    words: list[str] = []
+    current: list[str] = []
+    base = 0
+    for ch in folded:
+        if unicodedata.combining(ch) or unicodedata.category(ch).startswith("M"):
+            if current and base >= _FOLDED_BASES:
+                current.append(ch)
+            continue
+        base = ord(ch)
+        if ch.isalnum():
+            current.append(ch)
+        elif current:
+            words.append(unicodedata.normalize("NFC", "".join(current))[:WORD_MAX])
+            current = []
+    if current:
+        words.append(unicodedata.normalize("NFC", "".join(current))[:WORD_MAX])
+    return words
+
+
+def ts_query(text: str) -> str | None:
+    """Words of `text` as a tsquery: every word must appear, as a word or a prefix."""
+    words = search_words(text)
+    return " & ".join("'" + word.replace("\\", "\\\\").replace("'", "''") + "':*" for word in words) or None
+
+
+def _row_to_task(row: tuple[Any, ...]) -> Task:
+    return Task.model_construct(
+        id=row[0],
+        title=row[1],
+        notes=row[2],
+        status=Status(row[3]),
+        priority=Priority.from_rank(row[4]),
+        due=row[5],
+        due_tz=row[6],
+        recur=row[7],
+        project=row[8],
+        tags=list(row[9]),
+        parent_id=row[10],
+        depends_on=list(row[11]),
+        created_at=row[12],
+        updated_at=row[13],
+        completed_at=row[14],
+        uid=row[15],
+        due_human=None,
+        subtasks=int(row[16]),
+        blocked=bool(row[17]),
+        urgency=None,
+    )
+
+
+def _task_json(task: Task | None) -> str | None:
+    return None if task is None else task.model_dump_json(exclude=set(COMPUTED_FIELDS))
+
+
+def _json_task(text: str | None) -> Task | None:
+    return None if text is None else Task.model_validate_json(text)
+
+
+def _sort_keys(sort: str) -> list[str]:
+    return {
+        "created": ["t.id"],
+        "due": [_DUE_KEY, "t.id"],
+        "priority": ["-t.priority", _DUE_KEY, "t.id"],
+        "urgency": ["-" + _URGENCY, "t.id"],
+    }[sort]
+
+
+_KEY_TYPES: dict[str, tuple[tuple[type, ...], ...]] = {
+    "created": ((int,),),
+    "due": ((str,), (int,)),
+    "priority": ((int,), (str,), (int,)),
+    "urgency": ((int, float), (int,)),
+}
+
+
+def _check_after(sort: str, after: list[Any]) -> None:
+    """A cursor's sort key must fit the sort (PostgreSQL, unlike SQLite, refuses mixed types)."""
+    types = _KEY_TYPES[sort]
+    if len(after) != len(types) or not all(
+        isinstance(value, kinds) and not isinstance(value, bool) for value, kinds in zip(after, types, strict=True)
+    ):
+        raise InvalidInput("cursor is not one this server returned; call list_items without a cursor")
+
+
+def _window_clause(query: ListQuery) -> tuple[str, list[Any]]:
+    window = query.window
+    assert window is not None
+    floating = ["t.due_utc IS NULL", "t.due_date IS NOT NULL"]
+    timed = ["t.due_utc IS NOT NULL"]
+    args_f: list[Any] = []
+    args_t: list[Any] = []
+    if window.date_from is not None:
+        floating.append("t.due_date >= %s")
+        args_f.append(window.date_from)
+    if window.date_to is not None:
+        floating.append("t.due_date <= %s")
+        args_f.append(window.date_to)
+    if window.utc_from is not None:
+        timed.append("t.due_utc >= %s")
+        args_t.append(window.utc_from)
+    if window.utc_to is not None:
+        timed.append("t.due_utc < %s")
+        args_t.append(window.utc_to)
+    return f"(({' AND '.join(floating)}) OR ({' AND '.join(timed)}))", args_f + args_t
+
+
+class PostgresTx:
+    """One transaction of one owner on one pooled connection."""
+
+    def __init__(self, conn: psycopg.Connection, owner: str, *, write: bool) -> None:
+        self.conn = conn
+        """The transaction's connection (for diagnostics and tests; the policies bind it to the owner)."""
+        self._owner = owner
+        self._lock = " FOR UPDATE OF t" if write else ""
+        self._group = 0
+
+    def _one(self, query: str, args: tuple[Any, ...] | list[Any]) -> tuple[Any, ...] | None:
+        return self.conn.execute(query, args).fetchone()
+
+    def _all(self, query: str, args: tuple[Any, ...] | list[Any]) -> list[tuple[Any, ...]]:
+        return self.conn.execute(query, args).fetchall()
+
+    def get(self, task_id: int) -> Task | None:
+        row = self._one(f"{_SELECT} FROM tasks t WHERE t.owner = %s AND t.id = %s{self._lock}", (self._owner, task_id))
+        return None if row is None else _row_to_task(row)
+
+    def get_by_uid(self, uid: str) -> Task | None:
+        row = self._one(f"{_SELECT} FROM tasks t WHERE t.owner = %s AND t.uid = %s{self._lock}", (self._owner, uid))
+        return None if row is None else _row_to_task(row)
+
+    def reserve_ids(self, upto: int) -> None:
+        """Make sure new ids start above `upto` (an import that keeps its ids)."""
+        self.conn.execute("UPDATE owners SET next_id = greatest(next_id, %s) WHERE owner = %s", (upto + 1, self._owner))
+
+    def allocate_id(self) -> int:
+        row = self.conn.execute(
+            "UPDATE owners SET next_id = next_id + 1 WHERE owner = %s RETURNING next_id - 1", (self._owner,)
+        ).fetchone()
+        if row is None:
+            raise StorageError("ids can only be allocated in a write transaction")
+        return int(row[0])
+
+    def put(self, task: Task) -> None:
+        due_date, due_utc = _due_keys(task.due)
+        due_key = due_utc or (f"{due_date}T23:59:59Z" if due_date else None)
+        self.conn.execute(
+            "INSERT INTO tasks (owner, id, uid, title, notes, status, priority, due, due_tz, due_date, due_utc, "
+            "due_key, recur, project, tags, parent_id, depends_on, created_at, updated_at, completed_at, search) "
+            "VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s::text[], %s, %s::bigint[], "
+            "%s, %s, %s, array_to_tsvector(%s::text[])) "
+            "ON CONFLICT (owner, id) DO UPDATE SET uid = excluded.uid, title = excluded.title, "
+            "notes = excluded.notes, status = excluded.status, priority = excluded.priority, due = excluded.due, "
+            "due_tz = excluded.due_tz, due_date = excluded.due_date, due_utc = excluded.due_utc, "
+            "due_key = excluded.due_key, recur = excluded.recur, project = excluded.project, tags = excluded.tags, "
+            "parent_id = excluded.parent_id, depends_on = excluded.depends_on, created_at = excluded.created_at, "
+            "updated_at = excluded.updated_at, completed_at = excluded.completed_at, search = excluded.search",
+            (
+                self._owner,
+                task.id,
+                task.uid or uuid.uuid4().hex,
+                task.title,
+                task.notes,
+                task.status.value,
+                task.priority.rank,
+                task.due,
+                task.due_tz,
+                due_date,
+                due_utc,
+                due_key,
+                task.recur,
+                task.project,
+                list(task.tags),
+                task.parent_id,
+                list(task.depends_on),
+                task.created_at,
+                task.updated_at,
+                task.completed_at,
+                sorted(set(search_words(task.title) + search_words(task.notes))),
+            ),
+        )
+        self.conn.execute("DELETE FROM task_tags WHERE owner = %s AND task_id = %s", (self._owner, task.id))
+        if task.tags:
+            self.conn.execute(
+                "INSERT INTO task_tags (owner, tag, task_id) SELECT %s, tag, %s FROM unnest(%s::text[]) AS tag "
+                "ON CONFLICT DO NOTHING",
+                (self._owner, task.id, [tag.casefold() for tag in task.tags]),
+            )
+
+    def remove(self, task_id: int) -> None:
+        self.conn.execute("DELETE FROM task_tags WHERE owner = %s AND task_id = %s", (self._owner, task_id))
+        self.conn.execute("DELETE FROM tasks WHERE owner = %s AND id = %s", (self._owner, task_id))
+
+    def query(self, query: ListQuery) -> TaskPage:
+        where = ["t.owner = %s"]
+        args: list[Any] = [self._owner]
+        if query.status is not None:
+            where.append("t.status = %s")
+            args.append(query.status.value)
+        if query.project is not None:
+            where.append("t.project = %s")
+            args.append(query.project)
+        counted_by_trigger = len(where)
+        if query.tag is not None:
+            where.append("t.id IN (SELECT task_id FROM task_tags WHERE owner = %s AND tag = %s)")
+            args.extend([self._owner, query.tag.casefold()])
+        if query.parent_id is not None:
+            where.append("t.parent_id = %s")
+            args.append(query.parent_id)
+        if query.ids is not None:
+            where.append("t.id = ANY (%s::bigint[])" if query.ids else "false")
+            args.extend([list(query.ids)] if query.ids else [])
+        if query.due_before is not None:
+            bound = query.due_before
+            if bound.utc is None:
+                where.append("t.due_date <= %s")
+                args.append(bound.date)
+            else:
+                # a floating date is due by the end of its day: before the bound only if a day earlier
+                where.append("((t.due_utc IS NOT NULL AND t.due_utc <= %s) OR (t.due_utc IS NULL AND t.due_date < %s))")
+                args.extend([bound.utc, bound.date])
+        if query.window is not None:
+            clause, window_args = _window_clause(query)
+            where.append(clause)
+            args.extend(window_args)
+        if query.text is not None:
+            match = ts_query(query.text)
+            where.append("t.search @@ %s::tsquery" if match else "false")
+            args.extend([match] if match else [])
+        clause = " AND ".join(where)
+        if len(where) == counted_by_trigger:
+            # only status/project filters: the trigger-kept counts answer without a scan
+            row = self._one(f"SELECT coalesce(sum(n), 0) FROM task_counts t WHERE {clause}", args)
+        else:
+            row = self._one(f"SELECT count(*) FROM tasks t WHERE {clause}", args)
+        total = int(row[0]) if row is not None else 0
+
+        now = query.now_utc or None
+        keys = _sort_keys(query.sort)
+        key_args = [now] * _URGENCY_PARAMS if query.sort == "urgency" else []
+        page_where, page_args = clause, list(args)
+        if query.after is not None:
+            _check_after(query.sort, query.after)
+            page_where += f" AND ({', '.join(keys)}) > ({', '.join(['%s'] * len(keys))})"
+            page_args += key_args + list(query.after)
+        select = f"{_SELECT}, {', '.join(keys)}"
+        if query.sort == "urgency":
+            select += f", {_URGENCY}"
+        limit = query.limit + 1
+        rows = self._all(
+            f"{select} FROM tasks t WHERE {page_where} ORDER BY {', '.join(keys)} LIMIT %s",
+            [*key_args, *([now] * _URGENCY_PARAMS if query.sort == "urgency" else []), *page_args, *key_args, limit],
+        )
+        items = []
+        for row in rows[: query.limit]:
+            task = _row_to_task(row)
+            if query.sort == "urgency":
+                task.urgency = row[-1]
+            items.append(task)
+        more = len(rows) > query.limit
+        last = rows[query.limit - 1] if more else None
+        next_after = list(last[_KEYS_AT : _KEYS_AT + len(keys)]) if last is not None else None
+        return TaskPage(items=items, total=total, next_after=next_after)
+
+    def log(self, change: Change) -> None:
+        values = (
+            self._owner,
+            change.at or utc_now(),
+            change.op,
+            change.task_id,
+            _task_json(change.before),
+            _task_json(change.after),
+        )
+        if self._group:
+            self.conn.execute(
+                "INSERT INTO changes (owner, grp, at, op, task_id, before, after) "
+                "VALUES (%s, %s, %s, %s, %s, %s::jsonb, %s::jsonb)",
+                (values[0], self._group, *values[1:]),
+            )
+            return
+        # the first entry of the transaction names the group by its own id
+        row = self.conn.execute(
+            "INSERT INTO changes (id, grp, owner, at, op, task_id, before, after) "
+            "SELECT n, n, %s, %s, %s, %s, %s::jsonb, %s::jsonb FROM (SELECT nextval('changes_id_seq') AS n) s "
+            "RETURNING id",
+            values,
+        ).fetchone()
+        assert row is not None
+        self._group = int(row[0])
+
+    def _changes(self, query: str, args: tuple[Any, ...]) -> list[Change]:
+        return [
+            Change(
+                id=row[0],
+                group=row[1],
+                at=row[2],
+                op=row[3],
+                task_id=row[4],
+                before=_json_task(row[5]),
+                after=_json_task(row[6]),
+            )
+            for row in self._all(query, args)
+        ]
+
+    def last_group(self) -> list[Change]:
+        row = self.conn.execute(
+            "SELECT max(grp) FROM changes WHERE owner = %s AND NOT undone AND op <> 'undo'", (self._owner,)
+        ).fetchone()
+        if row is None or row[0] is None:
+            return []
+        return self._changes(
+            f"SELECT {_CHANGE_COLUMNS} FROM changes WHERE owner = %s AND grp = %s ORDER BY id", (self._owner, row[0])
+        )
+
+    def mark_undone(self, group: int) -> None:
+        self.conn.execute("UPDATE changes SET undone = true WHERE owner = %s AND grp = %s", (self._owner, group))
+
+    def projects(self) -> list[tuple[str, int, int]]:
+        rows = self.conn.execute(
+            "SELECT project, sum(CASE WHEN status = 'pending' THEN n ELSE 0 END), "
+            "sum(CASE WHEN status = 'done' THEN n ELSE 0 END) FROM task_counts WHERE owner = %s "
+            "GROUP BY project HAVING sum(CASE WHEN status <> 'deleted' THEN n ELSE 0 END) > 0 ORDER BY project",
+            (self._owner,),
+        ).fetchall()
+        return [(row[0], int(row[1]), int(row[2])) for row in rows]
+
+    def tags(self) -> list[tuple[str, int]]:
+        rows = self.conn.execute(
+            "SELECT g.tag, count(*) FROM task_tags g JOIN tasks t ON t.owner = g.owner AND t.id = g.task_id "
+            "WHERE g.owner = %s AND t.status = 'pending' GROUP BY g.tag ORDER BY count(*) DESC, g.tag LIMIT 500",
+            (self._owner,),
+        ).fetchall()
+        return [(row[0], int(row[1])) for row in rows]
+
+    def last_change_id(self) -> int:
+        row = self.conn.execute("SELECT max(id) FROM changes WHERE owner = %s", (self._owner,)).fetchone()
+        return int(row[0] or 0) if row is not None else 0
+
+    def changes_since(self, change_id: int, limit: int) -> list[Change]:
+        query = f"SELECT {_CHANGE_COLUMNS} FROM changes WHERE owner = %s AND id > %s ORDER BY id LIMIT %s"
+        return self._changes(query, (self._owner, change_id, limit))
+
+    def history(self, task_id: int | None, limit: int) -> list[Change]:
+        if task_id is None:
+            query = f"SELECT {_CHANGE_COLUMNS} FROM changes WHERE owner = %s ORDER BY id DESC LIMIT %s"
+            return self._changes(query, (self._owner, limit))
+        query = f"SELECT {_CHANGE_COLUMNS} FROM changes WHERE owner = %s AND task_id = %s ORDER BY id DESC LIMIT %s"
+        return self._changes(query, (self._owner, task_id, limit))
+
+
+def redact(url: str) -> str:
+    """The URL without its password (for messages and `Store.url`)."""
+    url = re.sub(r"^([A-Za-z][A-Za-z0-9+.-]*://[^/?#@:]*):[^@]*@", r"\1:***@", url)
+    return re.sub(r"(?i)([?&]password=)[^&#]*", r"\1***", url)
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__
+
+
+def _storage_error(exc: psycopg.Error) -> StorageError:
+    if isinstance(exc, errors.LockNotAvailable):
+        return StorageError(f"another writer held this task list for {WAIT_SECONDS} s; try again")
+    return StorageError(f"PostgreSQL failed: {_first_line(exc)}; try again")
+
+
+def _configure(conn: psycopg.Connection) -> None:
+    conn.execute(f"SET lock_timeout = '{WAIT_SECONDS}s'")
+
+
+class PostgresStore:
+    def __init__(self, url: str, *, max_connections: int = POOL_MAX) -> None:
+        self.url = redact(url)
+        try:
+            given = conninfo_to_dict(url)
+        except psycopg.ProgrammingError as exc:
+            raise StorageError(f"not a usable PostgreSQL URL {self.url}: {_first_line(exc)}") from exc
+        extra: dict[str, Any] = {}
+        if "connect_timeout" not in given:
+            extra["connect_timeout"] = CONNECT_TIMEOUT
+        if "application_name" not in given:
+            extra["fallback_application_name"] = "mcp-server-todo"
+        conninfo = make_conninfo(url, **extra)
+        try:
+            with psycopg.connect(conninfo, autocommit=True) as conn:
+                self._check_role(conn)
+                migrate(conn)
+        except psycopg.OperationalError as exc:
+            raise StorageError(f"cannot connect to PostgreSQL at {self.url}: {_first_line(exc)}") from exc
+        except psycopg.Error as exc:
+            raise StorageError(f"the PostgreSQL store {self.url} cannot be used: {_first_line(exc)}") from exc
+        self._pool: ConnectionPool[psycopg.Connection] = ConnectionPool(
+            conninfo,
+            min_size=1,
+            max_size=max_connections,
+            kwargs={"autocommit": True},
+            configure=_configure,
+            timeout=WAIT_SECONDS,
+            name="mcp-server-todo",
+            open=False,
+        )
+        try:
+            self._pool.open(wait=True, timeout=CONNECT_TIMEOUT)
+        except PoolTimeout as exc:
+            self._pool.close()
+            raise StorageError(f"cannot connect to PostgreSQL at {self.url}: {_first_line(exc)}") from exc
+
+    @staticmethod
+    def _check_role(conn: psycopg.Connection) -> None:
+        row = conn.execute(
+            "SELECT current_user, rolsuper OR rolbypassrls FROM pg_roles WHERE rolname = current_user"
+        ).fetchone()
+        if row is not None and row[1]:
+            raise StorageError(
+                f"the PostgreSQL role {row[0]!r} bypasses row-level security (superuser or BYPASSRLS), so task "
+                "lists would not be isolated from each other; connect as an ordinary role, e.g. "
+                "CREATE ROLE todo LOGIN PASSWORD '...'; CREATE DATABASE todo OWNER todo"
+            )
+
+    # -- transactions ---------------------------------------------------------------
+
+    def read(self, owner: str = "local") -> AbstractContextManager[PostgresTx]:
+        """A consistent snapshot of one owner's tasks (REPEATABLE READ, read only)."""
+        return self._transaction(owner, write=False)
+
+    def write(self, owner: str = "local") -> AbstractContextManager[PostgresTx]:
+        """A write transaction; waits (up to 30 s) while another writer of this owner runs."""
+        return self._transaction(owner, write=True)
+
+    @contextmanager
+    def _transaction(self, owner: str, *, write: bool) -> Iterator[PostgresTx]:
+        if not owner:
+            raise ValueError("a PostgreSQL transaction needs an owner")
+        mode = "ISOLATION LEVEL READ COMMITTED" if write else "ISOLATION LEVEL REPEATABLE READ READ ONLY"
+        begin = sql.SQL("BEGIN {mode}; SELECT set_config({setting}, {owner}, true)").format(
+            mode=sql.SQL(mode), setting=sql.Literal(OWNER_SETTING), owner=sql.Literal(owner)
+        )
+        if write:  # one writer per owner at a time, across every replica
+            begin += sql.SQL(
+                "; INSERT INTO owners (owner, next_id) VALUES ({owner}, 1) ON CONFLICT (owner) DO NOTHING"
+                "; SELECT 1 FROM owners WHERE owner = {owner} FOR UPDATE"
+            ).format(owner=sql.Literal(owner))
+        with self._session(begin, write=write) as conn:
+            yield PostgresTx(conn, owner, write=write)
+
+    @contextmanager
+    def _session(self, begin: sql.SQL | sql.Composed, *, write: bool) -> Iterator[psycopg.Connection]:
+        """A transaction on a pooled connection: begun with `begin`, committed at the end of
+        the block, rolled back if the block raises."""
+        if would_block_allowed():
+            raise WouldBlock  # network I/O never runs on the event loop; nothing was done yet
+        conn = self._begin(begin)
+        try:
+            try:
+                yield conn
+            except BaseException as exc:
+                self._rollback(conn)
+                if isinstance(exc, psycopg.OperationalError):
+                    raise _storage_error(exc) from exc
+                raise
+            try:
+                status = conn.execute("COMMIT").statusmessage
+            except psycopg.OperationalError as exc:
+                raise StorageError(
+                    f"the connection to PostgreSQL failed while saving ({_first_line(exc)}); the change may or "
+                    "may not have been saved: list the tasks to check"
+                ) from exc
+            if status != "COMMIT":
+                raise StorageError("PostgreSQL rolled the transaction back; nothing was saved; try again")
+        finally:
+            self._pool.putconn(conn)
+        if write:
+            transaction_done()
+
+    def _begin(self, begin: sql.SQL | sql.Composed) -> psycopg.Connection:
+        for attempt in (1, 2):
+            try:
+                conn = self._pool.getconn()
+            except PoolTimeout as exc:
+                raise StorageError(
+                    f"no PostgreSQL connection within {WAIT_SECONDS} s (the server is down or every connection "
+                    "is busy); try again"
+                ) from exc
+            try:
+                conn.execute(begin)
+                return conn
+            except psycopg.OperationalError as exc:
+                broken = conn.broken
+                self._rollback(conn)
+                self._pool.putconn(conn)
+                if not broken or attempt == 2:
+                    raise _storage_error(exc) from exc
+                # a connection from before a server restart: drop the stale ones, retry once
+                log.info("PostgreSQL connection lost (%s); reconnecting", _first_line(exc))
+                self._pool.check()
+            except BaseException:
+                self._rollback(conn)
+                self._pool.putconn(conn)
+                raise
+        raise AssertionError("unreachable")
+
+    @staticmethod
+    def _rollback(conn: psycopg.Connection) -> None:
+        if conn.broken or conn.info.transaction_status == TransactionStatus.IDLE:
+            return
+        with suppress(psycopg.Error):
+            conn.execute("ROLLBACK")
+
+    # -- API tokens (the operator's table: no owner, no policy) ---------------------------
+
+    def add_token(self, user: str, token_hash: str, label: str, created_at: str) -> int:
+        with self._session(sql.SQL("BEGIN"), write=True) as conn:
+            row = conn.execute(
+                "INSERT INTO api_tokens (username, token_hash, label, created_at) VALUES (%s, %s, %s, %s) RETURNING id",
+                (user, token_hash, label, created_at),
+            ).fetchone()
+        assert row is not None
+        return int(row[0])
+
+    def tokens(self) -> list[TokenInfo]:
+        with self._session(sql.SQL("BEGIN READ ONLY"), write=False) as conn:
+            rows = conn.execute(
+                "SELECT id, username, label, created_at, revoked_at IS NOT NULL FROM api_tokens ORDER BY id"
+            ).fetchall()
+        return [TokenInfo(id=r[0], user=r[1], label=r[2], created_at=r[3], revoked=bool(r[4])) for r in rows]
+
+    def revoke_token(self, token_id: int) -> bool:
+        with self._session(sql.SQL("BEGIN"), write=True) as conn:
+            cursor = conn.execute(
+                "UPDATE api_tokens SET revoked_at = %s WHERE id = %s AND revoked_at IS NULL", (utc_now(), token_id)
+            )
+            return cursor.rowcount > 0
+
+    def user_for_token(self, token_hash: str) -> str | None:
+        with self._session(sql.SQL("BEGIN READ ONLY"), write=False) as conn:
+            row = conn.execute(
+                "SELECT username FROM api_tokens WHERE token_hash = %s AND revoked_at IS NULL", (token_hash,)
+            ).fetchone()
+        return None if row is None else str(row[0])
+
+    def schema_version(self) -> int:
+        with self._session(sql.SQL("BEGIN READ ONLY"), write=False) as conn:
+            row = conn.execute("SELECT max(version) FROM schema_migrations").fetchone()
+        return int(row[0] or 0) if row is not None else 0
+
+    def close(self) -> None:
+        self._pool.close()

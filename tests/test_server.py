@@ -3,6 +3,7 @@ the 2025-11-25 handshake (Claude Desktop, the Inspector) and 2026-07-28."""
 
 from __future__ import annotations
 
+import base64
 import json
 from typing import Any
 
@@ -265,6 +266,11 @@ async def test_pagination_has_total_and_cursor(client: Client) -> None:
     other = {"limit": 3, "project": "x", "cursor": first["next_cursor"]}
     assert "different query" in await error(client, "list_items", other)
     assert "cursor" in await error(client, "list_items", {"cursor": "garbage!"})
+    real = (await call(client, "list_items", {"limit": 3})).structured_content
+    assert real is not None
+    version, _after, now, fingerprint = json.loads(base64.urlsafe_b64decode(real["next_cursor"] + "=="))
+    forged = base64.urlsafe_b64encode(json.dumps([version, [3, 4, 5, 6], now, fingerprint]).encode()).decode()
+    assert "not one this server returned" in await error(client, "list_items", {"limit": 3, "cursor": forged})
     assert "between 1 and 500" in await error(client, "list_items", {"limit": 501})
 
 

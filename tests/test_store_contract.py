@@ -1,5 +1,5 @@
-"""The contract every store backend honours. Parametrized over backends (SQLite today;
-PostgreSQL joins when it lands), each on a real database."""
+"""The contract every store backend honours, run against SQLite and PostgreSQL, each a real
+database (PostgreSQL: the throwaway cluster of tests/pg.py)."""
 
 from __future__ import annotations
 

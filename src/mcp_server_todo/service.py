@@ -52,6 +52,8 @@ from .when import WindowKind, humanize, window
 
 _STATUS_FILTERS = {"pending": Status.pending, "done": Status.done, "deleted": Status.deleted, "all": None}
 DUE_FILTERS = ("overdue", "today", "this_week")
+_KEY_LENGTHS = {"created": 1, "due": 2, "priority": 3, "urgency": 2}
+"""How many values a page's sort key has (the store's keyset), to refuse a forged cursor."""
 BULK_MAX = 100
 _FIELDS = ("title", "notes", "priority", "due", "recur", "project", "tags", "parent_id", "depends_on")
 
@@ -177,6 +179,8 @@ class TodoService:
         now = self.now()
         if cursor:
             q.after, now_text = _decode_cursor(cursor, fingerprint)
+            if len(q.after) != _KEY_LENGTHS[sort]:
+                raise InvalidInput("cursor is not one this server returned; call list_items without a cursor")
             now = datetime.fromisoformat(now_text).astimezone(self.tz)
         if due is not None:
             w = window(cast(WindowKind, due), self.tz, now)

@@ -5,8 +5,8 @@ the change log of one owner. Every write operation of the service runs in exactl
 write transaction, so a change and its log entry commit together or not at all, and one
 transaction is one step of `undo`.
 
-Stores are chosen by URL: `sqlite:///absolute/path.db` (the default) and, later,
-`postgresql://...`. Backends are imported only when used.
+Stores are chosen by URL: `sqlite:///absolute/path.db` (the default) or
+`postgresql://...` (the `[postgres]` extra). Backends are imported only when used.
 """
 
 from __future__ import annotations

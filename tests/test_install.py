@@ -438,3 +438,14 @@ def test_doctor_without_any_client_config_warns_and_suggests_install(
     assert code == 0
     assert "no client configuration found" in out
     assert "run: mcp-server-todo install claude-desktop" in out
+
+
+@pytest.mark.postgres
+def test_doctor_checks_a_postgresql_store(capsys: pytest.CaptureFixture[str], postgres_url: str) -> None:
+    code, out, _ = run(capsys, "doctor", "--db", postgres_url)
+    assert code == 0, out
+    assert "store opens" in out and "store schema" in out and "0 pending" in out
+    password = postgres_url.split("//", 1)[1].split("@")[0].partition(":")[2]
+    assert not password or password not in out, "the password is never printed"
+    code, out, _ = run(capsys, "doctor", "--db", "postgresql://nobody@127.0.0.1:1/none?connect_timeout=1")
+    assert code == 1 and "FAIL" in out

@@ -437,13 +437,39 @@ def _store_checks_open(url: str, path: Path) -> list[Check]:
     return checks
 
 
+def _postgres_checks(url: str) -> list[Check]:
+    """Open (and migrate) a PostgreSQL store: reachable, role without bypass, schema, counts."""
+    from .store import open_store
+    from .store.pg_migrations import PG_MIGRATIONS
+
+    shown = url.split("@")[-1]  # never print a password
+    try:
+        store = open_store(url)
+    except TodoError as exc:
+        hint = "check the URL, that the server runs, and that the role may connect (install mcp-server-todo[postgres])"
+        return [Check(FAIL, "store opens", str(exc), hint)]
+    checks = [Check(OK, "store", f"postgresql://...@{shown}"), Check(OK, "store opens", "yes")]
+    try:
+        version = store.schema_version()
+        latest = PG_MIGRATIONS[-1][0]
+        state = "current" if version == latest else f"this release knows up to {latest}"
+        checks += [Check(OK if version <= latest else WARN, "store schema", f"version {version} ({state})")]
+        checks.append(_task_counts(store))
+    except TodoError as exc:
+        checks.append(Check(FAIL, "store", f"cannot be read: {exc}"))
+    finally:
+        store.close()
+    return checks
+
+
 def check_store(url: str) -> list[Check]:
     from .store import sqlite_path
 
+    if url.startswith(("postgresql://", "postgres://")):
+        return _postgres_checks(url)
     if not url.startswith("sqlite:///"):
-        return [
-            Check(FAIL, "store", f"{url}: only sqlite:///PATH stores are supported", "use --db /absolute/path/todo.db")
-        ]
+        hint = "use --db /absolute/path/todo.db or --db postgresql://USER@HOST/DB"
+        return [Check(FAIL, "store", f"{url}: not a sqlite:/// or postgresql:// store", hint)]
     path = sqlite_path(url)
     checks = [Check(OK, "store", url)]
     if path.is_dir():

@@ -11,13 +11,15 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
+from mcp.server.auth.provider import TokenVerifier
+from mcp.server.auth.settings import AuthSettings
 from mcp.server.mcpserver import MCPServer
 
 from .. import __version__
 from ..config import Config
 from ..service import TodoService
 from ..store import open_store
-from . import prompts, resources, trash
+from . import prompts, resources, trash, view
 from .base import AppState
 from .live import Live
 from .tools import tools
@@ -31,7 +33,15 @@ INSTRUCTIONS = (
 __all__ = ["AppState", "build_server", "trash"]
 
 
-def build_server(config: Config, toolsets: str = "core") -> MCPServer[AppState]:
+def build_server(
+    config: Config,
+    toolsets: str = "core",
+    *,
+    token_verifier: TokenVerifier | None = None,
+    auth: AuthSettings | None = None,
+) -> MCPServer[AppState]:
+    """The server; over HTTP with `token_verifier` and `auth` (http.py), whose tokens say who
+    each request's owner is (base.owner_of_request)."""
     live = Live()
     states: list[AppState] = []
 
@@ -50,13 +60,17 @@ def build_server(config: Config, toolsets: str = "core") -> MCPServer[AppState]:
         finally:
             store.close()
 
+    served = tools.select(toolsets)
     server = MCPServer(
         "todo",
         version=__version__,
         instructions=INSTRUCTIONS,
         lifespan=lifespan,
-        tools=tools.select(toolsets),
+        tools=served,
+        extensions=view.extensions(served),
         subscriptions=live.bus,
+        token_verifier=token_verifier,
+        auth=auth,
         middleware=[live.middleware],
     )
     live.install(server)

@@ -7,6 +7,7 @@ trash.py with its confirmation. Group "history": history.
 
 from __future__ import annotations
 
+import functools
 from typing import Annotated, Any, Literal
 
 from mcp_types import CallToolResult
@@ -27,10 +28,15 @@ class TaskList(BaseModel):
     next_cursor: str | None = Field(None, description="Pass as cursor for the next page; absent on the last.")
 
 
+@functools.cache
+def _full_task_schema() -> dict[str, Any]:
+    return compact(Task.model_json_schema(), output=True)
+
+
 def _task_schema(*fields: str) -> WithJsonSchema:
     """Results carry whole tasks, but their schemas name only the fields a client needs (the
     rest are allowed, not listed): every conversation pays for tools/list."""
-    full = compact(Task.model_json_schema(), output=True)
+    full = _full_task_schema()
     properties = {name: full["properties"][name] for name in fields}
     return WithJsonSchema({"type": "object", "properties": properties, "required": ["id", "title"]})
 

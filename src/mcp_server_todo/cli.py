@@ -44,8 +44,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     serve = sub.add_parser(
         "serve",
-        help="run the MCP server over stdio (the default)",
-        description="Run the MCP server over stdio (the default).",
+        help="run the MCP server over stdio (the default) or Streamable HTTP (--http)",
+        description="Run the MCP server over stdio (the default) or, with --http, over Streamable HTTP "
+        "(see docs/deploy.md).",
     )
     _common(serve)
     serve.add_argument(
@@ -60,6 +61,9 @@ def build_parser() -> argparse.ArgumentParser:
         choices=["DEBUG", "INFO", "WARNING", "ERROR"],
         help="log level; logs go to stderr (env TODO_LOG_LEVEL)",
     )
+    from .http import add_arguments as add_http_arguments  # stdlib only: the SDK is not loaded here
+
+    add_http_arguments(serve)
 
     add = sub.add_parser("add", help="add a task", description="Add a task.")
     _common(add)
@@ -90,6 +94,36 @@ def build_parser() -> argparse.ArgumentParser:
     undo = sub.add_parser("undo", help="revert the most recent change", description="Revert the most recent change.")
     _common(undo)
 
+    export = sub.add_parser(
+        "export",
+        help="write tasks to a file: todotxt, ical, taskwarrior, markdown or json",
+        description="Write tasks in another tool's format (docs/formats.md says what each carries). "
+        "The json dump keeps everything, ids and the trash included.",
+    )
+    _common(export)
+    export.add_argument(
+        "--format", "-f", required=True, metavar="FORMAT", help="todotxt, ical, taskwarrior, markdown or json"
+    )
+    export.add_argument("--project", "-P", help="only this project's tasks")
+    export.add_argument("-o", "--output", metavar="FILE", help="write to FILE (default: standard output)")
+
+    imp = sub.add_parser(
+        "import",
+        help="add and update tasks from a file (todo.txt, iCalendar, Taskwarrior, Todoist CSV, Markdown, json)",
+        description="Import a file in one transaction (one `undo` reverts it). Tasks are matched by uid or a "
+        "stable key, so importing the same file again adds nothing. Malformed lines are reported and skipped.",
+    )
+    _common(imp)
+    imp.add_argument("file", metavar="FILE", help="the file to import (- for standard input)")
+    imp.add_argument(
+        "--format",
+        "-f",
+        metavar="FORMAT",
+        help="todotxt, ical, taskwarrior, todoist, markdown or json (default: guessed from the file)",
+    )
+    imp.add_argument("--dry-run", action="store_true", help="report what would change; change nothing")
+    imp.add_argument("--strict", action="store_true", help="refuse the whole file if any line is malformed")
+
     install = sub.add_parser(
         "install",
         help="add this server to an MCP client's configuration",
@@ -110,6 +144,23 @@ def build_parser() -> argparse.ArgumentParser:
     )
     _common(doctor)
     doctor.add_argument("--config", metavar="PATH", action="append", help="also check this client config file")
+
+    token = sub.add_parser(
+        "token",
+        help="manage the bearer tokens of `serve --http --auth tokens`",
+        description="Manage the bearer tokens of `serve --http --auth tokens`. The store keeps only "
+        "their SHA-256; a token is printed once, when it is created.",
+    )
+    _common(token)
+    token_sub = token.add_subparsers(dest="token_command", metavar="ACTION", required=True)
+    token_create = token_sub.add_parser("create", help="create a token for USER and print it (once)")
+    _common(token_create)
+    token_create.add_argument("user", metavar="USER", help="whose tasks the token reaches (no spaces or '#')")
+    token_create.add_argument("--label", default="", help="a note for `token list`, e.g. the device")
+    _common(token_sub.add_parser("list", help="list tokens: id, user, label, created, status (never the token)"))
+    token_revoke = token_sub.add_parser("revoke", help="revoke a token by its id")
+    _common(token_revoke)
+    token_revoke.add_argument("id", type=int, metavar="ID")
     return parser
 
 
@@ -121,12 +172,24 @@ def main(argv: Sequence[str] | None = None) -> int:
     tz = getattr(args, "tz", None)
     try:
         if command == "serve":
+            if getattr(args, "http", False):
+                return _serve_http(args, db, tz)
+            if getattr(args, "log_json", False):
+                from .logs import configure
+
+                configure(args.log_level, json_lines=True)
             return _serve(
                 db,
                 tz,
                 getattr(args, "log_level", os.environ.get("TODO_LOG_LEVEL", "WARNING")),
                 getattr(args, "tools", os.environ.get("TODO_TOOLS", "core")),
             )
+        if command in ("export", "import"):
+            from . import transfer
+
+            if command == "export":
+                return transfer.export_command(db, tz, args.format, args.project, args.output)
+            return transfer.import_command(db, tz, args.file, args.format, dry_run=args.dry_run, strict=args.strict)
         if command in ("install", "doctor"):
             from . import install as install_mod
 
@@ -135,6 +198,8 @@ def main(argv: Sequence[str] | None = None) -> int:
                     args.client, config=args.config, name=args.name, db=db, print_only=args.print_only
                 )
             return install_mod.doctor_command(db=db, configs=args.config or [])
+        if command == "token":
+            return _token(args, db)
         return _human(command, args, db, tz)
     except TodoError as exc:
         # the service speaks to a model ("call list_items"); a person runs a command instead
@@ -161,6 +226,53 @@ def _serve(db: str | None, tz: str | None, log_level: str, toolsets: str) -> int
     except ValueError as exc:
         raise InvalidInput(str(exc)) from exc
     anyio.run(serve_stdio, server)
+    return 0
+
+
+def _serve_http(args: argparse.Namespace, db: str | None, tz: str | None) -> int:
+    from .logs import configure
+
+    configure(args.log_level, json_lines=args.log_json)
+    from .config import Config
+    from .http import HttpOptions, build_app, run
+
+    options = HttpOptions.from_args(args)
+    try:
+        options.check()
+        app = build_app(Config.resolve(db, tz), args.tools, options)
+    except ValueError as exc:  # unsafe or incomplete settings, unknown tool group, unusable key file
+        raise InvalidInput(str(exc)) from exc
+    return run(app, options)
+
+
+def _token(args: argparse.Namespace, db: str | None) -> int:
+    from .auth import create_token
+    from .config import Config
+    from .store import open_store
+
+    store = open_store(Config.resolve(db).store_url)
+    try:
+        if args.token_command == "create":
+            try:
+                token_id, token = create_token(store, args.user, args.label)
+            except ValueError as exc:
+                raise InvalidInput(str(exc)) from exc
+            print(token)
+            print(f"Token {token_id} for {args.user}; shown only now (the store keeps its hash).", file=sys.stderr)
+        elif args.token_command == "list":
+            rows = [("ID", "USER", "LABEL", "CREATED", "STATUS")]
+            rows += [
+                (str(t.id), t.user, t.label, t.created_at, "revoked" if t.revoked else "active") for t in store.tokens()
+            ]
+            widths = [max(len(row[i]) for row in rows) for i in range(5)]
+            for row in rows:
+                print("  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip())
+        elif args.token_command == "revoke":
+            if not store.revoke_token(args.id):
+                raise NotFound(f"no active token {args.id}; run `mcp-server-todo token list`")
+            print(f"Revoked token {args.id}")
+    finally:
+        store.close()
     return 0
 
 

@@ -19,10 +19,19 @@ What a change publishes (`affected`):
   one entry per pending task (resources.py), so a task becoming or leaving pending, or a
   pending task's new title, changes it.
 
+Owners. Every change belongs to one owner (server/base.py): the local user over stdio, the
+token's principal over HTTP. A subscriber hears only the changes of the owner it subscribed as
+(the owner of the request that opened the subscription), whoever made them: another of its own
+sessions, the CLI for the local user, another replica. The watcher keeps one cursor per owner
+and polls only the owners that have subscribers; an owner's cursor is set to its latest change
+when its first subscriber arrives, so it hears what follows (and a server nobody listens to
+reads nothing).
+
 Delivery, per protocol generation:
 
 - 2026-07-28: events go to the server's `SubscriptionBus` (`MCPServer(subscriptions=bus)`),
-  which the SDK's `subscriptions/listen` handler filters per stream.
+  which the SDK's `subscriptions/listen` handler filters per stream. Ours (`OwnerBus`) also
+  routes by owner: a listener belongs to the owner of the listen request that registered it.
 - 2025-11-25 handshake (Claude Desktop, the Inspector): MCPServer registers neither
   resources/subscribe nor logging/setLevel. `MethodBinding` (the SDK's Extension seam) refuses
   spec methods by design and its docstring points to the low-level
@@ -39,17 +48,18 @@ from __future__ import annotations
 
 import logging
 import weakref
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from functools import partial
 from typing import Any
 
 import anyio
+import anyio.lowlevel
 from mcp.server.connection import Connection
 from mcp.server.context import CallNext, HandlerResult, ServerRequestContext
 from mcp.server.mcpserver import MCPServer
 from mcp.server.session import ServerSession
-from mcp.server.subscriptions import InMemorySubscriptionBus, ResourcesListChanged, ResourceUpdated
+from mcp.server.subscriptions import ResourcesListChanged, ResourceUpdated, ServerEvent
 from mcp.shared.exceptions import MCPError
 from mcp_types import (
     INVALID_PARAMS,
@@ -63,7 +73,7 @@ from mcp_types.version import MODERN_PROTOCOL_VERSIONS
 from .. import sdk
 from ..model import Change, Status, Task
 from ..service import TodoService
-from .base import offload
+from .base import offload, owner_of_request
 from .resources import PENDING, PROJECTS, TASK_PREFIX, TODAY, VIEWS, listed_tasks, task_uri
 
 log = logging.getLogger(__name__)
@@ -117,17 +127,64 @@ def _known(uri: str) -> bool:
     return rest != uri and rest.isascii() and rest.isdigit()
 
 
-class Live:
-    """Per-server live state: the subscription bus, the change cursor, the handshake-era
-    subscriptions, and the services of the running lifespans."""
+class OwnerBus:
+    """The `SubscriptionBus` of 2026-07-28 listen streams, routing events by owner: a listener
+    belongs to the owner of the request that subscribed it (`subscribe` runs inside the listen
+    request), and an event goes to its owner's listeners only. Delivery is synchronous and
+    in-process, like the SDK's InMemorySubscriptionBus."""
 
     def __init__(self) -> None:
-        self.bus = InMemorySubscriptionBus()
+        self._listeners: dict[object, tuple[str, Callable[[ServerEvent], None]]] = {}
+
+    def subscribe(self, listener: Callable[[ServerEvent], None]) -> Callable[[], None]:
+        key = object()
+        self._listeners[key] = (owner_of_request(), listener)
+
+        def unsubscribe() -> None:
+            self._listeners.pop(key, None)
+
+        return unsubscribe
+
+    async def publish(self, event: ServerEvent) -> None:
+        """The SDK's seam (`ctx.notify_*`): to the listeners of the current request's owner."""
+        await self.publish_to(owner_of_request(), event)
+
+    async def publish_to(self, owner: str, event: ServerEvent) -> None:
+        for listener_owner, listener in list(self._listeners.values()):
+            if listener_owner != owner:
+                continue
+            try:
+                listener(event)
+            except Exception:  # one bad listener must not starve the others
+                log.exception("subscription listener raised; continuing")
+        await anyio.lowlevel.checkpoint()
+
+    def owners(self) -> set[str]:
+        return {owner for owner, _ in self._listeners.values()}
+
+
+class _Subscriber:
+    """A handshake-era connection: whose it is and the URIs it subscribed to."""
+
+    __slots__ = ("owner", "uris")
+
+    def __init__(self, owner: str) -> None:
+        self.owner = owner
+        self.uris: set[str] = set()
+
+
+class Live:
+    """Per-server live state: the subscription bus, the change cursors (one per owner), the
+    handshake-era subscriptions, and the services of the running lifespans."""
+
+    def __init__(self) -> None:
+        self.bus = OwnerBus()
         self._services: list[TodoService] = []
-        self._cursor = 0
+        self._owner_services: dict[str, TodoService] = {}
+        self._cursors: dict[str, int] = {}
         self._day = ""
         self._wakers: set[anyio.Event] = set()
-        self._handshake: dict[Connection, set[str]] = {}
+        self._handshake: dict[Connection, _Subscriber] = {}
 
     @property
     def service(self) -> TodoService:
@@ -170,8 +227,32 @@ class Live:
         for waker in self._wakers:
             waker.set()
 
+    def _service_for(self, base: TodoService, owner: str) -> TodoService:
+        if owner == base.owner:
+            return base
+        found = self._owner_services.get(owner)
+        if found is None or found.store is not base.store:
+            found = self._owner_services[owner] = TodoService(base.store, owner=owner, tz=base.tz)
+        return found
+
+    def _listening(self) -> set[str]:
+        """The owners someone listens for."""
+        return self.bus.owners() | {sub.owner for sub in self._handshake.values()}
+
+    async def ensure(self, owner: str) -> None:
+        """Start watching `owner` from its latest change, unless someone already listens for it
+        (then its cursor is current). Called before a subscription is registered."""
+        if owner in self._cursors and owner in self._listening():
+            return
+        if not self._services:
+            return  # not running: the watcher starts every cursor itself
+        service = self._service_for(self._services[-1], owner)
+        latest = await offload(service, lambda s: s.last_change_id())
+        self._cursors[owner] = max(self._cursors.get(owner, 0), latest)
+
     async def _watch(self, service: TodoService, *, task_status: anyio.abc.TaskStatus[None]) -> None:
-        self._cursor = max(self._cursor, await offload(service, lambda s: s.last_change_id()))
+        latest = await offload(service, lambda s: s.last_change_id())
+        self._cursors[service.owner] = max(self._cursors.get(service.owner, 0), latest)
         self._day = self._day or service.today().isoformat()
         task_status.started()
         while True:
@@ -187,36 +268,48 @@ class Live:
                 await anyio.sleep(1)
 
     async def tick(self, service: TodoService) -> None:
-        """Publish what changed since the cursor."""
+        """Publish, to each owner's subscribers, what changed for that owner since its cursor."""
+        today = service.today().isoformat()
+        midnight = today != self._day
+        self._day = today
+        for owner in sorted(self._listening()):  # nobody listening: nothing to read
+            if owner not in self._cursors:
+                await self.ensure(owner)
+                continue
+            uris, list_changed = await self._changes(self._service_for(service, owner), today)
+            if midnight:
+                uris |= {TODAY, PENDING}
+            if uris or list_changed:
+                await self.publish(sorted(uris), list_changed, owner=owner)
+
+    async def _changes(self, service: TodoService, today: str) -> tuple[set[str], bool]:
+        owner = service.owner
         uris: set[str] = set()
         list_changed = False
-        today = service.today().isoformat()
         while True:
-            changes = await offload(service, partial(_since, self._cursor))
-            fresh = [c for c in changes if c.id > self._cursor]  # another lifespan may have published them
+            changes = await offload(service, partial(_since, self._cursors[owner]))
+            fresh = [c for c in changes if c.id > self._cursors[owner]]  # another lifespan may have published them
             if fresh:
-                self._cursor = fresh[-1].id
+                self._cursors[owner] = fresh[-1].id
             for change in fresh:
                 touched, listed = affected(change, today)
                 uris |= touched
                 list_changed |= listed
             if len(changes) < BATCH:
-                break
-        if today != self._day:
-            self._day = today
-            uris |= {TODAY, PENDING}
-        if uris or list_changed:
-            await self.publish(sorted(uris), list_changed)
+                return uris, list_changed
 
-    async def publish(self, uris: list[str], list_changed: bool) -> None:
+    async def publish(self, uris: list[str], list_changed: bool, *, owner: str) -> None:
+        """Tell `owner`'s subscribers (and no one else's)."""
         for uri in uris:
-            await self.bus.publish(ResourceUpdated(uri=uri))
+            await self.bus.publish_to(owner, ResourceUpdated(uri=uri))
         if list_changed:
-            await self.bus.publish(ResourcesListChanged())
-        for conn, subscribed in list(self._handshake.items()):
+            await self.bus.publish_to(owner, ResourcesListChanged())
+        for conn, subscriber in list(self._handshake.items()):
+            if subscriber.owner != owner:
+                continue
             try:
                 for uri in uris:
-                    if uri in subscribed:
+                    if uri in subscriber.uris:
                         await conn.send_resource_updated(uri)
                 if list_changed:
                     await conn.send_resource_list_changed()
@@ -226,15 +319,21 @@ class Live:
 
     # -- handshake-era connections --------------------------------------------------------
 
-    def _track(self, session: ServerSession) -> set[str]:
+    async def _track(self, session: ServerSession) -> set[str]:
+        """The subscribed URIs of the request's connection, which is registered (with the
+        request's owner) the first time it is seen."""
         conn = sdk.connection(session)
         if not conn.has_standalone_channel:
             return set()  # stateless HTTP: nothing can be sent outside a request
-        subscribed = self._handshake.get(conn)
-        if subscribed is None:
-            subscribed = self._handshake[conn] = set()
-            conn.exit_stack.callback(self._handshake.pop, conn, None)
-        return subscribed
+        subscriber = self._handshake.get(conn)
+        if subscriber is None:
+            owner = owner_of_request()
+            await self.ensure(owner)
+            subscriber = self._handshake.get(conn)
+            if subscriber is None:
+                subscriber = self._handshake[conn] = _Subscriber(owner)
+                conn.exit_stack.callback(self._handshake.pop, conn, None)
+        return subscriber.uris
 
     async def _subscribe(self, ctx: ServerRequestContext[Any, Any], params: SubscribeRequestParams) -> EmptyResult:
         if not _known(params.uri):
@@ -242,11 +341,11 @@ class Live:
                 code=INVALID_PARAMS,
                 message=f"no resource {params.uri}; subscribe to {', '.join(VIEWS)} or todo://tasks/ID",
             )
-        self._track(ctx.session).add(params.uri)
+        (await self._track(ctx.session)).add(params.uri)
         return EmptyResult()
 
     async def _unsubscribe(self, ctx: ServerRequestContext[Any, Any], params: UnsubscribeRequestParams) -> EmptyResult:
-        self._track(ctx.session).discard(params.uri)
+        (await self._track(ctx.session)).discard(params.uri)
         return EmptyResult()
 
     async def _set_level(self, ctx: ServerRequestContext[Any, Any], params: SetLevelRequestParams) -> EmptyResult:
@@ -260,10 +359,12 @@ class Live:
         """Advertise resources.listChanged to handshake clients, know their connections (for
         list_changed), add the pending tasks to resources/list, and look for changes right
         after each tool call."""
+        if ctx.method == "subscriptions/listen":
+            await self.ensure(owner_of_request())  # before the SDK's handler registers the stream
         result = await call_next(ctx)
         handshake = ctx.protocol_version not in MODERN_PROTOCOL_VERSIONS
         if handshake:
-            self._track(ctx.session)
+            await self._track(ctx.session)
         if ctx.method == "tools/call":
             self.poke()
         elif ctx.method == "initialize" and isinstance(result, dict):

@@ -64,7 +64,10 @@ def test_put_get_round_trip_keeps_every_field(backend: Store) -> None:
     with backend.write() as tx:
         tx.put(task)
     with backend.read() as tx:
-        assert tx.get(1) == task
+        got = tx.get(1)
+        assert got == task
+        assert got is not None and Task.model_validate(got.model_dump()) == got, "a store-built task is a valid Task"
+        assert got.model_fields_set == set(Task.model_fields)
         assert tx.get(2) is None
     with backend.read("someone-else") as tx:
         assert tx.get(1) is None

@@ -187,4 +187,9 @@ SQLITE_MIGRATIONS: tuple[Migration, ...] = (
             "CREATE INDEX tasks_by_due_utc ON tasks (owner, status, due_utc)",
         ),
     ),
+    (
+        7,
+        "the change log by owner and id (watchers read what changed since a cursor)",
+        ("CREATE INDEX changes_by_owner ON changes (owner, id)",),
+    ),
 )

@@ -22,7 +22,7 @@ from typing import Any
 
 from ..dates import utc_now
 from ..errors import StorageError
-from ..model import COMPUTED_FIELDS, Change, ListQuery, Priority, Status, Task, TaskPage
+from ..model import COMPUTED_FIELDS, Change, ListQuery, Priority, Status, Task, TaskPage, task_from_store
 from . import TokenInfo, WouldBlock, transaction_done, would_block_allowed
 from .migrations import SQLITE_MIGRATIONS
 
@@ -45,7 +45,12 @@ _BLOCKED = (
     # CROSS JOIN fixes the loop order: the few ids in depends_on, each looked up by key
     "CROSS JOIN tasks x ON x.owner = t.owner AND x.id = d.value WHERE x.status = 'pending')))"
 )
-_SELECT = f"SELECT {_COLUMNS}, {_OPEN_CHILDREN}, {_BLOCKED}"
+_WAITING = (
+    "(t.depends_on != '[]' AND EXISTS (SELECT 1 FROM json_each(t.depends_on) d "
+    "CROSS JOIN tasks x ON x.owner = t.owner AND x.id = d.value WHERE x.status = 'pending'))"
+)
+# blocked = open subtasks (the count) or an open dependency: one subquery each per row
+_SELECT = f"SELECT {_COLUMNS}, {_OPEN_CHILDREN}, {_WAITING}"
 _DUE_KEY = "coalesce(t.due_key, '~')"  # no due date sorts last
 # Urgency (README "Urgency"): priority + due proximity + age - blocked, all from columns and
 # the query's `now`, so every page of one listing sees the same scores.
@@ -61,27 +66,29 @@ _URGENCY_PARAMS = 4  # the ? in _URGENCY, all bound to `now`
 
 
 def _row_to_task(row: tuple[Any, ...]) -> Task:
-    return Task.model_construct(
-        id=row[0],
-        title=row[1],
-        notes=row[2],
-        status=Status(row[3]),
-        priority=Priority.from_rank(row[4]),
-        due=row[5],
-        due_tz=row[6],
-        recur=row[7],
-        project=row[8],
-        tags=json.loads(row[9]) if row[9] != "[]" else [],
-        parent_id=row[10],
-        depends_on=json.loads(row[11]) if row[11] != "[]" else [],
-        created_at=row[12],
-        updated_at=row[13],
-        completed_at=row[14],
-        uid=row[15],
-        due_human=None,
-        subtasks=row[16],
-        blocked=bool(row[17]),
-        urgency=None,
+    return task_from_store(
+        {
+            "id": row[0],
+            "title": row[1],
+            "notes": row[2],
+            "status": Status(row[3]),
+            "priority": Priority.from_rank(row[4]),
+            "due": row[5],
+            "due_tz": row[6],
+            "recur": row[7],
+            "project": row[8],
+            "tags": json.loads(row[9]) if row[9] != "[]" else [],
+            "parent_id": row[10],
+            "depends_on": json.loads(row[11]) if row[11] != "[]" else [],
+            "created_at": row[12],
+            "updated_at": row[13],
+            "completed_at": row[14],
+            "uid": row[15],
+            "due_human": None,
+            "subtasks": row[16],
+            "blocked": bool(row[16] or row[17]),
+            "urgency": None,
+        }
     )
 
 

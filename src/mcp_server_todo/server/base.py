@@ -123,35 +123,54 @@ def argument_errors(tool: str, exc: ValidationError) -> str:
 
 
 class ToolSet:
-    """Collects tools by group; `--tools core|all|group,...` picks which are served."""
+    """Collects tools by group; `--tools core|all|group,...` picks which are served. A tool's
+    definition (pydantic models, schemas) is built only when its group is first served:
+    start-up pays for what the client will see, nothing more."""
 
     def __init__(self) -> None:
-        self.tools: dict[str, list[Tool]] = {}
+        self._pending: dict[str, list[tuple[Callable[..., Any], ToolAnnotations, dict[str, Any] | None]]] = {}
+        self._built: dict[str, list[Tool]] = {}
 
-    def tool(self, annotations: ToolAnnotations, group: str = "core") -> Callable[[_Fn], _Fn]:
+    @property
+    def groups(self) -> list[str]:
+        return list(self._pending)
+
+    def tool(
+        self, annotations: ToolAnnotations, group: str = "core", *, meta: dict[str, Any] | None = None
+    ) -> Callable[[_Fn], _Fn]:
         def register(fn: _Fn) -> _Fn:
-            description = " ".join(inspect.cleandoc(fn.__doc__ or "").split())
-            registered = _Tool.from_function(fn, annotations=annotations, description=description)
-            registered.parameters = compact(registered.parameters)
-            if registered.fn_metadata.output_schema is not None:
-                registered.fn_metadata.output_schema = compact(registered.fn_metadata.output_schema, output=True)
-            self.tools.setdefault(group, []).append(registered)
+            self._pending.setdefault(group, []).append((fn, annotations, meta))
+            self._built.pop(group, None)
             return fn
 
         return register
+
+    def group(self, name: str) -> list[Tool]:
+        built = self._built.get(name)
+        if built is None:
+            built = self._built[name] = [_build(*entry) for entry in self._pending[name]]
+        return built
 
     def select(self, spec: str) -> list[Tool]:
         """`core`, `all`, or a comma-separated list of groups (core is always included)."""
         wanted = {part.strip() for part in spec.split(",") if part.strip()} or {"core"}
         if "all" in wanted:
-            wanted = set(self.tools)
-        unknown = wanted - set(self.tools)
+            wanted = set(self._pending)
+        unknown = wanted - set(self._pending)
         if unknown:
-            raise ValueError(
-                f"unknown tool group(s) {', '.join(sorted(unknown))}; choose from all, {', '.join(sorted(self.tools))}"
-            )
+            known = ", ".join(sorted(self._pending))
+            raise ValueError(f"unknown tool group(s) {', '.join(sorted(unknown))}; choose from all, {known}")
         wanted.add("core")
-        return [tool for group in self.tools if group in wanted for tool in self.tools[group]]
+        return [tool for group in self._pending if group in wanted for tool in self.group(group)]
+
+
+def _build(fn: Callable[..., Any], annotations: ToolAnnotations, meta: dict[str, Any] | None) -> Tool:
+    description = " ".join(inspect.cleandoc(fn.__doc__ or "").split())
+    built = _Tool.from_function(fn, annotations=annotations, description=description, meta=meta)
+    built.parameters = compact(built.parameters)
+    if built.fn_metadata.output_schema is not None:
+        built.fn_metadata.output_schema = compact(built.fn_metadata.output_schema, output=True)
+    return built
 
 
 def result(text: str, model: BaseModel) -> CallToolResult:

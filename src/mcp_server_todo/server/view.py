@@ -51,7 +51,7 @@ def html() -> str:
     return files("mcp_server_todo").joinpath("ui/tasks.html").read_text(encoding="utf-8")
 
 
-@tools.tool(READ, group="view")
+@tools.tool(READ, group="view", meta={"ui": {"resourceUri": URI}})  # what Apps.tool(resource_uri=URI) stamps
 async def show_tasks(
     ctx: Ctx,
     status: Annotated[
@@ -87,14 +87,6 @@ async def show_tasks(
         text = "\n".join(block.text for block in shown.content if isinstance(block, TextContent))
         shown = shown.model_copy(update={"content": [TextContent(type="text", text=f"{text}\n{SHOWN}")]})
     return shown
-
-
-def _bind(tool: Tool) -> None:
-    # what Apps.tool(resource_uri=URI) stamps: the host renders the result with the view
-    tool.meta = {**(tool.meta or {}), "ui": {"resourceUri": URI}}
-
-
-_bind(next(tool for tool in tools.tools["view"] if tool.name == TOOL))
 
 
 def extensions(served: Sequence[Tool]) -> list[Extension]:

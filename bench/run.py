@@ -453,10 +453,13 @@ def ensure_v1_venv() -> str:
 # ---- seeding our store directly -----------------------------------------------------------------------
 
 
+_RULES = ("FREQ=WEEKLY;BYDAY=MO", "FREQ=DAILY", "FREQ=MONTHLY;BYMONTHDAY=15", "FREQ=WEEKLY;BYDAY=MO,TU,WE,TH,FR")
+
+
 def seed_ours(path: Path, count: int) -> float:
     """Fill a fresh store with `count` realistic pending tasks (tags, due dates, priorities, projects,
-    some notes), many per transaction; returns seconds taken. Each task gets its own change-log
-    entry, as a new_item call would make."""
+    recurrence rules on one in ten, some notes), many per transaction; returns seconds taken.
+    Each task gets its own change-log entry, as a new_item call would make."""
     from mcp_server_todo.model import Change, Priority, Status, Task
     from mcp_server_todo.store.sqlite import SQLiteStore
 
@@ -478,7 +481,10 @@ def seed_ours(path: Path, count: int) -> float:
                         "project": rng.choice(_PROJECTS),
                         "tags": rng.sample(_TAGS, rng.randint(0, 3)),
                         "notes": "Remember the receipt." if rng.random() < 0.2 else "",
+                        "recur": rng.choice(_RULES) if rng.random() < 0.1 else None,
                     }
+                    if fields["recur"] and fields["due"] is None:
+                        fields["due"] = "2026-12-07"
                     task = Task.model_construct(
                         id=tx.allocate_id(),
                         title=title(i),
@@ -488,6 +494,7 @@ def seed_ours(path: Path, count: int) -> float:
                         due=fields.get("due"),
                         project=fields.get("project", "inbox"),
                         tags=fields.get("tags", []),
+                        recur=fields["recur"],
                         parent_id=None,
                         created_at=stamp,
                         updated_at=stamp,

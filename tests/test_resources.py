@@ -38,7 +38,10 @@ async def test_listing_has_the_views_the_template_and_pending_tasks(client: Clie
     assert set(listed) == {"todo://tasks/pending", "todo://today", "todo://projects"}
     assert all(r.mime_type == "text/markdown" and r.description for r in listed.values())
     templates = (await client.list_resource_templates()).resource_templates
-    assert [(t.uri_template, t.mime_type) for t in templates] == [("todo://tasks/{id}", "application/json")]
+    assert sorted((t.uri_template, t.mime_type) for t in templates) == [
+        ("todo://export/{format}{?project}", "text/plain"),
+        ("todo://tasks/{id}", "application/json"),
+    ]
 
     first = await add(client, title="Pay rent", priority="high")
     done = await add(client, title="Old thing")

@@ -19,7 +19,7 @@ from .. import __version__
 from ..config import Config
 from ..service import TodoService
 from ..store import open_store
-from . import prompts, resources, trash, view
+from . import prompts, resources, transfer, trash, view
 from .base import AppState
 from .live import Live
 from .tools import tools
@@ -83,4 +83,5 @@ def build_server(
 
     resources.register(server, current)
     prompts.register(server, current)
+    transfer.register(server)
     return server

@@ -1,0 +1,310 @@
+"""iCalendar VTODO (RFC 5545), read and written with the `icalendar` library.
+
+    UID            the task's identity (key)          SUMMARY      title
+    DESCRIPTION    notes                              CATEGORIES   tags
+    DUE            due (a date, a date-time in a TZID zone, UTC, or floating)
+    DTSTART        the due of a recurring to-do without DUE; DTSTART + DURATION is a due too
+    STATUS         NEEDS-ACTION / IN-PROCESS → pending, COMPLETED → done, CANCELLED → trash
+    COMPLETED      completed_at (and done, whatever STATUS says, unless CANCELLED)
+    CREATED        created_at                         LAST-MODIFIED  updated_at
+    PRIORITY       1-4 high, 5 medium, 6-9 low, 0 none (RFC 5545 3.8.1.9); written 1, 5, 9
+    RRULE          recurrence (rules more frequent than daily are refused by the import)
+    RELATED-TO     the parent's UID (RELTYPE=PARENT, the default); RELTYPE=DEPENDS-ON
+                   (RFC 9253) for dependencies
+    X-TODO-PROJECT the project (ours; absent: the stored project is kept)
+
+The file is read as a stream of components: each VTODO is cut out of the text (after line
+unfolding) and parsed on its own, so a large calendar never sits in memory and a broken
+component is reported with its line and skipped. VTIMEZONE components are parsed as they
+come (the library remembers custom zones for the VTODOs after them); VEVENT, VJOURNAL and
+the rest are not tasks and are passed over.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from datetime import UTC, date, datetime, timedelta
+from typing import Any, TextIO
+from zoneinfo import ZoneInfo
+
+from icalendar import Calendar, Component, Todo, vRecur
+
+from ..model import Priority, Status, Task
+from . import Format, ImportedTask, Options, Problem, Record, utc_stamp
+
+PRODID = "-//mcp-server-todo//mcp-server-todo//EN"
+PROJECT = "X-TODO-PROJECT"
+_STATUS = {
+    "NEEDS-ACTION": Status.pending,
+    "IN-PROCESS": Status.pending,
+    "COMPLETED": Status.done,
+    "CANCELLED": Status.deleted,
+}
+_WRITE_STATUS = {Status.pending: "NEEDS-ACTION", Status.done: "COMPLETED", Status.deleted: "CANCELLED"}
+_WRITE_PRIORITY = {Priority.high: 1, Priority.medium: 5, Priority.low: 9}
+_TASK_COMPONENTS = ("VTODO",)
+_SKIPPED_COMPONENTS = ("VEVENT", "VJOURNAL", "VFREEBUSY", "VAVAILABILITY")
+
+
+def priority_of(value: int) -> Priority:
+    if value <= 0 or value > 9:
+        return Priority.none
+    if value <= 4:
+        return Priority.high
+    return Priority.medium if value == 5 else Priority.low
+
+
+# ---- reading: from lines to components ----------------------------------------------
+
+
+def _unfolded(lines: Iterable[str]) -> Iterator[tuple[int, str]]:
+    """Content lines with folding undone (RFC 5545 3.1), each with its first line number."""
+    pending: str | None = None
+    start = 0
+    for number, raw in enumerate(lines, start=1):
+        text = raw.rstrip("\r\n")
+        if text[:1] in (" ", "\t") and pending is not None:
+            pending += text[1:]
+            continue
+        if pending is not None:
+            yield start, pending
+        pending, start = text, number
+    if pending is not None:
+        yield start, pending
+
+
+def _components(lines: Iterable[str]) -> Iterator[tuple[int, str, list[str]] | Problem]:
+    """(line, name, content lines) of each component below VCALENDAR (or at the top)."""
+    depth = 0
+    chunk: list[str] = []
+    name = ""
+    start = 0
+    for number, text in _unfolded(lines):
+        if not text.strip():
+            continue
+        head, _, value = text.partition(":")
+        head = head.split(";", 1)[0].strip().upper()
+        value = value.strip().upper()
+        if head == "BEGIN" and value == "VCALENDAR" and depth == 0:
+            continue
+        if head == "END" and value == "VCALENDAR" and depth == 0:
+            continue
+        if depth == 0:
+            if head != "BEGIN":
+                continue  # a calendar property (VERSION, PRODID, METHOD...)
+            name, start, chunk = value, number, []
+        chunk.append(text)
+        if head == "BEGIN":
+            depth += 1
+        elif head == "END":
+            depth -= 1
+            if depth == 0:
+                yield start, name, chunk
+    if depth > 0:
+        yield Problem(start, f"the {name} that starts here has no END:{name}: is the file cut short?", "fatal")
+
+
+# ---- reading: one VTODO ---------------------------------------------------------------
+
+
+def _when(value: date | datetime) -> tuple[str, str | None]:
+    """A DUE/DTSTART value as our ISO text and zone name."""
+    if not isinstance(value, datetime):
+        return value.isoformat(), None
+    spec = "minutes" if value.second == 0 and value.microsecond == 0 else "seconds"
+    if value.tzinfo is None:
+        return value.isoformat(timespec=spec), None
+    key = getattr(value.tzinfo, "key", None)
+    if key == "UTC" or (value.utcoffset() == timedelta(0) and key is None):
+        return value.astimezone(UTC).isoformat(timespec=spec), None
+    return value.isoformat(timespec=spec), key
+
+
+def _stamp(component: Component, name: str) -> str | None:
+    if name not in component:
+        return None
+    value = component.decoded(name)
+    if isinstance(value, datetime):
+        return utc_stamp(value if value.tzinfo else value.replace(tzinfo=UTC))
+    if isinstance(value, date):
+        return value.isoformat()
+    return None
+
+
+def _texts(component: Component, name: str) -> list[Any]:
+    found = component.get(name)
+    if found is None:
+        return []
+    return found if isinstance(found, list) else [found]
+
+
+def _categories(component: Component) -> list[str]:
+    tags: list[str] = []
+    for prop in _texts(component, "CATEGORIES"):
+        tags += [str(cat) for cat in getattr(prop, "cats", [prop])]
+    return tags
+
+
+def _due(component: Component, task: ImportedTask) -> None:
+    if "DUE" in component:
+        task.due, task.due_tz = _when(component.decoded("DUE"))
+        return
+    if "DTSTART" in component:
+        start = component.decoded("DTSTART")
+        if "DURATION" in component:
+            task.due, task.due_tz = _when(start + component.decoded("DURATION"))
+            return
+        if "RRULE" in component:
+            task.due, task.due_tz = _when(start)
+            return
+        task.warnings.append("DTSTART (a start date) has no field here; it was left out")
+    task.due = ""
+
+
+def _recurrence(component: Component, task: ImportedTask) -> None:
+    rules = _texts(component, "RRULE")
+    task.recur = rules[0].to_ical().decode() if rules else ""
+    if len(rules) > 1:
+        task.warnings.append("only the first of several RRULEs was kept")
+    if "RDATE" in component or "EXDATE" in component:
+        task.warnings.append("RDATE and EXDATE (extra and skipped dates) were left out")
+
+
+def _relations(component: Component, task: ImportedTask) -> None:
+    task.parent = ""
+    task.depends = []
+    for prop in _texts(component, "RELATED-TO"):
+        kind = str(prop.params.get("RELTYPE", "PARENT")).upper()
+        if kind == "PARENT":
+            task.parent = str(prop)
+        elif kind == "DEPENDS-ON":
+            task.depends.append(str(prop))
+        else:
+            task.warnings.append(f"RELATED-TO;RELTYPE={kind} has no field here; it was left out")
+
+
+def _status(component: Component) -> Status:
+    """STATUS, except that a COMPLETED date (or 100 percent) means done: RFC 5545's own
+    example 3.6.2 says "was completed on July 7th" of a to-do still marked NEEDS-ACTION."""
+    status = _STATUS.get(str(component.get("STATUS", "")).upper(), Status.pending)
+    done = "COMPLETED" in component or str(component.get("PERCENT-COMPLETE", "")) == "100"
+    return Status.done if done and status is Status.pending else status
+
+
+def todo_record(component: Component, number: int) -> Record:
+    summary = str(component.get("SUMMARY", "")).strip()
+    if not summary:
+        return Problem(number, "a VTODO without a SUMMARY (a task needs a title); skipped")
+    uid = str(component["UID"]).strip() if "UID" in component else ""
+    task = ImportedTask(
+        line=number,
+        title=summary,
+        key=uid or None,
+        status=_status(component),
+        notes=str(component.get("DESCRIPTION", "")),
+        priority=priority_of(int(component.get("PRIORITY", 0) or 0)),
+        tags=_categories(component),
+        project=str(component[PROJECT]) if PROJECT in component else None,
+        created_at=_stamp(component, "CREATED"),
+        updated_at=_stamp(component, "LAST-MODIFIED"),
+        completed_at=_stamp(component, "COMPLETED"),
+    )
+    _due(component, task)
+    _recurrence(component, task)
+    _relations(component, task)
+    task.key_source = f"{summary}\x1f{task.created_at or _stamp(component, 'DTSTAMP') or ''}"
+    return task
+
+
+def _parse(number: int, name: str, chunk: list[str]) -> Record | None:
+    text = "\r\n".join(chunk) + "\r\n"
+    try:
+        component = Component.from_ical(text)
+        if name in _TASK_COMPONENTS:
+            return todo_record(component, number)
+    except Exception as exc:  # the library raises many kinds on bad input; all mean "this component is bad"
+        return Problem(number, f"the {name} that starts here cannot be read ({exc}); skipped")
+    return None
+
+
+class ICalendar(Format):
+    name = "ical"
+    title = "iCalendar (VTODO)"
+    extensions = (".ics",)
+    media_type = "text/calendar"
+    keeps_trash = True
+
+    def read(self, lines: Iterable[str], options: Options) -> Iterator[Record]:
+        for found in _components(lines):
+            if isinstance(found, Problem):
+                yield found
+                continue
+            number, name, chunk = found
+            if name in _SKIPPED_COMPONENTS:
+                continue
+            record = _parse(number, name, chunk)
+            if record is not None:
+                yield record
+
+    def write(self, tasks: Iterable[Task], out: TextIO, options: Options) -> None:
+        listed = list(tasks)
+        uids = {task.id: task.uid or f"mcp-server-todo-{task.id}" for task in listed}
+        calendar = Calendar()
+        calendar.add("prodid", PRODID)
+        calendar.add("version", "2.0")
+        for task in listed:
+            calendar.add_component(todo_component(task, uids))
+        calendar.add_missing_timezones()
+        out.write(calendar.to_ical().decode("utf-8").replace("\r\n", "\n"))
+
+
+# ---- writing ------------------------------------------------------------------------------
+
+
+def _moment(stamp: str) -> datetime:
+    return datetime.fromisoformat(stamp.replace("Z", "+00:00"))
+
+
+def _due_value(task: Task) -> date | datetime:
+    assert task.due is not None
+    if len(task.due) == 10:
+        return date.fromisoformat(task.due)
+    moment = datetime.fromisoformat(task.due)
+    if task.due_tz:
+        return moment.astimezone(ZoneInfo(task.due_tz))
+    return moment.astimezone(UTC)
+
+
+def todo_component(task: Task, uids: dict[int, str]) -> Todo:
+    todo = Todo()
+    todo.add("uid", uids[task.id])
+    todo.add("dtstamp", _moment(task.updated_at))
+    todo.add("created", _moment(task.created_at))
+    todo.add("last-modified", _moment(task.updated_at))
+    todo.add("summary", task.title)
+    if task.notes:
+        todo.add("description", task.notes)
+    if task.tags:
+        todo.add("categories", task.tags)
+    todo.add(PROJECT.lower(), task.project)
+    if task.priority in _WRITE_PRIORITY:
+        todo.add("priority", _WRITE_PRIORITY[task.priority])
+    todo.add("status", _WRITE_STATUS[task.status])
+    if task.completed_at:
+        todo.add("completed", _moment(task.completed_at))
+    if task.due:
+        due = _due_value(task)
+        todo.add("due", due)
+        if task.recur:
+            todo.add("dtstart", due)
+    if task.recur:
+        todo.add("rrule", vRecur.from_ical(task.recur))
+    if task.parent_id is not None and task.parent_id in uids:
+        todo.add("related-to", uids[task.parent_id])
+    for dep in task.depends_on:
+        if dep in uids:
+            todo.add("related-to", uids[dep], parameters={"RELTYPE": "DEPENDS-ON"})
+    return todo
+
+
+FORMAT = ICalendar()

@@ -166,6 +166,8 @@ _ALLOWED_CONTROLS_NOTES = {"\n", "\t", "\r"}
 
 
 def _check_text(value: str, what: str, *, allow_newlines: bool) -> None:
+    if value.isprintable():
+        return  # the common case, checked in C: no control characters, no lone surrogates
     for ch in value:
         if "\ud800" <= ch <= "\udfff":
             raise InvalidInput(f"{what} contains an unpaired UTF-16 surrogate; send valid Unicode text")

@@ -50,6 +50,7 @@ from .model import (
     clean_tags,
     clean_title,
     stored,
+    task_from_store,
 )
 from .store import LOCAL_OWNER, Store, StoreTx
 
@@ -342,7 +343,9 @@ class _Import:
             "uid": key,
         }
         task_id = base.id if base else self._new_id(record)  # after validation: no id spent on a bad line
-        return Task.model_construct(id=task_id, due_human=None, subtasks=0, blocked=False, urgency=None, **fields)
+        return task_from_store(
+            {"id": task_id, **fields, "due_human": None, "subtasks": 0, "blocked": False, "urgency": None}
+        )
 
     def _schedule(self, record: ImportedTask, base: Task | None) -> tuple[str | None, str | None, str | None]:
         """(due, due_tz, recur): a due naming the stored instant keeps the stored text, and a

@@ -65,6 +65,21 @@ _URGENCY = (
 _URGENCY_PARAMS = 4  # the ? in _URGENCY, all bound to `now`
 
 
+_UPSERT = (
+    "INSERT INTO tasks(owner, id, title, notes, status, priority, due, due_tz, due_date, due_utc, due_key, "
+    "recur, project, tags, parent_id, depends_on, created_at, updated_at, completed_at, uid) "
+    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+    "ON CONFLICT (owner, id) DO UPDATE SET title = excluded.title, notes = excluded.notes, "
+    "status = excluded.status, priority = excluded.priority, due = excluded.due, due_tz = excluded.due_tz, "
+    "due_date = excluded.due_date, due_utc = excluded.due_utc, due_key = excluded.due_key, "
+    "recur = excluded.recur, project = excluded.project, tags = excluded.tags, "
+    "parent_id = excluded.parent_id, depends_on = excluded.depends_on, created_at = excluded.created_at, "
+    "updated_at = excluded.updated_at, completed_at = excluded.completed_at, uid = excluded.uid"
+)
+_LOG_INSERT = "INSERT INTO changes(owner, grp, at, op, task_id, before, after) VALUES (?, ?, ?, ?, ?, ?, ?)"
+_TAG_INSERT = "INSERT OR IGNORE INTO task_tags(owner, tag, task_id) VALUES (?, ?, ?)"
+
+
 def _row_to_task(row: tuple[Any, ...]) -> Task:
     return task_from_store(
         {
@@ -150,47 +165,43 @@ class SQLiteTx:
         return int(row[0])
 
     def put(self, task: Task) -> None:
-        due_date, due_utc = _due_keys(task.due)
-        due_key = due_utc or (f"{due_date}T23:59:59Z" if due_date else None)
-        self._conn.execute(
-            "INSERT INTO tasks(owner, id, title, notes, status, priority, due, due_tz, due_date, due_utc, due_key, "
-            "recur, project, tags, parent_id, depends_on, created_at, updated_at, completed_at, uid) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
-            "ON CONFLICT (owner, id) DO UPDATE SET title = excluded.title, notes = excluded.notes, "
-            "status = excluded.status, priority = excluded.priority, due = excluded.due, due_tz = excluded.due_tz, "
-            "due_date = excluded.due_date, due_utc = excluded.due_utc, due_key = excluded.due_key, "
-            "recur = excluded.recur, project = excluded.project, tags = excluded.tags, "
-            "parent_id = excluded.parent_id, depends_on = excluded.depends_on, created_at = excluded.created_at, "
-            "updated_at = excluded.updated_at, completed_at = excluded.completed_at, uid = excluded.uid",
-            (
-                self._owner,
-                task.id,
-                task.title,
-                task.notes,
-                task.status.value,
-                task.priority.rank,
-                task.due,
-                task.due_tz,
-                due_date,
-                due_utc,
-                due_key,
-                task.recur,
-                task.project,
-                json.dumps(task.tags, ensure_ascii=False),
-                task.parent_id,
-                json.dumps(task.depends_on),
-                task.created_at,
-                task.updated_at,
-                task.completed_at,
-                task.uid or uuid.uuid4().hex,
-            ),
-        )
+        self._conn.execute(_UPSERT, self._row(task))
         self._conn.execute("DELETE FROM task_tags WHERE owner = ? AND task_id = ?", (self._owner, task.id))
         if task.tags:
-            self._conn.executemany(
-                "INSERT OR IGNORE INTO task_tags(owner, tag, task_id) VALUES (?, ?, ?)",
-                [(self._owner, tag.casefold(), task.id) for tag in task.tags],
-            )
+            self._conn.executemany(_TAG_INSERT, [(self._owner, tag.casefold(), task.id) for tag in task.tags])
+
+    def put_many(self, tasks: list[Task]) -> None:
+        """Insert many NEW tasks (fresh ids) in bulk statements: an import's fast path."""
+        self._conn.executemany(_UPSERT, [self._row(task) for task in tasks])
+        tags = [(self._owner, tag.casefold(), task.id) for task in tasks for tag in task.tags]
+        if tags:
+            self._conn.executemany(_TAG_INSERT, tags)
+
+    def _row(self, task: Task) -> tuple[Any, ...]:
+        due_date, due_utc = _due_keys(task.due)
+        due_key = due_utc or (f"{due_date}T23:59:59Z" if due_date else None)
+        return (
+            self._owner,
+            task.id,
+            task.title,
+            task.notes,
+            task.status.value,
+            task.priority.rank,
+            task.due,
+            task.due_tz,
+            due_date,
+            due_utc,
+            due_key,
+            task.recur,
+            task.project,
+            json.dumps(task.tags, ensure_ascii=False),
+            task.parent_id,
+            json.dumps(task.depends_on),
+            task.created_at,
+            task.updated_at,
+            task.completed_at,
+            task.uid or uuid.uuid4().hex,
+        )
 
     def remove(self, task_id: int) -> None:
         self._conn.execute("DELETE FROM task_tags WHERE owner = ? AND task_id = ?", (self._owner, task_id))
@@ -271,21 +282,28 @@ class SQLiteTx:
         return TaskPage(items=items, total=total, next_after=next_after)
 
     def log(self, change: Change) -> None:
-        cursor = self._conn.execute(
-            "INSERT INTO changes(owner, grp, at, op, task_id, before, after) VALUES (?, ?, ?, ?, ?, ?, ?)",
-            (
-                self._owner,
-                self._group,
-                change.at or utc_now(),
-                change.op,
-                change.task_id,
-                _task_json(change.before),
-                _task_json(change.after),
-            ),
-        )
+        cursor = self._conn.execute(_LOG_INSERT, self._log_row(change))
         if not self._group:
             self._group = int(cursor.lastrowid or 0)
             self._conn.execute("UPDATE changes SET grp = id WHERE id = ?", (self._group,))
+
+    def log_many(self, changes: list[Change]) -> None:
+        """Append many entries to the change log, in this transaction's one group."""
+        if changes and not self._group:
+            self.log(changes[0])
+            changes = changes[1:]
+        self._conn.executemany(_LOG_INSERT, [self._log_row(change) for change in changes])
+
+    def _log_row(self, change: Change) -> tuple[Any, ...]:
+        return (
+            self._owner,
+            self._group,
+            change.at or utc_now(),
+            change.op,
+            change.task_id,
+            _task_json(change.before),
+            _task_json(change.after),
+        )
 
     def _changes(self, sql: str, args: tuple[Any, ...]) -> list[Change]:
         return [

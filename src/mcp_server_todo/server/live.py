@@ -235,6 +235,11 @@ class Live:
             found = self._owner_services[owner] = TodoService(base.store, owner=owner, tz=base.tz)
         return found
 
+    def _waiting_for_updates(self) -> bool:
+        """Someone subscribed to a resource (not only to list changes, which the next tick
+        delivers within POLL_SECONDS): worth a look right after a tool call."""
+        return bool(self.bus.owners()) or any(sub.uris for sub in self._handshake.values())
+
     def _listening(self) -> set[str]:
         """The owners someone listens for."""
         return self.bus.owners() | {sub.owner for sub in self._handshake.values()}
@@ -365,7 +370,7 @@ class Live:
         handshake = ctx.protocol_version not in MODERN_PROTOCOL_VERSIONS
         if handshake:
             await self._track(ctx.session)
-        if ctx.method == "tools/call":
+        if ctx.method == "tools/call" and self._waiting_for_updates():
             self.poke()
         elif ctx.method == "initialize" and isinstance(result, dict):
             resources = result.get("capabilities", {}).get("resources")

@@ -1,0 +1,339 @@
+"""Several replicas: two `serve --http` processes on different ports over one PostgreSQL schema.
+
+- a task added through one replica is listed (same id) and read through the other;
+- a handshake-era client subscribed on one replica hears, within 2 s, a change made through the
+  other (each replica's watcher polls the shared change log);
+- 2 replicas x 4 concurrent clients x 250 writes never lose an update: ids are unique and dense,
+  the totals are exact, fields written concurrently to the same tasks by clients of both replicas
+  all survive (a server-side read-modify-write that clobbered a row would lose some), and the
+  change log holds exactly one entry per acknowledged write.
+"""
+
+from __future__ import annotations
+
+import random
+import signal
+import subprocess
+import sys
+import time
+import warnings
+from collections.abc import Callable, Iterator
+from contextlib import ExitStack, contextmanager
+from pathlib import Path
+from typing import IO, Any
+
+import anyio
+import httpx2
+import pg  # tests/pg.py
+import pytest
+from conftest import subprocess_env
+from mcp import Client, MCPDeprecationWarning
+from mcp.types import ResourceListChangedNotification, ResourceUpdatedNotification
+from test_http import START_TIMEOUT, free_port, mcp_client
+
+from mcp_server_todo.store import open_store
+
+pytestmark = [pytest.mark.postgres, pytest.mark.slow, pytest.mark.timeout(120)]
+
+PENDING = "todo://tasks/pending"
+NOTIFY_WITHIN = 2.0  # the watcher polls the change log every 200 ms
+
+
+@pytest.fixture
+def pg_url(postgres_url: str) -> Iterator[str]:
+    """A fresh, empty schema of the session's cluster, shared by the replicas of one test."""
+    with pg.schema_url(postgres_url) as url:
+        yield url
+
+
+class Replica:
+    """`python -m mcp_server_todo serve --http --port P --db URL ...` until stopped."""
+
+    def __init__(self, name: str, url: str, home: Path, logs: Path, *extra: str) -> None:
+        self.name = name
+        self.port = free_port()
+        self.base = f"http://127.0.0.1:{self.port}"
+        self.url = self.base + "/mcp"
+        self.stderr_path = logs / f"replica-{name}.{time.monotonic_ns()}.stderr"
+        self._stderr: IO[bytes] = open(self.stderr_path, "wb")  # noqa: SIM115 - closed in stop()
+        command = [sys.executable, "-m", "mcp_server_todo", "serve", "--http", "--host", "127.0.0.1"]
+        self.proc = subprocess.Popen(
+            [*command, "--port", str(self.port), "--db", url, "--auth", "none", *extra],
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=self._stderr,
+            env=subprocess_env(home),
+        )
+
+    def wait_ready(self, timeout: float = START_TIMEOUT) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise AssertionError(f"replica {self.name} exited with {self.proc.returncode}: {self.stderr()}")
+            try:
+                if httpx2.get(self.base + "/healthz", timeout=1).status_code == 200:
+                    return
+            except httpx2.TransportError:
+                pass
+            time.sleep(0.05)
+        raise AssertionError(f"replica {self.name} did not answer /healthz within {timeout} s: {self.stderr()}")
+
+    def stderr(self) -> str:
+        if not self._stderr.closed:
+            self._stderr.flush()
+        return self.stderr_path.read_text(encoding="utf-8", errors="replace")
+
+    def stop(self) -> int:
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(20)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        self._stderr.close()
+        return self.proc.returncode
+
+
+@contextmanager
+def replicas(url: str, home: Path, logs: Path, *extra: str) -> Iterator[tuple[Replica, Replica]]:
+    """Two replicas over `url`, started at once (both migrate the same empty schema)."""
+    with ExitStack() as stack:
+        pair = []
+        for name in ("A", "B"):
+            replica = Replica(name, url, home, logs, *extra)
+            stack.callback(replica.stop)
+            pair.append(replica)
+        for replica in pair:
+            replica.wait_ready()
+        yield pair[0], pair[1]
+        for replica in pair:
+            assert replica.stop() == 0, replica.stderr()
+            assert "Traceback" not in replica.stderr(), replica.stderr()
+
+
+def run(scenario: Callable[[], Any], timeout: float = 90) -> None:
+    async def bounded() -> None:
+        with anyio.fail_after(timeout):
+            await scenario()
+
+    anyio.run(bounded)
+
+
+async def call(client: Client, tool: str, args: dict[str, Any]) -> dict[str, Any]:
+    result = await client.call_tool(tool, args)
+    assert not result.is_error, (tool, args, result)
+    assert result.structured_content is not None
+    return result.structured_content
+
+
+# ---- 1. what one replica writes, the other reads --------------------------------------------------
+
+
+def test_a_task_added_through_one_replica_is_listed_through_the_other(
+    pg_url: str, isolated_env: Path, tmp_path: Path
+) -> None:
+    with replicas(pg_url, isolated_env, tmp_path, "--stateless") as (a, b):
+
+        async def scenario() -> None:
+            async with mcp_client(a.url) as via_a, mcp_client(b.url) as via_b:
+                added = (await call(via_a, "new_item", {"title": "Added through A"}))["items"][0]
+                listed = await call(via_b, "list_items", {})
+                assert [(t["id"], t["title"]) for t in listed["items"]] == [(added["id"], "Added through A")]
+                assert listed["total"] == 1
+                read = (await via_b.read_resource(f"todo://tasks/{added['id']}")).contents[0]
+                assert "Added through A" in getattr(read, "text", "")
+
+                # and back: ids come from one sequence, whichever replica allocates them
+                second = (await call(via_b, "new_item", {"title": "Added through B"}))["items"][0]
+                assert second["id"] == added["id"] + 1
+                done = await call(via_b, "complete_item", {"id": added["id"]})
+                assert done["items"][0]["status"] == "done"
+                listed = await call(via_a, "list_items", {})
+                assert [(t["id"], t["title"]) for t in listed["items"]] == [(second["id"], "Added through B")]
+                everything = await call(via_a, "list_items", {"status": "all"})
+                assert sorted(t["id"] for t in everything["items"]) == [added["id"], second["id"]]
+
+        run(scenario, 60)
+
+
+# ---- 2. a subscriber on one replica hears a change made through the other ---------------------------
+
+
+class Inbox:
+    """Resource notifications a handshake-era client receives, with their arrival times."""
+
+    def __init__(self) -> None:
+        self.updated: list[tuple[str, float]] = []
+        self.list_changed: list[float] = []
+
+    async def __call__(self, message: Any) -> None:
+        if isinstance(message, ResourceUpdatedNotification):
+            self.updated.append((message.params.uri, time.monotonic()))
+        elif isinstance(message, ResourceListChangedNotification):
+            self.list_changed.append(time.monotonic())
+
+    def uris(self) -> set[str]:
+        return {uri for uri, _ in self.updated}
+
+    async def wait_for(self, uri: str, timeout: float) -> float:
+        """Seconds until `uri` was updated; fails after `timeout`."""
+        start = time.monotonic()
+        with anyio.fail_after(timeout):
+            while uri not in self.uris():
+                await anyio.sleep(0.01)
+        return time.monotonic() - start
+
+
+def test_a_subscriber_on_one_replica_hears_a_change_made_through_the_other(
+    pg_url: str, isolated_env: Path, tmp_path: Path
+) -> None:
+    with replicas(pg_url, isolated_env, tmp_path) as (a, b):  # stateful: sessions and GET streams
+
+        async def scenario() -> None:
+            inbox = Inbox()
+            async with mcp_client(a.url, mode="legacy", message_handler=inbox) as watcher, mcp_client(b.url) as writer:
+                assert watcher.protocol_version == "2025-11-25"
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore", MCPDeprecationWarning)
+                    await watcher.subscribe_resource(PENDING)
+                    await watcher.subscribe_resource("todo://tasks/1")
+                await anyio.sleep(0.5)  # nothing changed yet: nothing heard
+                assert inbox.updated == [] and inbox.list_changed == []
+
+                added = (await call(writer, "new_item", {"title": "Through B"}))["items"][0]
+                assert added["id"] == 1
+                took = await inbox.wait_for(PENDING, NOTIFY_WITHIN)
+                assert took < NOTIFY_WITHIN
+                await inbox.wait_for("todo://tasks/1", NOTIFY_WITHIN)
+                with anyio.fail_after(NOTIFY_WITHIN):  # a new pending task changes resources/list
+                    while not inbox.list_changed:
+                        await anyio.sleep(0.01)
+                # what A then reads is what B wrote
+                pending = (await watcher.read_resource(PENDING)).contents[0]
+                assert "Through B" in getattr(pending, "text", "")
+
+                # a second change, another kind: heard again (the cursor moved on, nothing replayed)
+                inbox.updated.clear()
+                await call(writer, "complete_item", {"id": added["id"]})
+                await inbox.wait_for(PENDING, NOTIFY_WITHIN)
+                await inbox.wait_for("todo://tasks/1", NOTIFY_WITHIN)
+                await anyio.sleep(0.5)
+                assert sorted(uri for uri, _ in inbox.updated) == sorted([PENDING, "todo://tasks/1"])  # once each
+
+        run(scenario, 60)
+
+
+# ---- 3. concurrent writers through both replicas never lose an update ------------------------------
+
+CLIENTS_PER_REPLICA = 4
+WRITES_PER_CLIENT = 250
+NEW, COMPLETE, UPDATE = 100, 25, 125  # per client: WRITES_PER_CLIENT in all
+FIELDS = ("title", "notes", "project", "priority")
+"""Each client owns one field of one shared task; the clients of both replicas write the fields
+of the same two tasks at once, so a server that read a row, changed one field and wrote the whole
+row back without locking it would overwrite another client's field. (Checked: with the store's
+owner lock and `FOR UPDATE` removed, this test fails every run, a field holding an older value.)"""
+PRIORITIES = ("none", "low", "medium", "high")
+
+
+def field_value(client: int, field: str, n: int) -> Any:
+    if field == "priority":
+        return PRIORITIES[(n + 1) % len(PRIORITIES)]  # never the current value: every update changes it
+    return f"c{client}-{field}-{n}"
+
+
+def test_concurrent_writers_through_both_replicas_never_lose_an_update(
+    pg_url: str, isolated_env: Path, tmp_path: Path
+) -> None:
+    assert NEW + COMPLETE + UPDATE == WRITES_PER_CLIENT
+    clients = 2 * CLIENTS_PER_REPLICA
+    # each shared task gets its fields written by clients of both replicas (client c uses replica c % 2)
+    owned = {c: (c // len(FIELDS), FIELDS[c % len(FIELDS)]) for c in range(clients)}
+    assert {owned[c][0] for c in range(clients) if c % 2 == 0} == {owned[c][0] for c in range(clients) if c % 2}
+
+    with replicas(pg_url, isolated_env, tmp_path, "--stateless", "--json-response") as (a, b):
+        shared: list[int] = []
+        created: dict[int, list[int]] = {c: [] for c in range(clients)}
+        completed: dict[int, list[int]] = {c: [] for c in range(clients)}
+
+        async def writer(c: int, url: str) -> None:
+            # half the new tasks first (so there are own tasks to complete), then everything mixed
+            rest = ["new"] * (NEW - NEW // 2) + ["complete"] * COMPLETE + ["update"] * UPDATE
+            random.Random(c).shuffle(rest)
+            plan = ["new"] * (NEW // 2) + rest
+            task, field = owned[c]
+            updates = 0
+            async with mcp_client(url) as client:
+                for op in plan:
+                    if op == "new":
+                        item = (await call(client, "new_item", {"title": f"c{c} task {len(created[c])}"}))["items"]
+                        created[c].append(item[0]["id"])
+                    elif op == "complete":
+                        target = created[c][len(completed[c]) * 2]  # every other one of its own tasks
+                        done = await call(client, "complete_item", {"id": target})
+                        assert [(t["id"], t["status"]) for t in done["items"]] == [(target, "done")]
+                        completed[c].append(target)
+                    else:
+                        value = field_value(c, field, updates)
+                        got = (await call(client, "update_item", {"id": shared[task], field: value}))["items"][0]
+                        assert got[field] == value, (field, got)
+                        updates += 1
+
+        async def scenario() -> None:
+            async with mcp_client(a.url) as setup:
+                for n in range(2):
+                    shared.append((await call(setup, "new_item", {"title": f"shared {n}"}))["items"][0]["id"])
+            assert shared == [1, 2]
+            started = time.monotonic()
+            async with anyio.create_task_group() as tg:
+                for c in range(clients):
+                    tg.start_soon(writer, c, (a, b)[c % 2].url)
+            elapsed = time.monotonic() - started
+            print(f"{clients * WRITES_PER_CLIENT} writes through 2 replicas in {elapsed:.1f} s")
+
+            # what the replicas answer now, each of them
+            for url in (a.url, b.url):
+                async with mcp_client(url) as reader:
+                    pending = await call(reader, "list_items", {"status": "pending", "limit": 1})
+                    done = await call(reader, "list_items", {"status": "done", "limit": 1})
+                    assert pending["total"] == 2 + clients * (NEW - COMPLETE)
+                    assert done["total"] == clients * COMPLETE
+
+        run(scenario, 100)
+
+        all_new = [task_id for ids in created.values() for task_id in ids]
+        assert sorted(shared + all_new) == list(range(1, 3 + clients * NEW))  # unique and dense
+        assert all(len(ids) == NEW for ids in created.values())
+        assert all(len(ids) == COMPLETE for ids in completed.values())
+
+    # the store itself: every task, every field, one change per acknowledged write
+    store = open_store(pg_url)
+    try:
+        with store.read("local") as tx:
+            changes = tx.changes_since(0, 100_000)
+            tasks = {task_id: tx.get(task_id) for task_id in range(1, 3 + clients * NEW)}
+    finally:
+        store.close()
+    assert all(task is not None for task in tasks.values())
+    done_ids = {task_id for ids in completed.values() for task_id in ids}
+    for task_id, task in tasks.items():
+        assert task is not None
+        expected = "done" if task_id in done_ids else "pending"
+        assert task.status.value == expected, (task_id, task.status)
+    for c, (index, field) in owned.items():
+        task = tasks[shared[index]]
+        value = getattr(task, field)
+        wanted = field_value(c, field, UPDATE - 1)
+        assert value == wanted, (c, field, value)
+
+    writes = 2 + clients * WRITES_PER_CLIENT
+    assert len(changes) == writes
+    assert len({change.id for change in changes}) == writes
+    assert len({change.group for change in changes}) == writes  # one group (one undo step) per write
+    ops = [change.op for change in changes]
+    assert ops.count("complete") == clients * COMPLETE
+    assert ops.count("update") == clients * UPDATE
+    assert ops.count("add") == 2 + clients * NEW
+    created_in_log = sorted(change.task_id for change in changes if change.before is None)
+    assert created_in_log == list(range(1, 3 + clients * NEW))

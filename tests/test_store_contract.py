@@ -284,3 +284,29 @@ def test_api_tokens_are_stored_as_hashes_and_revocable(backend: Store) -> None:
         (first, "alice", "laptop", True),
         (second, "bob", "", False),
     ]
+
+
+def test_bulk_inserts_are_searchable_and_leave_the_store_as_before(backend: Store) -> None:
+    with backend.write() as tx:
+        put_many = getattr(tx, "put_many", None)
+        bulk = [make(i, f"imported chore {i}", tags=["bulk"]) for i in range(1, 121)]
+        if put_many is not None:
+            put_many(bulk)
+        else:
+            for task in bulk:
+                tx.put(task)
+    with backend.write() as tx:
+        tx.put(make(500, "added later"))  # the per-row index still works after a bulk insert
+    with pytest.raises(RuntimeError), backend.write() as tx:
+        if (put_many := getattr(tx, "put_many", None)) is not None:
+            put_many([make(i, f"doomed {i}") for i in range(600, 700)])
+        raise RuntimeError("the import failed half-way")
+    with backend.write() as tx:
+        tx.put(make(501, "after the failed import"))
+    with backend.read() as tx:
+        assert tx.query(ListQuery(text="imported chore", limit=500)).total == 120
+        assert tx.query(ListQuery(tag="bulk", limit=500)).total == 120
+        assert [t.id for t in tx.query(ListQuery(text="later")).items] == [500]
+        assert [t.id for t in tx.query(ListQuery(text="failed")).items] == [501]
+        assert tx.query(ListQuery(text="doomed")).total == 0
+        assert tx.query(ListQuery(limit=1)).total == 122

@@ -44,7 +44,7 @@ from psycopg_pool import ConnectionPool, PoolTimeout
 from ..dates import utc_now
 from ..errors import InvalidInput, StorageError
 from ..model import COMPUTED_FIELDS, Change, ListQuery, Priority, Status, Task, TaskPage
-from . import TokenInfo, WouldBlock, transaction_done, would_block_allowed
+from . import TokenInfo, WouldBlock, queries, transaction_done, would_block_allowed
 from .pg_migrations import OWNER_SETTING, migrate
 from .sqlite import _due_keys
 
@@ -407,44 +407,34 @@ class PostgresTx:
         ).fetchone()
         if row is None or row[0] is None:
             return []
-        return self._changes(
-            f"SELECT {_CHANGE_COLUMNS} FROM changes WHERE owner = %s AND grp = %s ORDER BY id", (self._owner, row[0])
-        )
+        return self._changes(_log(queries.GROUP), (self._owner, row[0]))
 
     def mark_undone(self, group: int) -> None:
         self.conn.execute("UPDATE changes SET undone = true WHERE owner = %s AND grp = %s", (self._owner, group))
 
     def projects(self) -> list[tuple[str, int, int]]:
-        rows = self.conn.execute(
-            "SELECT project, sum(CASE WHEN status = 'pending' THEN n ELSE 0 END), "
-            "sum(CASE WHEN status = 'done' THEN n ELSE 0 END) FROM task_counts WHERE owner = %s "
-            "GROUP BY project HAVING sum(CASE WHEN status <> 'deleted' THEN n ELSE 0 END) > 0 ORDER BY project",
-            (self._owner,),
-        ).fetchall()
+        rows = self.conn.execute(queries.pg(queries.PROJECTS), (self._owner,)).fetchall()
         return [(row[0], int(row[1]), int(row[2])) for row in rows]
 
     def tags(self) -> list[tuple[str, int]]:
-        rows = self.conn.execute(
-            "SELECT g.tag, count(*) FROM task_tags g JOIN tasks t ON t.owner = g.owner AND t.id = g.task_id "
-            "WHERE g.owner = %s AND t.status = 'pending' GROUP BY g.tag ORDER BY count(*) DESC, g.tag LIMIT 500",
-            (self._owner,),
-        ).fetchall()
+        rows = self.conn.execute(queries.pg(queries.TAGS), (self._owner,)).fetchall()
         return [(row[0], int(row[1])) for row in rows]
 
     def last_change_id(self) -> int:
-        row = self.conn.execute("SELECT max(id) FROM changes WHERE owner = %s", (self._owner,)).fetchone()
+        row = self.conn.execute(queries.pg(queries.LAST_CHANGE_ID), (self._owner,)).fetchone()
         return int(row[0] or 0) if row is not None else 0
 
     def changes_since(self, change_id: int, limit: int) -> list[Change]:
-        query = f"SELECT {_CHANGE_COLUMNS} FROM changes WHERE owner = %s AND id > %s ORDER BY id LIMIT %s"
-        return self._changes(query, (self._owner, change_id, limit))
+        return self._changes(_log(queries.CHANGES_SINCE), (self._owner, change_id, limit))
 
     def history(self, task_id: int | None, limit: int) -> list[Change]:
         if task_id is None:
-            query = f"SELECT {_CHANGE_COLUMNS} FROM changes WHERE owner = %s ORDER BY id DESC LIMIT %s"
-            return self._changes(query, (self._owner, limit))
-        query = f"SELECT {_CHANGE_COLUMNS} FROM changes WHERE owner = %s AND task_id = %s ORDER BY id DESC LIMIT %s"
-        return self._changes(query, (self._owner, task_id, limit))
+            return self._changes(_log(queries.HISTORY), (self._owner, limit))
+        return self._changes(_log(queries.TASK_HISTORY), (self._owner, task_id, limit))
+
+
+def _log(sql: str) -> str:
+    return queries.pg(sql.format(columns=_CHANGE_COLUMNS))
 
 
 def redact(url: str) -> str:

@@ -23,7 +23,7 @@ from typing import Any
 from ..dates import utc_now
 from ..errors import StorageError
 from ..model import COMPUTED_FIELDS, Change, ListQuery, Priority, Status, Task, TaskPage, task_from_store
-from . import TokenInfo, WouldBlock, transaction_done, would_block_allowed
+from . import TokenInfo, WouldBlock, queries, transaction_done, would_block_allowed
 from .migrations import SQLITE_MIGRATIONS
 
 log = logging.getLogger(__name__)
@@ -347,7 +347,7 @@ class SQLiteTx:
         if row is None or row[0] is None:
             return []
         return self._changes(
-            f"SELECT {_CHANGE_COLUMNS} FROM changes WHERE owner = ? AND grp = ? ORDER BY id",
+            _log(queries.GROUP),
             (self._owner, row[0]),
         )
 
@@ -355,36 +355,28 @@ class SQLiteTx:
         self._conn.execute("UPDATE changes SET undone = 1 WHERE owner = ? AND grp = ?", (self._owner, group))
 
     def projects(self) -> list[tuple[str, int, int]]:
-        rows = self._conn.execute(
-            "SELECT project, sum(CASE WHEN status = 'pending' THEN n ELSE 0 END), "
-            "sum(CASE WHEN status = 'done' THEN n ELSE 0 END) FROM task_counts WHERE owner = ? "
-            "GROUP BY project HAVING sum(CASE WHEN status != 'deleted' THEN n ELSE 0 END) > 0 ORDER BY project",
-            (self._owner,),
-        ).fetchall()
+        rows = self._conn.execute(queries.PROJECTS, (self._owner,)).fetchall()
         return [(row[0], int(row[1]), int(row[2])) for row in rows]
 
     def tags(self) -> list[tuple[str, int]]:
-        rows = self._conn.execute(
-            "SELECT g.tag, count(*) FROM task_tags g JOIN tasks t ON t.owner = g.owner AND t.id = g.task_id "
-            "WHERE g.owner = ? AND t.status = 'pending' GROUP BY g.tag ORDER BY count(*) DESC, g.tag LIMIT 500",
-            (self._owner,),
-        ).fetchall()
+        rows = self._conn.execute(queries.TAGS, (self._owner,)).fetchall()
         return [(row[0], int(row[1])) for row in rows]
 
     def last_change_id(self) -> int:
-        row = self._conn.execute("SELECT max(id) FROM changes WHERE owner = ?", (self._owner,)).fetchone()
+        row = self._conn.execute(queries.LAST_CHANGE_ID, (self._owner,)).fetchone()
         return int(row[0] or 0)
 
     def changes_since(self, change_id: int, limit: int) -> list[Change]:
-        sql = f"SELECT {_CHANGE_COLUMNS} FROM changes WHERE owner = ? AND id > ? ORDER BY id LIMIT ?"
-        return self._changes(sql, (self._owner, change_id, limit))
+        return self._changes(_log(queries.CHANGES_SINCE), (self._owner, change_id, limit))
 
     def history(self, task_id: int | None, limit: int) -> list[Change]:
         if task_id is None:
-            sql = f"SELECT {_CHANGE_COLUMNS} FROM changes WHERE owner = ? ORDER BY id DESC LIMIT ?"
-            return self._changes(sql, (self._owner, limit))
-        sql = f"SELECT {_CHANGE_COLUMNS} FROM changes WHERE owner = ? AND task_id = ? ORDER BY id DESC LIMIT ?"
-        return self._changes(sql, (self._owner, task_id, limit))
+            return self._changes(_log(queries.HISTORY), (self._owner, limit))
+        return self._changes(_log(queries.TASK_HISTORY), (self._owner, task_id, limit))
+
+
+def _log(sql: str) -> str:
+    return sql.format(columns=_CHANGE_COLUMNS)
 
 
 def _window_clause(query: ListQuery) -> tuple[str, list[Any]]:

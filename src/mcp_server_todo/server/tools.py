@@ -249,8 +249,7 @@ async def update_item(
 async def undo(
     ctx: Ctx, steps: Annotated[int, Field(strict=True, description="Changes to revert.")] = 1
 ) -> Annotated[CallToolResult, UndoResult]:
-    """Revert the most recent change, even one from an earlier conversation (a bulk call counts as
-    one). Returns what was reverted."""
+    """Revert the latest change, even one from an earlier conversation; a bulk call is one change."""
 
     def run(service: TodoService) -> CallToolResult:
         undone: list[Undone] = service.undo(steps)

@@ -480,3 +480,37 @@ def test_stdout_is_only_jsonrpc_and_logs_go_to_stderr(db_path: Path, isolated_en
     assert len(answered) == 1 + 4 + 12 + 2
     assert "DEBUG" in stderr
     assert "answered a malformed message" in stderr
+
+
+def test_requests_sent_just_before_stdin_closes_are_still_answered(db_path: Path, isolated_env: Path) -> None:
+    """`printf ... | mcp-server-todo`: the client writes its requests and closes stdin at once."""
+    import subprocess
+
+    lines = [
+        {
+            "jsonrpc": "2.0",
+            "id": 1,
+            "method": "initialize",
+            "params": {
+                "protocolVersion": "2025-11-25",
+                "capabilities": {},
+                "clientInfo": {"name": "pipe", "version": "1"},
+            },
+        },
+        {"jsonrpc": "2.0", "method": "notifications/initialized"},
+        {
+            "jsonrpc": "2.0",
+            "id": 2,
+            "method": "tools/call",
+            "params": {"name": "new_item", "arguments": {"title": "a"}},
+        },
+        {"jsonrpc": "2.0", "id": 3, "method": "tools/call", "params": {"name": "list_items", "arguments": {}}},
+    ]
+    stdin = "".join(json.dumps(line) + "\n" for line in lines).encode()
+    done = subprocess.run(
+        server_command(db_path), input=stdin, capture_output=True, env=subprocess_env(isolated_env), timeout=60
+    )
+    assert done.returncode == 0, done.stderr
+    answers = {m["id"]: m for m in map(json.loads, done.stdout.splitlines()) if "id" in m}
+    assert sorted(answers) == [1, 2, 3]
+    assert answers[3]["result"]["content"][0]["text"] == "#1 a"

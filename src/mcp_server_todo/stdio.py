@@ -131,23 +131,31 @@ async def stdio_streams(
             return await pipe_in.readline()
         return await anyio.to_thread.run_sync(source.readline, abandon_on_cancel=True)
 
+    pending = _Pending()
+
     async def read_loop() -> None:
         replies = write_send.clone()
         async with read_send, replies:
             while True:
                 line = await next_line()
                 if not line:
+                    # stdin closed: answer what was asked before closing (a client that sends a
+                    # request and then its EOF still gets the reply), within DRAIN_SECONDS
+                    with anyio.move_on_after(DRAIN_SECONDS):
+                        await pending.drained()
                     break
                 message, reply = check_line(line)
                 if reply is not None:
                     log.info("answered a malformed message: %s", reply.message.error.message)  # type: ignore[union-attr]
                     await replies.send(reply)
                 elif message is not None:
+                    pending.asked(message)
                     await read_send.send(message)
 
     async def write_loop() -> None:
         async with write_recv:
             async for session_message in write_recv:
+                pending.answered(session_message)
                 data = encode(session_message) + b"\n"
                 if pipe_out is not None:
                     pipe_out.write(data)
@@ -171,6 +179,33 @@ async def stdio_streams(
                 os.set_blocking(private, True)  # the pipe transports made it non-blocking
                 os.dup2(private, fd)
                 os.close(private)
+
+
+DRAIN_SECONDS = 30.0
+"""How long requests still running when stdin closes get to finish."""
+
+
+class _Pending:
+    """Ids of the requests read but not yet answered."""
+
+    def __init__(self) -> None:
+        self._ids: set[Any] = set()
+        self._empty = anyio.Event()
+        self._empty.set()
+
+    def asked(self, message: SessionMessage) -> None:
+        if isinstance(message.message, types.JSONRPCRequest):
+            self._ids.add(message.message.id)
+            self._empty = anyio.Event() if self._empty.is_set() else self._empty
+
+    def answered(self, message: SessionMessage) -> None:
+        if isinstance(message.message, types.JSONRPCResponse | types.JSONRPCError):
+            self._ids.discard(message.message.id)
+            if not self._ids:
+                self._empty.set()
+
+    async def drained(self) -> None:
+        await self._empty.wait()
 
 
 async def _in_scope(scope: anyio.CancelScope, fn: Any) -> None:

@@ -47,8 +47,10 @@ async def refused(client: Client, tool: str, args: dict[str, Any]) -> str:
 
 
 async def test_due_phrases_read_in_the_users_zone_and_shown_relative_to_today(full: Client) -> None:
-    added = (await ok(full, "new_item", {"title": "call the bank", "due": "today 23:59"}))["items"][0]
-    assert added["due"].endswith("+00:00") and added["due_human"].startswith("due today")
+    added = (await ok(full, "new_item", {"title": "call the bank", "due": "today"}))["items"][0]
+    assert len(added["due"]) == 10 and added["due_human"] == "due today"
+    timed = (await ok(full, "new_item", {"title": "standup", "due": "tomorrow 9am"}))["items"][0]
+    assert timed["due"].endswith("T09:00+00:00") and timed["due_human"] == "due tomorrow 09:00"
     later = (await ok(full, "new_item", {"title": "dentist", "due": "in 30 days"}))["items"][0]
     assert later["due_human"].startswith("due ")
     today = await ok(full, "list_items", {"due": "today"})

@@ -31,6 +31,7 @@ from .errors import TodoError
 
 if TYPE_CHECKING:
     from .store import Store
+    from .store.sqlite import SQLiteStore
 
 SCRIPT_NAME = "mcp-server-todo"
 MODULE_NAME = "mcp_server_todo"
@@ -378,14 +379,10 @@ def _creatable(path: Path) -> bool:
     return parent.is_dir() and os.access(parent, os.W_OK | os.X_OK)
 
 
-def _quick_check(path: Path) -> Check:
+def _quick_check(store: SQLiteStore, path: Path) -> Check:
     try:
-        conn = sqlite3.connect(path.as_uri() + "?mode=ro", uri=True)
-        try:
-            rows = [str(row[0]) for row in conn.execute("PRAGMA quick_check")]
-        finally:
-            conn.close()
-    except sqlite3.Error as exc:
+        rows = store.quick_check()
+    except (TodoError, sqlite3.Error) as exc:
         return Check(FAIL, "store integrity", f"quick_check could not run: {exc}")
     if rows == ["ok"]:
         return Check(OK, "store integrity", "quick_check ok")
@@ -418,6 +415,7 @@ def _task_counts(store: Store) -> Check:
 def _store_checks_open(url: str, path: Path) -> list[Check]:
     """Open (and migrate) the store, then schema, integrity and counts."""
     from .store import open_store
+    from .store.sqlite import SQLiteStore
 
     try:
         store = open_store(url)
@@ -429,7 +427,8 @@ def _store_checks_open(url: str, path: Path) -> list[Check]:
         return [Check(FAIL, "store opens", str(exc), hint)]
     checks = [Check(OK, "store opens", "yes")]
     try:
-        checks += [_schema_check(store.schema_version()), _quick_check(path), _task_counts(store)]
+        integrity = [_quick_check(store, path)] if isinstance(store, SQLiteStore) else []
+        checks += [_schema_check(store.schema_version()), *integrity, _task_counts(store)]
     except (TodoError, sqlite3.Error) as exc:
         checks.append(Check(FAIL, "store", f"cannot be read: {exc}"))
     finally:

@@ -43,7 +43,7 @@ from psycopg_pool import ConnectionPool, PoolTimeout
 
 from ..dates import utc_now
 from ..errors import InvalidInput, StorageError
-from ..model import COMPUTED_FIELDS, Change, ListQuery, Priority, Status, Task, TaskPage
+from ..model import COMPUTED_FIELDS, Change, ListQuery, Priority, Status, Task, TaskPage, task_from_store
 from . import TokenInfo, WouldBlock, queries, transaction_done, would_block_allowed
 from .pg_migrations import OWNER_SETTING, migrate
 from .sqlite import _due_keys
@@ -124,27 +124,29 @@ def ts_query(text: str) -> str | None:
 
 
 def _row_to_task(row: tuple[Any, ...]) -> Task:
-    return Task.model_construct(
-        id=row[0],
-        title=row[1],
-        notes=row[2],
-        status=Status(row[3]),
-        priority=Priority.from_rank(row[4]),
-        due=row[5],
-        due_tz=row[6],
-        recur=row[7],
-        project=row[8],
-        tags=list(row[9]),
-        parent_id=row[10],
-        depends_on=list(row[11]),
-        created_at=row[12],
-        updated_at=row[13],
-        completed_at=row[14],
-        uid=row[15],
-        due_human=None,
-        subtasks=int(row[16]),
-        blocked=bool(row[17]),
-        urgency=None,
+    return task_from_store(
+        {
+            "id": row[0],
+            "title": row[1],
+            "notes": row[2],
+            "status": Status(row[3]),
+            "priority": Priority.from_rank(row[4]),
+            "due": row[5],
+            "due_tz": row[6],
+            "recur": row[7],
+            "project": row[8],
+            "tags": list(row[9]),
+            "parent_id": row[10],
+            "depends_on": list(row[11]),
+            "created_at": row[12],
+            "updated_at": row[13],
+            "completed_at": row[14],
+            "uid": row[15],
+            "due_human": None,
+            "subtasks": int(row[16]),
+            "blocked": bool(row[17]),
+            "urgency": None,
+        }
     )
 
 
@@ -182,26 +184,15 @@ def _check_after(sort: str, after: list[Any]) -> None:
         raise InvalidInput("cursor is not one this server returned; call list_items without a cursor")
 
 
-def _window_clause(query: ListQuery) -> tuple[str, list[Any]]:
-    window = query.window
-    assert window is not None
-    floating = ["t.due_utc IS NULL", "t.due_date IS NOT NULL"]
-    timed = ["t.due_utc IS NOT NULL"]
-    args_f: list[Any] = []
-    args_t: list[Any] = []
-    if window.date_from is not None:
-        floating.append("t.due_date >= %s")
-        args_f.append(window.date_from)
-    if window.date_to is not None:
-        floating.append("t.due_date <= %s")
-        args_f.append(window.date_to)
-    if window.utc_from is not None:
-        timed.append("t.due_utc >= %s")
-        args_t.append(window.utc_from)
-    if window.utc_to is not None:
-        timed.append("t.due_utc < %s")
-        args_t.append(window.utc_to)
-    return f"(({' AND '.join(floating)}) OR ({' AND '.join(timed)}))", args_f + args_t
+def _ids_clause(ids: list[int]) -> queries.Clause:
+    return "t.id = ANY (?::bigint[])", [list(ids)]
+
+
+def _text_clause(text: str) -> queries.Clause:
+    match = ts_query(text)
+    if match is None:
+        return "1 = 0", []
+    return "t.search @@ ?::tsquery", [match]
 
 
 class PostgresTx:
@@ -291,43 +282,9 @@ class PostgresTx:
         self.conn.execute("DELETE FROM tasks WHERE owner = %s AND id = %s", (self._owner, task_id))
 
     def query(self, query: ListQuery) -> TaskPage:
-        where = ["t.owner = %s"]
-        args: list[Any] = [self._owner]
-        if query.status is not None:
-            where.append("t.status = %s")
-            args.append(query.status.value)
-        if query.project is not None:
-            where.append("t.project = %s")
-            args.append(query.project)
-        counted_by_trigger = len(where)
-        if query.tag is not None:
-            where.append("t.id IN (SELECT task_id FROM task_tags WHERE owner = %s AND tag = %s)")
-            args.extend([self._owner, query.tag.casefold()])
-        if query.parent_id is not None:
-            where.append("t.parent_id = %s")
-            args.append(query.parent_id)
-        if query.ids is not None:
-            where.append("t.id = ANY (%s::bigint[])" if query.ids else "false")
-            args.extend([list(query.ids)] if query.ids else [])
-        if query.due_before is not None:
-            bound = query.due_before
-            if bound.utc is None:
-                where.append("t.due_date <= %s")
-                args.append(bound.date)
-            else:
-                # a floating date is due by the end of its day: before the bound only if a day earlier
-                where.append("((t.due_utc IS NOT NULL AND t.due_utc <= %s) OR (t.due_utc IS NULL AND t.due_date < %s))")
-                args.extend([bound.utc, bound.date])
-        if query.window is not None:
-            clause, window_args = _window_clause(query)
-            where.append(clause)
-            args.extend(window_args)
-        if query.text is not None:
-            match = ts_query(query.text)
-            where.append("t.search @@ %s::tsquery" if match else "false")
-            args.extend([match] if match else [])
-        clause = " AND ".join(where)
-        if len(where) == counted_by_trigger:
+        clause, args, counted_by_trigger = queries.filters(query, self._owner, ids=_ids_clause, text=_text_clause)
+        clause = queries.pg(clause)
+        if counted_by_trigger:
             # only status/project filters: the trigger-kept counts answer without a scan
             row = self._one(f"SELECT coalesce(sum(n), 0) FROM task_counts t WHERE {clause}", args)
         else:

@@ -4,6 +4,13 @@ psycopg spelling. Only statements that are the same in both dialects live here: 
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
+from ..model import DueWindow, ListQuery
+
+Clause = tuple[str, list[Any]]
+
 PROJECTS = (
     "SELECT project, sum(CASE WHEN status = 'pending' THEN n ELSE 0 END), "
     "sum(CASE WHEN status = 'done' THEN n ELSE 0 END) FROM task_counts WHERE owner = ? "
@@ -24,3 +31,66 @@ GROUP = "SELECT {columns} FROM changes WHERE owner = ? AND grp = ? ORDER BY id"
 def pg(sql: str) -> str:
     """The psycopg spelling of a statement above (`%s` placeholders)."""
     return sql.replace("?", "%s")
+
+
+def filters(
+    query: ListQuery, owner: str, *, ids: Callable[[list[int]], Clause], text: Callable[[str], Clause]
+) -> tuple[str, list[Any], bool]:
+    """The WHERE clause of a listing (over `tasks t`, `?` placeholders) with its arguments, and
+    whether only status/project filter it (then the trigger-kept `task_counts` give the total
+    without a scan). `ids` and `text` give the backend's own spelling of those two filters."""
+    where = ["t.owner = ?"]
+    args: list[Any] = [owner]
+    if query.status is not None:
+        where.append("t.status = ?")
+        args.append(query.status.value)
+    if query.project is not None:
+        where.append("t.project = ?")
+        args.append(query.project)
+    counted_by_triggers = len(where)
+    if query.tag is not None:
+        where.append("t.id IN (SELECT task_id FROM task_tags WHERE owner = ? AND tag = ?)")
+        args.extend([owner, query.tag.casefold()])
+    if query.parent_id is not None:
+        where.append("t.parent_id = ?")
+        args.append(query.parent_id)
+    extra: list[Clause] = []
+    if query.ids is not None:
+        extra.append(ids(query.ids) if query.ids else ("1 = 0", []))
+    if query.due_before is not None:
+        bound = query.due_before
+        if bound.utc is None:
+            extra.append(("t.due_date <= ?", [bound.date]))
+        else:
+            # a floating date is due by the end of its day: before the bound only if a day earlier
+            clause = "((t.due_utc IS NOT NULL AND t.due_utc <= ?) OR (t.due_utc IS NULL AND t.due_date < ?))"
+            extra.append((clause, [bound.utc, bound.date]))
+    if query.window is not None:
+        extra.append(window_clause(query.window))
+    if query.text is not None:
+        extra.append(text(query.text))
+    for clause, clause_args in extra:
+        where.append(clause)
+        args.extend(clause_args)
+    return " AND ".join(where), args, len(where) == counted_by_triggers
+
+
+def window_clause(window: DueWindow) -> Clause:
+    """Floating dates in [date_from, date_to], date-times in [utc_from, utc_to)."""
+    floating = ["t.due_utc IS NULL", "t.due_date IS NOT NULL"]
+    timed = ["t.due_utc IS NOT NULL"]
+    args_f: list[Any] = []
+    args_t: list[Any] = []
+    if window.date_from is not None:
+        floating.append("t.due_date >= ?")
+        args_f.append(window.date_from)
+    if window.date_to is not None:
+        floating.append("t.due_date <= ?")
+        args_f.append(window.date_to)
+    if window.utc_from is not None:
+        timed.append("t.due_utc >= ?")
+        args_t.append(window.utc_from)
+    if window.utc_to is not None:
+        timed.append("t.due_utc < ?")
+        args_t.append(window.utc_to)
+    return f"(({' AND '.join(floating)}) OR ({' AND '.join(timed)}))", args_f + args_t

@@ -229,43 +229,8 @@ class SQLiteTx:
         self._conn.execute("DELETE FROM tasks WHERE owner = ? AND id = ?", (self._owner, task_id))
 
     def query(self, query: ListQuery) -> TaskPage:
-        where = ["t.owner = ?"]
-        args: list[Any] = [self._owner]
-        if query.status is not None:
-            where.append("t.status = ?")
-            args.append(query.status.value)
-        if query.project is not None:
-            where.append("t.project = ?")
-            args.append(query.project)
-        counted_by_triggers = len(where)
-        if query.tag is not None:
-            where.append("t.id IN (SELECT task_id FROM task_tags WHERE owner = ? AND tag = ?)")
-            args.extend([self._owner, query.tag.casefold()])
-        if query.parent_id is not None:
-            where.append("t.parent_id = ?")
-            args.append(query.parent_id)
-        if query.ids is not None:
-            where.append(f"t.id IN ({', '.join('?' * len(query.ids))})" if query.ids else "0")
-            args.extend(query.ids)
-        if query.due_before is not None:
-            bound = query.due_before
-            if bound.utc is None:
-                where.append("t.due_date <= ?")
-                args.append(bound.date)
-            else:
-                # a floating date is due by the end of its day: before the bound only if a day earlier
-                where.append("((t.due_utc IS NOT NULL AND t.due_utc <= ?) OR (t.due_utc IS NULL AND t.due_date < ?))")
-                args.extend([bound.utc, bound.date])
-        if query.window is not None:
-            clause, window_args = _window_clause(query)
-            where.append(clause)
-            args.extend(window_args)
-        if query.text is not None:
-            match = fts_query(query.text)
-            where.append("t.rowid IN (SELECT rowid FROM tasks_fts WHERE tasks_fts MATCH ?)" if match else "0")
-            args.extend([match] if match else [])
-        clause = " AND ".join(where)
-        if len(where) == counted_by_triggers:
+        clause, args, counted_by_triggers = queries.filters(query, self._owner, ids=_ids_clause, text=_text_clause)
+        if counted_by_triggers:
             # only status/project filters: the trigger-maintained counts answer without a scan
             sql = f"SELECT coalesce(sum(n), 0) FROM task_counts t WHERE {clause}"
             total = int(self._conn.execute(sql, args).fetchone()[0])
@@ -379,26 +344,15 @@ def _log(sql: str) -> str:
     return sql.format(columns=_CHANGE_COLUMNS)
 
 
-def _window_clause(query: ListQuery) -> tuple[str, list[Any]]:
-    window = query.window
-    assert window is not None
-    floating = ["t.due_utc IS NULL", "t.due_date IS NOT NULL"]
-    timed = ["t.due_utc IS NOT NULL"]
-    args_f: list[Any] = []
-    args_t: list[Any] = []
-    if window.date_from is not None:
-        floating.append("t.due_date >= ?")
-        args_f.append(window.date_from)
-    if window.date_to is not None:
-        floating.append("t.due_date <= ?")
-        args_f.append(window.date_to)
-    if window.utc_from is not None:
-        timed.append("t.due_utc >= ?")
-        args_t.append(window.utc_from)
-    if window.utc_to is not None:
-        timed.append("t.due_utc < ?")
-        args_t.append(window.utc_to)
-    return f"(({' AND '.join(floating)}) OR ({' AND '.join(timed)}))", args_f + args_t
+def _ids_clause(ids: list[int]) -> queries.Clause:
+    return f"t.id IN ({', '.join('?' * len(ids))})", list(ids)
+
+
+def _text_clause(text: str) -> queries.Clause:
+    match = fts_query(text)
+    if match is None:
+        return "1 = 0", []
+    return "t.rowid IN (SELECT rowid FROM tasks_fts WHERE tasks_fts MATCH ?)", [match]
 
 
 def _due_keys(due: str | None) -> tuple[str | None, str | None]:
@@ -562,6 +516,11 @@ class SQLiteStore:
                 "SELECT user FROM api_tokens WHERE token_hash = ? AND revoked_at IS NULL", (token_hash,)
             ).fetchone()
         return None if row is None else str(row[0])
+
+    def quick_check(self) -> list[str]:
+        """SQLite's own consistency check: ["ok"], or what is damaged."""
+        with self._transaction("", "BEGIN DEFERRED"):
+            return [str(row[0]) for row in self._conn.execute("PRAGMA quick_check")]
 
     def schema_version(self) -> int:
         with self._lock:

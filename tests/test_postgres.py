@@ -30,7 +30,7 @@ from mcp_server_todo.store.postgres import PostgresStore, PostgresTx, redact, se
 pytestmark = [pytest.mark.postgres, pytest.mark.timeout(120)]
 
 NOW = "2026-11-25T10:00:00.000Z"
-OWNER_TABLES = ["changes", "owners", "task_counts", "task_tags", "tasks"]
+OWNER_TABLES = ["changes", "links", "owners", "shares", "task_counts", "task_tags", "tasks"]
 
 
 @pytest.fixture
@@ -102,7 +102,8 @@ def test_a_connection_that_names_no_owner_sees_and_writes_nothing(pg_store: Post
 
 def test_hand_written_sql_in_one_owners_transaction_cannot_reach_another(pg_store: PostgresStore) -> None:
     seed_two_owners(pg_store)
-    with pg_store.write("alice") as tx:
+    with pg_store.write("alice") as shared:
+        tx = shared.raw
         assert isinstance(tx, PostgresTx)
         conn = tx.conn
         # no owner filter at all: still only alice's rows

@@ -158,6 +158,9 @@ class Change:
     id: int = 0
     group: int = 0
     at: str = ""
+    actor: str | None = None
+    """Who made the change when it was not the log's owner: a member of a shared project, or
+    the owner of a project shared with this log's owner. Such entries are not undone here."""
 
 
 # ---- field rules -------------------------------------------------------------------

@@ -21,6 +21,7 @@ from typing import Protocol
 
 from ..errors import InvalidInput, StorageError
 from ..model import Change, ListQuery, Task, TaskPage
+from .queries import Share
 
 LOCAL_OWNER = "local"
 
@@ -107,6 +108,22 @@ class StoreTx(Protocol):
         """Change-log entries after `change_id`, oldest first (what another process changed)."""
         ...
 
+    def shares_as_owner(self, project: str | None = None) -> list[Share]:
+        """The shares of this owner's projects (of one project, or all)."""
+        ...
+
+    def shares_as_member(self) -> list[Share]:
+        """The projects others share with this owner."""
+        ...
+
+
+class WriteTx(StoreTx, Protocol):
+    """A write transaction: a `StoreTx` that also shares projects (see `store.sharing`)."""
+
+    def share(self, project: str, member: str, at: str) -> tuple[Share, int]: ...
+
+    def unshare(self, project: str, member: str, at: str) -> int | None: ...
+
 
 @dataclass(frozen=True)
 class TokenInfo:
@@ -137,7 +154,7 @@ class Store(Protocol):
 
     def read(self, owner: str = LOCAL_OWNER) -> AbstractContextManager[StoreTx]: ...
 
-    def write(self, owner: str = LOCAL_OWNER) -> AbstractContextManager[StoreTx]: ...
+    def write(self, owner: str = LOCAL_OWNER) -> AbstractContextManager[WriteTx]: ...
 
     def schema_version(self) -> int: ...
 

@@ -192,4 +192,28 @@ SQLITE_MIGRATIONS: tuple[Migration, ...] = (
         "the change log by owner and id (watchers read what changed since a cursor)",
         ("CREATE INDEX changes_by_owner ON changes (owner, id)",),
     ),
+    (
+        8,
+        "shared projects: members, links from a member's copy to the owner's task, who changed what",
+        (
+            """CREATE TABLE shares (
+                owner TEXT NOT NULL,
+                project TEXT NOT NULL,
+                member TEXT NOT NULL,
+                mount TEXT NOT NULL,
+                created_at TEXT NOT NULL,
+                PRIMARY KEY (owner, project, member),
+                UNIQUE (member, mount)
+            ) WITHOUT ROWID""",
+            """CREATE TABLE links (
+                owner TEXT NOT NULL,
+                id INTEGER NOT NULL,
+                origin_owner TEXT NOT NULL,
+                origin_id INTEGER NOT NULL,
+                PRIMARY KEY (owner, id),
+                UNIQUE (origin_owner, origin_id, owner)
+            ) WITHOUT ROWID""",
+            "ALTER TABLE changes ADD COLUMN actor TEXT",
+        ),
+    ),
 )

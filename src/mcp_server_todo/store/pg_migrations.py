@@ -36,13 +36,14 @@ OWNER_SETTING = "todo.owner"
 CURRENT_OWNER = f"nullif(current_setting('{OWNER_SETTING}', true), '')"
 
 
-def _isolated(table: str) -> tuple[str, ...]:
-    """Row-level security for an owner-keyed table: enabled, forced, one policy for all commands."""
+def _isolated(table: str, *, using: str | None = None, check: str | None = None) -> tuple[str, ...]:
+    """Row-level security for an owner-keyed table: enabled, forced, one policy for all commands
+    (by default: the rows of the transaction's owner only)."""
+    using = using or f"owner = {CURRENT_OWNER}"
     return (
         f"ALTER TABLE {table} ENABLE ROW LEVEL SECURITY",
         f"ALTER TABLE {table} FORCE ROW LEVEL SECURITY",
-        f"CREATE POLICY {table}_by_owner ON {table} "
-        f"USING (owner = {CURRENT_OWNER}) WITH CHECK (owner = {CURRENT_OWNER})",
+        f"CREATE POLICY {table}_by_owner ON {table} USING ({using}) WITH CHECK ({check or using})",
     )
 
 
@@ -162,7 +163,38 @@ PG_MIGRATIONS: tuple[Migration, ...] = (
             )""",
         ),
     ),
+    (
+        4,
+        "shared projects: members, links from a member's copy to the owner's task, who changed what",
+        (
+            """CREATE TABLE shares (
+                owner text COLLATE "C" NOT NULL,
+                project text COLLATE "C" NOT NULL,
+                member text COLLATE "C" NOT NULL,
+                mount text COLLATE "C" NOT NULL,
+                created_at text NOT NULL,
+                PRIMARY KEY (owner, project, member),
+                UNIQUE (member, mount)
+            )""",
+            """CREATE TABLE links (
+                owner text COLLATE "C" NOT NULL,
+                id bigint NOT NULL,
+                origin_owner text COLLATE "C" NOT NULL,
+                origin_id bigint NOT NULL,
+                PRIMARY KEY (owner, id),
+                UNIQUE (origin_owner, origin_id, owner)
+            )""",
+            "ALTER TABLE changes ADD COLUMN actor text",
+            # a share is seen by its owner and its member; only the owner makes or ends it
+            *_isolated(
+                "shares", using=f"owner = {CURRENT_OWNER} OR member = {CURRENT_OWNER}", check=f"owner = {CURRENT_OWNER}"
+            ),
+            # a link is seen by the member whose copy it is and by the owner of the task it copies
+            *_isolated("links", using=f"owner = {CURRENT_OWNER} OR origin_owner = {CURRENT_OWNER}"),
+        ),
+    ),
 )
+
 
 _LOCK = "SELECT pg_advisory_xact_lock(hashtext('mcp-server-todo migrations ' || current_schema()))"
 _LEDGER = (

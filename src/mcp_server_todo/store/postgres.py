@@ -46,6 +46,7 @@ from ..errors import InvalidInput, StorageError
 from ..model import COMPUTED_FIELDS, Change, ListQuery, Priority, Status, Task, TaskPage, task_from_store
 from . import TokenInfo, WouldBlock, queries, transaction_done, would_block_allowed
 from .pg_migrations import OWNER_SETTING, migrate
+from .sharing import SharedTx
 from .sqlite import _due_keys
 
 log = logging.getLogger(__name__)
@@ -58,7 +59,7 @@ WAIT_SECONDS = 30
 WORD_MAX = 255
 """Longer words are indexed and searched by their first 255 characters (a lexeme's limit is 2 KiB)."""
 
-_CHANGE_COLUMNS = "id, grp, at, op, task_id, before::text, after::text"
+_CHANGE_COLUMNS = "id, grp, at, op, task_id, before::text, after::text, actor"
 _COLUMNS = (
     "t.id, t.title, t.notes, t.status, t.priority, t.due, t.due_tz, t.recur, t.project, t.tags, t.parent_id, "
     "t.depends_on, t.created_at, t.updated_at, t.completed_at, t.uid"
@@ -195,21 +196,50 @@ def _text_clause(text: str) -> queries.Clause:
     return "t.search @@ ?::tsquery", [match]
 
 
-class PostgresTx:
+class PostgresTx(queries.SharingQueries):
     """One transaction of one owner on one pooled connection."""
 
-    def __init__(self, conn: psycopg.Connection, owner: str, *, write: bool) -> None:
+    def __init__(self, conn: psycopg.Connection, owner: str, *, write: bool, seen_as: list[str] | None = None) -> None:
         self.conn = conn
         """The transaction's connection (for diagnostics and tests; the policies bind it to the owner)."""
         self._owner = owner
+        self._write = write
         self._lock = " FOR UPDATE OF t" if write else ""
         self._group = 0
+        self._seen_as = seen_as if seen_as is not None else [owner]
+        """The owner the connection's `todo.owner` names now (shared by the views of one transaction)."""
+
+    def as_owner(self, owner: str) -> PostgresTx:
+        """The same transaction, seeing `owner`'s tasks (sharing writes a member's copies): each
+        statement of the view first switches `todo.owner`, so the policies still bind every one."""
+        return PostgresTx(self.conn, owner, write=self._write, seen_as=self._seen_as)
+
+    def _x(self, query: str, args: tuple[Any, ...] | list[Any] = ()) -> psycopg.Cursor[tuple[Any, ...]]:
+        if self._seen_as[0] != self._owner:
+            self.conn.execute("SELECT set_config(%s, %s, true)", (OWNER_SETTING, self._owner))
+            self._seen_as[0] = self._owner
+        return self.conn.execute(query, args)
 
     def _one(self, query: str, args: tuple[Any, ...] | list[Any]) -> tuple[Any, ...] | None:
-        return self.conn.execute(query, args).fetchone()
+        return self._x(query, args).fetchone()
 
     def _all(self, query: str, args: tuple[Any, ...] | list[Any]) -> list[tuple[Any, ...]]:
-        return self.conn.execute(query, args).fetchall()
+        return self._x(query, args).fetchall()
+
+    def _rows(self, sql: str, args: tuple[Any, ...]) -> list[tuple[Any, ...]]:
+        return self._all(queries.pg(sql), args)
+
+    def _exec(self, sql: str, args: tuple[Any, ...]) -> int:
+        return self._x(queries.pg(sql), args).rowcount
+
+    def lock_sharing(self) -> None:
+        """Take the sharing lock (see `PostgresStore.write`): safe here because an owner whose
+        transaction began without it had no share, so no holder of it waits for this owner."""
+        self._x(f"SELECT pg_advisory_xact_lock({_SHARING_LOCK})")
+
+    def forget(self, task_ids: list[int]) -> None:
+        """Mark the log entries about these tasks as not undoable (copies that are gone)."""
+        self._x("UPDATE changes SET undone = true WHERE owner = %s AND task_id = ANY(%s)", (self._owner, task_ids))
 
     def get(self, task_id: int) -> Task | None:
         row = self._one(f"{_SELECT} FROM tasks t WHERE t.owner = %s AND t.id = %s{self._lock}", (self._owner, task_id))
@@ -221,11 +251,14 @@ class PostgresTx:
 
     def reserve_ids(self, upto: int) -> None:
         """Make sure new ids start above `upto` (an import that keeps its ids)."""
-        self.conn.execute("UPDATE owners SET next_id = greatest(next_id, %s) WHERE owner = %s", (upto + 1, self._owner))
+        self._x("UPDATE owners SET next_id = greatest(next_id, %s) WHERE owner = %s", (upto + 1, self._owner))
 
     def allocate_id(self) -> int:
-        row = self.conn.execute(
-            "UPDATE owners SET next_id = next_id + 1 WHERE owner = %s RETURNING next_id - 1", (self._owner,)
+        # an upsert: a member's copy may be the first task of an owner who never wrote
+        row = self._x(
+            "INSERT INTO owners AS o (owner, next_id) VALUES (%s, 2) "
+            "ON CONFLICT (owner) DO UPDATE SET next_id = o.next_id + 1 RETURNING o.next_id - 1",
+            (self._owner,),
         ).fetchone()
         if row is None:
             raise StorageError("ids can only be allocated in a write transaction")
@@ -234,7 +267,7 @@ class PostgresTx:
     def put(self, task: Task) -> None:
         due_date, due_utc = _due_keys(task.due)
         due_key = due_utc or (f"{due_date}T23:59:59Z" if due_date else None)
-        self.conn.execute(
+        self._x(
             "INSERT INTO tasks (owner, id, uid, title, notes, status, priority, due, due_tz, due_date, due_utc, "
             "due_key, recur, project, tags, parent_id, depends_on, created_at, updated_at, completed_at, search) "
             "VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s::text[], %s, %s::bigint[], "
@@ -269,17 +302,17 @@ class PostgresTx:
                 sorted(set(search_words(task.title) + search_words(task.notes))),
             ),
         )
-        self.conn.execute("DELETE FROM task_tags WHERE owner = %s AND task_id = %s", (self._owner, task.id))
+        self._x("DELETE FROM task_tags WHERE owner = %s AND task_id = %s", (self._owner, task.id))
         if task.tags:
-            self.conn.execute(
+            self._x(
                 "INSERT INTO task_tags (owner, tag, task_id) SELECT %s, tag, %s FROM unnest(%s::text[]) AS tag "
                 "ON CONFLICT DO NOTHING",
                 (self._owner, task.id, [tag.casefold() for tag in task.tags]),
             )
 
     def remove(self, task_id: int) -> None:
-        self.conn.execute("DELETE FROM task_tags WHERE owner = %s AND task_id = %s", (self._owner, task_id))
-        self.conn.execute("DELETE FROM tasks WHERE owner = %s AND id = %s", (self._owner, task_id))
+        self._x("DELETE FROM task_tags WHERE owner = %s AND task_id = %s", (self._owner, task_id))
+        self._x("DELETE FROM tasks WHERE owner = %s AND id = %s", (self._owner, task_id))
 
     def query(self, query: ListQuery) -> TaskPage:
         clause, args, counted_by_trigger = queries.filters(query, self._owner, ids=_ids_clause, text=_text_clause)
@@ -326,18 +359,19 @@ class PostgresTx:
             change.task_id,
             _task_json(change.before),
             _task_json(change.after),
+            change.actor,
         )
         if self._group:
-            self.conn.execute(
-                "INSERT INTO changes (owner, grp, at, op, task_id, before, after) "
-                "VALUES (%s, %s, %s, %s, %s, %s::jsonb, %s::jsonb)",
+            self._x(
+                "INSERT INTO changes (owner, grp, at, op, task_id, before, after, actor) "
+                "VALUES (%s, %s, %s, %s, %s, %s::jsonb, %s::jsonb, %s)",
                 (values[0], self._group, *values[1:]),
             )
             return
         # the first entry of the transaction names the group by its own id
-        row = self.conn.execute(
-            "INSERT INTO changes (id, grp, owner, at, op, task_id, before, after) "
-            "SELECT n, n, %s, %s, %s, %s, %s::jsonb, %s::jsonb FROM (SELECT nextval('changes_id_seq') AS n) s "
+        row = self._x(
+            "INSERT INTO changes (id, grp, owner, at, op, task_id, before, after, actor) "
+            "SELECT n, n, %s, %s, %s, %s, %s::jsonb, %s::jsonb, %s FROM (SELECT nextval('changes_id_seq') AS n) s "
             "RETURNING id",
             values,
         ).fetchone()
@@ -354,31 +388,33 @@ class PostgresTx:
                 task_id=row[4],
                 before=_json_task(row[5]),
                 after=_json_task(row[6]),
+                actor=row[7],
             )
             for row in self._all(query, args)
         ]
 
     def last_group(self) -> list[Change]:
-        row = self.conn.execute(
-            "SELECT max(grp) FROM changes WHERE owner = %s AND NOT undone AND op <> 'undo'", (self._owner,)
+        row = self._x(
+            "SELECT max(grp) FROM changes WHERE owner = %s AND NOT undone AND op <> 'undo' AND actor IS NULL",
+            (self._owner,),
         ).fetchone()
         if row is None or row[0] is None:
             return []
         return self._changes(_log(queries.GROUP), (self._owner, row[0]))
 
     def mark_undone(self, group: int) -> None:
-        self.conn.execute("UPDATE changes SET undone = true WHERE owner = %s AND grp = %s", (self._owner, group))
+        self._x("UPDATE changes SET undone = true WHERE owner = %s AND grp = %s", (self._owner, group))
 
     def projects(self) -> list[tuple[str, int, int]]:
-        rows = self.conn.execute(queries.pg(queries.PROJECTS), (self._owner,)).fetchall()
+        rows = self._x(queries.pg(queries.PROJECTS), (self._owner,)).fetchall()
         return [(row[0], int(row[1]), int(row[2])) for row in rows]
 
     def tags(self) -> list[tuple[str, int]]:
-        rows = self.conn.execute(queries.pg(queries.TAGS), (self._owner,)).fetchall()
+        rows = self._x(queries.pg(queries.TAGS), (self._owner,)).fetchall()
         return [(row[0], int(row[1])) for row in rows]
 
     def last_change_id(self) -> int:
-        row = self.conn.execute(queries.pg(queries.LAST_CHANGE_ID), (self._owner,)).fetchone()
+        row = self._x(queries.pg(queries.LAST_CHANGE_ID), (self._owner,)).fetchone()
         return int(row[0] or 0) if row is not None else 0
 
     def changes_since(self, change_id: int, limit: int) -> list[Change]:
@@ -392,6 +428,18 @@ class PostgresTx:
 
 def _log(sql: str) -> str:
     return queries.pg(sql.format(columns=_CHANGE_COLUMNS))
+
+
+_SHARING_LOCK = "hashtext('mcp-server-todo sharing ' || current_schema())"
+
+
+def _last_row(cursor: psycopg.Cursor[Any]) -> tuple[Any, ...]:
+    """The row of the last statement of a multi-statement string."""
+    while cursor.nextset():
+        pass
+    row = cursor.fetchone()
+    assert row is not None
+    return tuple(row)
 
 
 def redact(url: str) -> str:
@@ -470,33 +518,56 @@ class PostgresStore:
         """A consistent snapshot of one owner's tasks (REPEATABLE READ, read only)."""
         return self._transaction(owner, write=False)
 
-    def write(self, owner: str = "local") -> AbstractContextManager[PostgresTx]:
-        """A write transaction; waits (up to 30 s) while another writer of this owner runs."""
-        return self._transaction(owner, write=True)
+    @contextmanager
+    def write(self, owner: str = "local") -> Iterator[SharedTx]:
+        """A write transaction; waits (up to 30 s) while another writer of this owner runs.
+
+        Owners involved in shared projects write to each other's rows (see `store.sharing`), so
+        their transactions also take one advisory lock, always before any owner row: it is
+        tried after the owner's row is locked (free in the common case), and when busy the
+        transaction starts over taking the advisory lock first, so two of them never wait for
+        each other's owner rows in opposite orders."""
+        if not owner:
+            raise ValueError("a PostgreSQL transaction needs an owner")
+        names = {"setting": sql.Literal(OWNER_SETTING), "owner": sql.Literal(owner), "lock": sql.SQL(_SHARING_LOCK)}
+        # one writer per owner at a time, across every replica; then: does any share involve it?
+        rest = sql.SQL(
+            "SELECT set_config({setting}, {owner}, true)"
+            "; INSERT INTO owners (owner, next_id) VALUES ({owner}, 1) ON CONFLICT (owner) DO NOTHING"
+            "; SELECT 1 FROM owners WHERE owner = {owner} FOR UPDATE"
+            "; SELECT shared, CASE WHEN shared THEN pg_try_advisory_xact_lock({lock}) END FROM (SELECT EXISTS "
+            "(SELECT 1 FROM shares WHERE owner = {owner}) OR EXISTS (SELECT 1 FROM shares WHERE member = {owner}) "
+            "AS shared) s"
+        ).format(**names)
+        begin = sql.SQL("BEGIN ISOLATION LEVEL READ COMMITTED; ") + rest
+        begun: list[psycopg.Cursor[Any]] = []
+        with self._session(begin, write=True, begun=begun) as conn:
+            shared, locked = _last_row(begun[0])
+            if shared and not locked:  # start over, the advisory lock first
+                conn.execute("ROLLBACK")
+                again = sql.SQL("BEGIN ISOLATION LEVEL READ COMMITTED; SELECT pg_advisory_xact_lock({lock}); ")
+                shared, _ = _last_row(conn.execute(again.format(**names) + rest))
+            yield SharedTx(PostgresTx(conn, owner, write=True), active=bool(shared))
 
     @contextmanager
     def _transaction(self, owner: str, *, write: bool) -> Iterator[PostgresTx]:
         if not owner:
             raise ValueError("a PostgreSQL transaction needs an owner")
-        mode = "ISOLATION LEVEL READ COMMITTED" if write else "ISOLATION LEVEL REPEATABLE READ READ ONLY"
-        begin = sql.SQL("BEGIN {mode}; SELECT set_config({setting}, {owner}, true)").format(
-            mode=sql.SQL(mode), setting=sql.Literal(OWNER_SETTING), owner=sql.Literal(owner)
-        )
-        if write:  # one writer per owner at a time, across every replica
-            begin += sql.SQL(
-                "; INSERT INTO owners (owner, next_id) VALUES ({owner}, 1) ON CONFLICT (owner) DO NOTHING"
-                "; SELECT 1 FROM owners WHERE owner = {owner} FOR UPDATE"
-            ).format(owner=sql.Literal(owner))
-        with self._session(begin, write=write) as conn:
+        begin = sql.SQL("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY; SELECT set_config({setting}, {owner}, true)")
+        with self._session(
+            begin.format(setting=sql.Literal(OWNER_SETTING), owner=sql.Literal(owner)), write=write
+        ) as conn:
             yield PostgresTx(conn, owner, write=write)
 
     @contextmanager
-    def _session(self, begin: sql.SQL | sql.Composed, *, write: bool) -> Iterator[psycopg.Connection]:
+    def _session(
+        self, begin: sql.SQL | sql.Composed, *, write: bool, begun: list[psycopg.Cursor[Any]] | None = None
+    ) -> Iterator[psycopg.Connection]:
         """A transaction on a pooled connection: begun with `begin`, committed at the end of
         the block, rolled back if the block raises."""
         if would_block_allowed():
             raise WouldBlock  # network I/O never runs on the event loop; nothing was done yet
-        conn = self._begin(begin)
+        conn = self._begin(begin, begun)
         try:
             try:
                 yield conn
@@ -519,7 +590,9 @@ class PostgresStore:
         if write:
             transaction_done()
 
-    def _begin(self, begin: sql.SQL | sql.Composed) -> psycopg.Connection:
+    def _begin(
+        self, begin: sql.SQL | sql.Composed, begun: list[psycopg.Cursor[Any]] | None = None
+    ) -> psycopg.Connection:
         for attempt in (1, 2):
             try:
                 conn = self._pool.getconn()
@@ -529,7 +602,9 @@ class PostgresStore:
                     "is busy); try again"
                 ) from exc
             try:
-                conn.execute(begin)
+                cursor = conn.execute(begin)
+                if begun is not None:
+                    begun.append(cursor)
                 return conn
             except psycopg.OperationalError as exc:
                 broken = conn.broken

@@ -5,6 +5,7 @@ psycopg spelling. Only statements that are the same in both dialects live here: 
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from ..model import DueWindow, ListQuery
@@ -94,3 +95,99 @@ def window_clause(window: DueWindow) -> Clause:
         timed.append("t.due_utc < ?")
         args_t.append(window.utc_to)
     return f"(({' AND '.join(floating)}) OR ({' AND '.join(timed)}))", args_f + args_t
+
+
+# ---- shared projects (see store/sharing.py) ------------------------------------------
+
+_SHARE_COLUMNS = "owner, project, member, mount, created_at"
+
+
+class SharingQueries:
+    """The sharing primitives of a transaction, the same SQL on both backends. A backend
+    provides `_rows`/`_exec` (taking `?` placeholders) and `_owner`."""
+
+    _owner: str
+
+    def _rows(self, sql: str, args: tuple[Any, ...]) -> list[tuple[Any, ...]]:
+        raise NotImplementedError
+
+    def _exec(self, sql: str, args: tuple[Any, ...]) -> int:
+        """Run a statement; the number of rows it changed."""
+        raise NotImplementedError
+
+    @property
+    def owner(self) -> str:
+        return self._owner
+
+    def has_shares(self) -> bool:
+        """Whether this owner shares a project or is a member of one."""
+        rows = self._rows(
+            "SELECT 1 FROM shares WHERE owner = ? UNION ALL SELECT 1 FROM shares WHERE member = ? LIMIT 1",
+            (self._owner, self._owner),
+        )
+        return bool(rows)
+
+    def shares_as_member(self) -> list[Share]:
+        """The projects others share with this owner."""
+        sql = f"SELECT {_SHARE_COLUMNS} FROM shares WHERE member = ? ORDER BY mount"
+        return [Share(*row) for row in self._rows(sql, (self._owner,))]
+
+    def shares_as_owner(self, project: str | None = None) -> list[Share]:
+        """This owner's shares (of one project, or all), by project and member."""
+        if project is None:
+            sql = f"SELECT {_SHARE_COLUMNS} FROM shares WHERE owner = ? ORDER BY project, member"
+            return [Share(*row) for row in self._rows(sql, (self._owner,))]
+        sql = f"SELECT {_SHARE_COLUMNS} FROM shares WHERE owner = ? AND project = ? ORDER BY member"
+        return [Share(*row) for row in self._rows(sql, (self._owner, project))]
+
+    def add_share(self, share: Share) -> None:
+        self._exec(
+            f"INSERT INTO shares ({_SHARE_COLUMNS}) VALUES (?, ?, ?, ?, ?)",
+            (share.owner, share.project, share.member, share.mount, share.created_at),
+        )
+
+    def remove_share(self, project: str, member: str) -> None:
+        self._exec("DELETE FROM shares WHERE owner = ? AND project = ? AND member = ?", (self._owner, project, member))
+
+    def project_in_use(self, project: str) -> bool:
+        """Whether this owner has tasks (in any state) in `project`."""
+        rows = self._rows("SELECT 1 FROM task_counts WHERE owner = ? AND project = ? AND n > 0", (self._owner, project))
+        return bool(rows)
+
+    def link_of(self, task_id: int) -> tuple[str, int] | None:
+        """The (owner, id) of the task this owner's task `task_id` is a copy of, if it is one."""
+        sql = "SELECT origin_owner, origin_id FROM links WHERE owner = ? AND id = ?"
+        rows = self._rows(sql, (self._owner, task_id))
+        return (str(rows[0][0]), int(rows[0][1])) if rows else None
+
+    def copies_of(self, task_id: int) -> dict[str, int]:
+        """Member -> the id of that member's copy of this owner's task `task_id`."""
+        sql = "SELECT owner, id FROM links WHERE origin_owner = ? AND origin_id = ?"
+        rows = self._rows(sql, (self._owner, task_id))
+        return {str(row[0]): int(row[1]) for row in rows}
+
+    def copies_from(self, origin_owner: str) -> dict[int, int]:
+        """Origin id -> this owner's copy id, for every copy of `origin_owner`'s tasks."""
+        sql = "SELECT origin_id, id FROM links WHERE owner = ? AND origin_owner = ?"
+        rows = self._rows(sql, (self._owner, origin_owner))
+        return {int(row[0]): int(row[1]) for row in rows}
+
+    def add_link(self, task_id: int, origin_owner: str, origin_id: int) -> None:
+        self._exec(
+            "INSERT INTO links (owner, id, origin_owner, origin_id) VALUES (?, ?, ?, ?)",
+            (self._owner, task_id, origin_owner, origin_id),
+        )
+
+    def remove_link(self, task_id: int) -> None:
+        self._exec("DELETE FROM links WHERE owner = ? AND id = ?", (self._owner, task_id))
+
+
+@dataclass(frozen=True)
+class Share:
+    """`owner` shares `project` with `member`, who sees it as the project `mount`."""
+
+    owner: str
+    project: str
+    member: str
+    mount: str
+    created_at: str

@@ -25,13 +25,14 @@ from ..errors import StorageError
 from ..model import COMPUTED_FIELDS, Change, ListQuery, Priority, Status, Task, TaskPage, task_from_store
 from . import TokenInfo, WouldBlock, queries, transaction_done, would_block_allowed
 from .migrations import SQLITE_MIGRATIONS
+from .sharing import SharedTx
 
 log = logging.getLogger(__name__)
 
 BUSY_TIMEOUT_MS = 5_000
 LOCK_RETRY_SECONDS = 30.0
 
-_CHANGE_COLUMNS = "id, grp, at, op, task_id, before, after"
+_CHANGE_COLUMNS = "id, grp, at, op, task_id, before, after, actor"
 _COLUMNS = (
     "t.id, t.title, t.notes, t.status, t.priority, t.due, t.due_tz, t.recur, t.project, t.tags, t.parent_id, "
     "t.depends_on, t.created_at, t.updated_at, t.completed_at, t.uid"
@@ -76,7 +77,7 @@ _UPSERT = (
     "parent_id = excluded.parent_id, depends_on = excluded.depends_on, created_at = excluded.created_at, "
     "updated_at = excluded.updated_at, completed_at = excluded.completed_at, uid = excluded.uid"
 )
-_LOG_INSERT = "INSERT INTO changes(owner, grp, at, op, task_id, before, after) VALUES (?, ?, ?, ?, ?, ?, ?)"
+_LOG_INSERT = "INSERT INTO changes(owner, grp, at, op, task_id, before, after, actor) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
 _TAG_INSERT = "INSERT OR IGNORE INTO task_tags(owner, tag, task_id) VALUES (?, ?, ?)"
 
 
@@ -130,11 +131,30 @@ def _sort_keys(sort: str) -> list[str]:
     }[sort]
 
 
-class SQLiteTx:
+class SQLiteTx(queries.SharingQueries):
     def __init__(self, conn: sqlite3.Connection, owner: str) -> None:
         self._conn = conn
         self._owner = owner
         self._group = 0
+
+    def as_owner(self, owner: str) -> SQLiteTx:
+        """The same transaction, seeing `owner`'s tasks (sharing writes a member's copies)."""
+        return SQLiteTx(self._conn, owner)
+
+    def _rows(self, sql: str, args: tuple[Any, ...]) -> list[tuple[Any, ...]]:
+        return self._conn.execute(sql, args).fetchall()
+
+    def _exec(self, sql: str, args: tuple[Any, ...]) -> int:
+        return self._conn.execute(sql, args).rowcount
+
+    def lock_sharing(self) -> None:
+        """Nothing to do: a write transaction holds the file's write lock already."""
+
+    def forget(self, task_ids: list[int]) -> None:
+        """Mark the log entries about these tasks as not undoable (copies that are gone)."""
+        self._conn.executemany(
+            "UPDATE changes SET undone = 1 WHERE owner = ? AND task_id = ?", [(self._owner, i) for i in task_ids]
+        )
 
     def get(self, task_id: int) -> Task | None:
         row = self._conn.execute(
@@ -289,6 +309,7 @@ class SQLiteTx:
             change.task_id,
             _task_json(change.before),
             _task_json(change.after),
+            change.actor,
         )
 
     def _changes(self, sql: str, args: tuple[Any, ...]) -> list[Change]:
@@ -301,13 +322,15 @@ class SQLiteTx:
                 task_id=row[4],
                 before=_json_task(row[5]),
                 after=_json_task(row[6]),
+                actor=row[7],
             )
             for row in self._conn.execute(sql, args)
         ]
 
     def last_group(self) -> list[Change]:
         row = self._conn.execute(
-            "SELECT max(grp) FROM changes WHERE owner = ? AND undone = 0 AND op != 'undo'", (self._owner,)
+            "SELECT max(grp) FROM changes WHERE owner = ? AND undone = 0 AND op != 'undo' AND actor IS NULL",
+            (self._owner,),
         ).fetchone()
         if row is None or row[0] is None:
             return []
@@ -414,9 +437,12 @@ class SQLiteStore:
         """A snapshot for reading (other processes keep writing meanwhile)."""
         return self._transaction(owner, "BEGIN DEFERRED")
 
-    def write(self, owner: str = "local") -> AbstractContextManager[SQLiteTx]:
-        """A write transaction; takes the file's write lock up front."""
-        return self._transaction(owner, "BEGIN IMMEDIATE")
+    @contextmanager
+    def write(self, owner: str = "local") -> Iterator[SharedTx]:
+        """A write transaction; takes the file's write lock up front (which also serialises
+        the writes that fan out to the members of shared projects)."""
+        with self._transaction(owner, "BEGIN IMMEDIATE") as tx:
+            yield SharedTx(tx, active=tx.has_shares())
 
     @contextmanager
     def _transaction(self, owner: str, begin: str) -> Iterator[SQLiteTx]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from dataclasses import dataclass
 from enum import StrEnum
@@ -234,6 +235,16 @@ def clean_tags(values: list[str]) -> list[str]:
     if len(tags) > TAGS_MAX:
         raise InvalidInput(f"{len(tags)} tags given; a task has at most {TAGS_MAX}")
     return tags
+
+
+_USER = re.compile(r"[^\s#]{1,200}")
+
+
+def clean_user(value: str) -> str:
+    """A user name as the server knows it (a token's user, an OAuth subject)."""
+    if not isinstance(value, str) or not _USER.fullmatch(value) or not value.isprintable():
+        raise InvalidInput(f"user {value!r} is not a user name: 1-200 characters without spaces or '#'")
+    return value
 
 
 def clean_limit(value: int) -> int:

@@ -49,7 +49,8 @@ def change_line(change: Change) -> str:
     """`#3 complete 2026-11-25T10:00Z Buy groceries` for the history."""
     task = change.after or change.before
     title = task.title if task else "?"
-    return f"[{change.id}] {change.at[:16]}Z {change.op} #{change.task_id} {title}"
+    by = f" (by {change.actor})" if change.actor else ""
+    return f"[{change.id}] {change.at[:16]}Z {change.op} #{change.task_id} {title}{by}"
 
 
 def page_text(page: _Page, status: str) -> str:

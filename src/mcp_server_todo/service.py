@@ -45,9 +45,10 @@ from .model import (
     clean_tag,
     clean_tags,
     clean_title,
+    clean_user,
     stored,
 )
-from .store import LOCAL_OWNER, Store, StoreTx
+from .store import LOCAL_OWNER, Share, Store, StoreTx
 from .when import WindowKind, humanize, window
 
 _STATUS_FILTERS = {"pending": Status.pending, "done": Status.done, "deleted": Status.deleted, "all": None}
@@ -457,6 +458,29 @@ class TodoService:
                     tx.log(Change(op="purge", task_id=task.id, before=stored(task), after=None, at=now))
                     count += 1
         return count
+
+    # -- sharing ------------------------------------------------------------------------
+
+    def share_project(self, project: str, user: str) -> tuple[Share, int]:
+        """Share my `project` with `user`, who then sees and edits its tasks under their own
+        ids, in their project `me/project`. Returns the share and how many tasks it holds."""
+        project, user = clean_project(project), clean_user(user)
+        with self.store.write(self.owner) as tx:
+            return tx.share(project, user, self._clock())
+
+    def unshare_project(self, project: str, user: str) -> int:
+        """Stop sharing my `project` with `user`; how many tasks they no longer see."""
+        project, user = clean_project(project), clean_user(user)
+        with self.store.write(self.owner) as tx:
+            removed = tx.unshare(project, user, self._clock())
+        if removed is None:
+            raise NotFound(f"project {project!r} is not shared with {user}; call list_shares to see who has what")
+        return removed
+
+    def shares(self) -> tuple[list[Share], list[Share]]:
+        """(the shares of my projects, the projects shared with me)."""
+        with self.store.read(self.owner) as tx:
+            return tx.shares_as_owner(), tx.shares_as_member()
 
     # -- undo ---------------------------------------------------------------------------
 

@@ -19,7 +19,7 @@ from .. import __version__
 from ..config import Config
 from ..service import TodoService
 from ..store import open_store
-from . import prompts, resources, transfer, trash, view
+from . import prompts, resources, share, transfer, trash, view
 from .base import AppState
 from .live import Live
 from .tools import tools
@@ -30,7 +30,7 @@ INSTRUCTIONS = (
     "undo to revert the last change."
 )
 
-__all__ = ["AppState", "build_server", "trash"]
+__all__ = ["AppState", "build_server", "share", "trash"]
 
 
 def build_server(

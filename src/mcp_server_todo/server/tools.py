@@ -74,6 +74,7 @@ class HistoryEntry(BaseModel):
     id: int
     title: str
     fields: list[str] = Field(description="Fields this change touched.")
+    by: str | None = Field(None, description="Who made it, when someone else did (a shared project).")
 
 
 class History(BaseModel):
@@ -287,6 +288,7 @@ async def history(
                 id=c.task_id,
                 title=(c.after or c.before or Task.model_construct(title="?")).title,
                 fields=_changed_fields(c.before, c.after),
+                by=c.actor,
             )
             for c in changes
         ]

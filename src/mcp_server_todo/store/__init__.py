@@ -25,6 +25,8 @@ from .queries import Share
 
 LOCAL_OWNER = "local"
 
+__all__ = ["LOCAL_OWNER", "Share", "Store", "StoreTx", "WriteTx", "open_store"]
+
 
 class WouldBlock(Exception):
     """Raised inside `nowait()` instead of waiting for a lock; nothing has been done yet."""

@@ -1,0 +1,251 @@
+"""Shared projects through the service, on SQLite and PostgreSQL (real databases): alice shares
+her project "work" with bob; carol is nobody's member. Members see and edit the project's tasks
+under their own ids; everyone else sees nothing of it, exactly as before."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from mcp_server_todo.errors import Conflict, InvalidInput, NotFound, TodoError
+from mcp_server_todo.model import Status
+from mcp_server_todo.service import TodoService
+from mcp_server_todo.store import Store, open_store, sqlite_url
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
+    if request.param == "postgresql":
+        from pg import schema_url
+
+        with schema_url(request.getfixturevalue("postgres_url")) as url:
+            opened = open_store(url)
+            yield opened
+            opened.close()
+        return
+    opened = open_store(sqlite_url(tmp_path / "sharing.db"))
+    yield opened
+    opened.close()
+
+
+def user(store: Store, name: str) -> TodoService:
+    return TodoService(store, owner=name, tz=ZoneInfo("UTC"))
+
+
+def titles(service: TodoService, **filters: object) -> list[str]:
+    return [t.title for t in service.list_tasks(limit=200, **filters).items]  # type: ignore[arg-type]
+
+
+def ids_by_title(service: TodoService, **filters: object) -> dict[str, int]:
+    return {t.title: t.id for t in service.list_tasks(limit=200, status="all", **filters).items}  # type: ignore[arg-type]
+
+
+@pytest.fixture
+def team(store: Store) -> tuple[TodoService, TodoService, TodoService]:
+    alice, bob, carol = user(store, "alice"), user(store, "bob"), user(store, "carol")
+    bob.add("bob: own task")  # bob's ids and alice's overlap: both start at 1
+    alice.add_many([{"title": "write report", "project": "work"}, {"title": "book venue", "project": "work"}])
+    alice.add("alice: private", project="home")
+    return alice, bob, carol
+
+
+def test_members_see_the_project_under_their_own_ids_others_see_nothing(team: tuple[TodoService, ...]) -> None:
+    alice, bob, carol = team
+    share, count = alice.share_project("work", "bob")
+    assert (share.mount, count) == ("alice/work", 2)
+    assert titles(bob) == ["bob: own task", "write report", "book venue"]
+    copies = ids_by_title(bob, project="alice/work")
+    assert set(copies) == {"write report", "book venue"}
+    assert 1 not in copies.values(), "copies get new ids in bob's own sequence"
+    assert ("alice/work", 2, 0) in bob.projects()
+    assert "alice: private" not in titles(bob, status="all")
+    assert titles(carol, status="all") == []
+    assert titles(alice) == ["write report", "book venue", "alice: private"], "the owner's list is unchanged"
+    # sharing again is a no-op
+    assert alice.share_project("work", "bob") == (share, 2)
+    assert len(titles(bob)) == 3
+
+
+def test_a_members_edits_reach_the_owner_and_are_undone_only_by_the_member(team: tuple[TodoService, ...]) -> None:
+    alice, bob, _ = team
+    alice.share_project("work", "bob")
+    report = ids_by_title(bob)["write report"]
+    bob.update(report, priority="high", notes="draft attached")
+    bob.complete(report)
+    mine = alice.list_tasks(status="all", project="work").items
+    original = next(t for t in mine if t.title == "write report")
+    assert (original.status, original.priority.value, original.notes) == (Status.done, "high", "draft attached")
+    history = alice.history(original.id)
+    assert [(c.op, c.actor) for c in history[:2]] == [("complete", "bob"), ("update", "bob")]
+    # alice's undo is about alice's own changes: bob's completion stays
+    alice.update(ids_by_title(alice)["alice: private"], title="alice: private (edited)")
+    assert [u.op for u in alice.undo()] == ["update"]
+    assert alice.get(original.id).status is Status.done
+    # bob's undo reverts bob's completion, for everyone
+    assert [u.op for u in bob.undo()] == ["complete"]
+    assert alice.get(original.id).status is Status.pending
+    assert bob.get(report).status is Status.pending
+
+
+def test_the_owners_edits_reach_members_and_feed_their_watchers(team: tuple[TodoService, ...]) -> None:
+    alice, bob, _ = team
+    alice.share_project("work", "bob")
+    cursor = bob.last_change_id()
+    venue = ids_by_title(alice)["book venue"]
+    alice.update(venue, due="2026-12-01")
+    copy = ids_by_title(bob)["book venue"]
+    assert bob.get(copy).due == "2026-12-01"
+    feed = bob.changes_since(cursor)
+    assert [(c.op, c.task_id, c.actor) for c in feed] == [("update", copy, "alice")]
+    # bob's undo is about bob's own changes: it reverts his add, not alice's edit or the sharing
+    assert [(u.op, u.title) for u in bob.undo()] == [("add", "bob: own task")]
+    assert bob.get(copy).due == "2026-12-01"
+    with pytest.raises(Conflict, match="nothing to undo"):
+        bob.undo()
+
+
+def test_tasks_added_to_a_shared_project_belong_to_its_owner(team: tuple[TodoService, ...]) -> None:
+    alice, bob, carol = team
+    alice.share_project("work", "bob")
+    alice.share_project("work", "carol")
+    added = bob.add("order catering", project="alice/work", tags=["food"])
+    assert "order catering" in titles(alice, project="work")
+    assert "order catering" in titles(carol, project="alice/work")
+    theirs = ids_by_title(alice)["order catering"]
+    assert alice.get(theirs).tags == ["food"]
+    # a subtask under a shared task, added by a member: the owner sees it under her task
+    report_bob = ids_by_title(bob)["write report"]
+    child = bob.add("collect figures", project="alice/work", parent_id=report_bob)
+    report_alice = ids_by_title(alice)["write report"]
+    assert alice.get(ids_by_title(alice)["collect figures"]).parent_id == report_alice
+    assert carol.get(ids_by_title(carol)["collect figures"]).parent_id == ids_by_title(carol)["write report"]
+    # bob's undo removes his task from everyone's lists
+    bob.undo()
+    assert "collect figures" not in titles(alice, status="all")
+    assert "collect figures" not in titles(carol, status="all")
+    with pytest.raises(NotFound):
+        bob.get(child.id)
+    assert bob.get(added.id).title == "order catering"
+
+
+def test_moves_in_and_out_of_a_shared_project(team: tuple[TodoService, ...]) -> None:
+    alice, bob, _ = team
+    alice.share_project("work", "bob")
+    private = ids_by_title(alice)["alice: private"]
+    alice.update(private, project="work")
+    copy = ids_by_title(bob)["alice: private"]
+    alice.update(private, project="home")
+    assert "alice: private" not in titles(bob, status="all")
+    alice.update(private, project="work")
+    assert ids_by_title(bob)["alice: private"] == copy, "a task that comes back keeps the member's id"
+    # members move tasks only between the owner's projects shared with them
+    with pytest.raises(Conflict, match="can only move"):
+        bob.update(copy, project="bob-stuff")
+    with pytest.raises(Conflict, match="cannot move into alice/work"):
+        bob.update(ids_by_title(bob)["bob: own task"], project="alice/work")
+    with pytest.raises(InvalidInput, match="not in a project alice shares"):
+        bob.add("sub", project="alice/work", parent_id=ids_by_title(bob)["bob: own task"])
+    assert alice.get(private).project == "work"
+
+
+def test_unsharing_hides_everything_like_tasks_that_never_existed(team: tuple[TodoService, ...]) -> None:
+    alice, bob, carol = team
+    alice.share_project("work", "bob")
+    copies = ids_by_title(bob, project="alice/work")
+    bob.complete(copies["book venue"])
+    assert alice.unshare_project("work", "bob") == 2
+    assert titles(bob, status="all") == ["bob: own task"]
+    for task_id in copies.values():
+        for op in (bob.get, bob.complete, lambda i: bob.update(i, title="x"), bob.delete):
+            with pytest.raises(NotFound) as got:
+                op(task_id)
+            with pytest.raises(NotFound) as nobody:
+                op(9999)
+            assert str(got.value).replace(str(task_id), "N") == str(nobody.value).replace("9999", "N")
+    # bob's undo cannot bring back (or change) a task he no longer sees
+    assert [(u.op, u.title) for u in bob.undo()] == [("add", "bob: own task")], "skips his completion"
+    assert titles(bob, status="all") == []
+    assert alice.get(ids_by_title(alice)["book venue"]).status is Status.done
+    with pytest.raises(NotFound, match="not shared with carol"):
+        alice.unshare_project("work", "carol")
+    # shared again: the same ids come back
+    alice.share_project("work", "bob")
+    assert ids_by_title(bob, project="alice/work") == copies
+    assert titles(carol, status="all") == []
+
+
+def test_only_the_owner_shares_and_names_never_clash(team: tuple[TodoService, ...]) -> None:
+    alice, bob, carol = team
+    alice.share_project("work", "bob")
+    with pytest.raises(Conflict, match="only alice can share it"):
+        bob.share_project("alice/work", "carol")
+    with pytest.raises(InvalidInput, match="that is you"):
+        alice.share_project("work", "alice")
+    with pytest.raises(InvalidInput, match="not a user name"):
+        alice.share_project("work", "carol smith")
+    # carol already has a project called alice/work of her own: the shared one gets another name
+    carol.add("carol's", project="alice/work")
+    share, _ = alice.share_project("work", "carol")
+    assert share.mount == "alice/work (2)"
+    assert titles(carol, project="alice/work") == ["carol's"]
+    assert titles(carol, project="alice/work (2)") == ["write report", "book venue"]
+    mine, with_me = alice.shares()
+    assert [(s.project, s.member) for s in mine] == [("work", "bob"), ("work", "carol")]
+    assert with_me == []
+    assert [(s.owner, s.mount) for s in bob.shares()[1]] == [("alice", "alice/work")]
+
+
+def test_recurrence_trash_and_bulk_calls_across_owners(team: tuple[TodoService, ...]) -> None:
+    alice, bob, _ = team
+    alice.add("weekly sync", project="work", recur="every monday")
+    alice.share_project("work", "bob")
+    copies = ids_by_title(bob)
+    own = copies["bob: own task"]
+    done = bob.complete_many([own, copies["weekly sync"]])
+    assert {t.title for t in done.done} == {"bob: own task", "weekly sync"}
+    assert [t.title for t in done.created] == ["weekly sync"]
+    assert titles(alice, project="work").count("weekly sync") == 1, "the next occurrence is alice's"
+    assert titles(bob, project="alice/work").count("weekly sync") == 1
+    bob.delete(copies["book venue"])
+    assert alice.get(ids_by_title(alice)["book venue"]).status is Status.deleted
+    with pytest.raises(TodoError):
+        bob.update_many([own, copies["write report"]], project="alice/work")  # all or nothing
+    assert bob.get(own).project == "inbox"
+    assert alice.get(ids_by_title(alice)["write report"]).project == "work"
+
+
+def test_concurrent_owner_and_member_writes_lose_nothing(store: Store) -> None:
+    alice, bob = user(store, "alice"), user(store, "bob")
+    shared = alice.add_many([{"title": f"shared {i}", "project": "work"} for i in range(4)])
+    alice.share_project("work", "bob")
+    bob_copies = ids_by_title(bob)
+    errors: list[BaseException] = []
+
+    def writer(service: TodoService, targets: list[int], label: str) -> None:
+        try:
+            for n in range(15):
+                for task_id in targets:
+                    service.update(task_id, notes=f"{label} {n}")
+                service.add(f"{label} own {n}")
+        except BaseException as exc:  # noqa: BLE001
+            errors.append(exc)
+
+    threads = [
+        threading.Thread(target=writer, args=(alice, [shared[0].id, shared[1].id], "alice")),
+        threading.Thread(target=writer, args=(bob, [bob_copies["shared 2"], bob_copies["shared 3"]], "bob")),
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    notes = {t.title: t.notes for t in alice.list_tasks(project="work", limit=200).items}
+    assert notes == {"shared 0": "alice 14", "shared 1": "alice 14", "shared 2": "bob 14", "shared 3": "bob 14"}
+    copies = {t.title: t.notes for t in bob.list_tasks(project="alice/work", limit=200).items}
+    assert copies == notes, "every copy matches its task"
+    assert len(titles(alice, project="inbox")) == 15
+    assert len(titles(bob, project="inbox")) == 15

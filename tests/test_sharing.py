@@ -231,7 +231,7 @@ def test_concurrent_owner_and_member_writes_lose_nothing(store: Store) -> None:
                 for task_id in targets:
                     service.update(task_id, notes=f"{label} {n}")
                 service.add(f"{label} own {n}")
-        except BaseException as exc:  # noqa: BLE001
+        except BaseException as exc:
             errors.append(exc)
 
     threads = [

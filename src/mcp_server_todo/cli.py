@@ -53,7 +53,10 @@ def build_parser() -> argparse.ArgumentParser:
         "--tools",
         default=os.environ.get("TODO_TOOLS", "core"),
         metavar="core|all|GROUP,...",
-        help="tool groups to serve: core (default), all, or a list of history, trash, view, import, share (env TODO_TOOLS)",
+        help=(
+            "tool groups to serve: core (default), all, or a list of history, trash, view, import, share "
+            "(env TODO_TOOLS)"
+        ),
     )
     serve.add_argument(
         "--log-level",

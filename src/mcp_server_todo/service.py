@@ -538,19 +538,20 @@ class TodoService:
             seen = {task.id}
             current: int | None = task.parent_id
             while current is not None:
-                if current in seen:
-                    raise InvalidInput(f"task {task.parent_id} cannot be the parent: that would make a cycle")
-                seen.add(current)
+                # existence first: a new task's own (not yet stored) id is just a missing task
                 parent = tx.get(current)
                 if parent is None or parent.status is Status.deleted:
                     raise NotFound(f"no parent task {current}; call list_items to see ids")
+                if current in seen:
+                    raise InvalidInput(f"task {task.parent_id} cannot be the parent: that would make a cycle")
+                seen.add(current)
                 current = parent.parent_id
         if task.depends_on:
             for dep in task.depends_on:
-                if dep == task.id:
-                    raise InvalidInput(f"task {task.id} cannot depend on itself")
                 if tx.get(dep) is None:
                     raise NotFound(f"no task {dep} to depend on; call list_items to see ids")
+                if dep == task.id:
+                    raise InvalidInput(f"task {task.id} cannot depend on itself")
             frontier, seen_deps = list(task.depends_on), {task.id}
             while frontier:
                 dep_id = frontier.pop()

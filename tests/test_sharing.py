@@ -5,6 +5,7 @@ under their own ids; everyone else sees nothing of it, exactly as before."""
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -249,3 +250,71 @@ def test_concurrent_owner_and_member_writes_lose_nothing(store: Store) -> None:
     assert copies == notes, "every copy matches its task"
     assert len(titles(alice, project="inbox")) == 15
     assert len(titles(bob, project="inbox")) == 15
+
+
+def test_owners_sharing_with_each_other_write_concurrently_without_deadlock(store: Store) -> None:
+    """alice shares with bob and bob with alice and carol: every writer touches the others' rows,
+    in both directions at once (on PostgreSQL, the case the sharing lock exists for)."""
+    people = {name: user(store, name) for name in ("alice", "bob", "carol")}
+    people["alice"].add_many([{"title": f"a{i}", "project": "a-proj"} for i in range(3)])
+    people["bob"].add_many([{"title": f"b{i}", "project": "b-proj"} for i in range(3)])
+    people["alice"].share_project("a-proj", "bob")
+    people["bob"].share_project("b-proj", "alice")
+    people["bob"].share_project("b-proj", "carol")
+    errors: list[BaseException] = []
+
+    def writer(name: str) -> None:
+        service = people[name]
+        try:
+            tasks = service.list_tasks(limit=100).items
+            for n in range(10):
+                for task in tasks:
+                    service.update(task.id, notes=f"{name} {n}")
+        except BaseException as exc:
+            errors.append(exc)
+
+    threads = [threading.Thread(target=writer, args=(name,)) for name in people]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    assert errors == []
+    for name, service in people.items():
+        for task in service.list_tasks(limit=100).items:
+            assert task.notes.split()[1] == "9", (name, task.title, task.notes)
+    # and every copy equals its task
+    originals = {t.title: t.notes for t in people["bob"].list_tasks(project="b-proj").items}
+    assert {t.title: t.notes for t in people["carol"].list_tasks(project="bob/b-proj").items} == originals
+    assert {t.title: t.notes for t in people["alice"].list_tasks(project="bob/b-proj").items} == originals
+
+
+@pytest.mark.postgres
+def test_a_sharing_writer_waits_for_the_sharing_lock_holding_no_owner_row(postgres_url: str) -> None:
+    """PostgreSQL: while another transaction holds the sharing lock, a writer involved in a share
+    starts over and waits for it first, so it holds no owner row the holder might need."""
+    import psycopg
+    from pg import schema_url
+
+    with schema_url(postgres_url) as url:
+        store = open_store(url)
+        try:
+            alice, bob = user(store, "alice"), user(store, "bob")
+            task = alice.add("shared", project="work")
+            alice.share_project("work", "bob")
+            with psycopg.connect(url) as holder:
+                holder.execute("SELECT pg_advisory_xact_lock(hashtext('mcp-server-todo sharing ' || current_schema()))")
+                done = threading.Event()
+                thread = threading.Thread(target=lambda: (alice.update(task.id, notes="waited"), done.set()))
+                thread.start()
+                time.sleep(0.5)
+                assert not done.is_set(), "the writer waits for the sharing lock"
+                # meanwhile the holder can take alice's and bob's owner rows: nobody holds them
+                holder.execute("SET lock_timeout = '2s'")
+                holder.execute("SELECT set_config('todo.owner', 'alice', true)")
+                assert holder.execute("SELECT 1 FROM owners WHERE owner = 'alice' FOR UPDATE").fetchall() == [(1,)]
+                holder.commit()
+                thread.join(timeout=10)
+            assert done.is_set()
+            assert bob.get(ids_by_title(bob)["shared"]).notes == "waited"
+        finally:
+            store.close()

@@ -14,7 +14,7 @@ from mcp import Client
 
 from mcp_server_todo.config import Config
 from mcp_server_todo.server import build_server
-from mcp_server_todo.store import open_store
+from mcp_server_todo.store import Store, open_store, sqlite_url
 from mcp_server_todo.store.sqlite import SQLiteStore
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -53,6 +53,20 @@ async def client(request: pytest.FixtureRequest, db_path: Path) -> AsyncIterator
     server = build_server(Config.resolve(str(db_path), "UTC"))
     async with Client(server, mode=request.param) as connected:
         yield connected
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def backend(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
+    """A real store of each kind: a SQLite file, and a fresh schema of the session's PostgreSQL."""
+    if request.param == "postgresql":
+        with pg.schema_url(request.getfixturevalue("postgres_url")) as url:
+            opened = open_store(url)
+            yield opened
+            opened.close()
+        return
+    opened = open_store(sqlite_url(tmp_path / "backend.db"))
+    yield opened
+    opened.close()
 
 
 @pytest.fixture(scope="session")

@@ -53,16 +53,33 @@ def run(fn: Callable[[], Any]) -> Any:
     return anyio.run(main)
 
 
-@pytest.fixture(scope="module")
-def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
-    root = tmp_path_factory.mktemp("isolation")
+@contextmanager
+def team_server(root: Path, users: tuple[str, ...] = ("alice", "bob", "carol")) -> Iterator[TeamServer]:
+    """A real HTTP server (`--auth tokens --tools all`) over a new database, a token per user."""
     home = root / "home"
     home.mkdir()
     db = root / "todo.db"
-    tokens = {user: make_token(db, home, user) for user in ("alice", "bob", "carol")}
+    tokens = {user: make_token(db, home, user) for user in users}
     server = HttpServer(db, home, "--auth", "tokens", "--tools", "all")
     try:
         server.wait_ready()
+        yield TeamServer(server, db, home, tokens)
+    finally:
+        server.stop()
+
+
+@dataclass
+class TeamServer:
+    server: HttpServer
+    db: Path
+    home: Path
+    tokens: dict[str, str]
+
+
+@pytest.fixture(scope="module")
+def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
+    with team_server(tmp_path_factory.mktemp("isolation")) as team:
+        server, db, home, tokens = team.server, team.db, team.home, team.tokens
 
         async def seed() -> tuple[list[int], list[int]]:
             async with mcp_client(server.url, tokens["alice"]) as alice:
@@ -81,8 +98,6 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
         alice_ids, bob_ids = run(seed)
         assert alice_ids == [1, 2, 3, 4] and bob_ids == [1]  # short ids, per owner
         yield World(server, db, home, tokens, alice_ids, bob_ids)
-    finally:
-        server.stop()
 
 
 def alices_view(world: World) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:

@@ -6,8 +6,6 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Iterator
-from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -15,22 +13,7 @@ import pytest
 from mcp_server_todo.errors import Conflict, InvalidInput, NotFound, TodoError
 from mcp_server_todo.model import Status
 from mcp_server_todo.service import TodoService
-from mcp_server_todo.store import Store, open_store, sqlite_url
-
-
-@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
-def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
-    if request.param == "postgresql":
-        from pg import schema_url
-
-        with schema_url(request.getfixturevalue("postgres_url")) as url:
-            opened = open_store(url)
-            yield opened
-            opened.close()
-        return
-    opened = open_store(sqlite_url(tmp_path / "sharing.db"))
-    yield opened
-    opened.close()
+from mcp_server_todo.store import Store, open_store
 
 
 def user(store: Store, name: str) -> TodoService:
@@ -46,8 +29,8 @@ def ids_by_title(service: TodoService, **filters: object) -> dict[str, int]:
 
 
 @pytest.fixture
-def team(store: Store) -> tuple[TodoService, TodoService, TodoService]:
-    alice, bob, carol = user(store, "alice"), user(store, "bob"), user(store, "carol")
+def team(backend: Store) -> tuple[TodoService, TodoService, TodoService]:
+    alice, bob, carol = user(backend, "alice"), user(backend, "bob"), user(backend, "carol")
     bob.add("bob: own task")  # bob's ids and alice's overlap: both start at 1
     alice.add_many([{"title": "write report", "project": "work"}, {"title": "book venue", "project": "work"}])
     alice.add("alice: private", project="home")
@@ -219,8 +202,8 @@ def test_recurrence_trash_and_bulk_calls_across_owners(team: tuple[TodoService, 
     assert alice.get(ids_by_title(alice)["write report"]).project == "work"
 
 
-def test_concurrent_owner_and_member_writes_lose_nothing(store: Store) -> None:
-    alice, bob = user(store, "alice"), user(store, "bob")
+def test_concurrent_owner_and_member_writes_lose_nothing(backend: Store) -> None:
+    alice, bob = user(backend, "alice"), user(backend, "bob")
     shared = alice.add_many([{"title": f"shared {i}", "project": "work"} for i in range(4)])
     alice.share_project("work", "bob")
     bob_copies = ids_by_title(bob)
@@ -252,10 +235,10 @@ def test_concurrent_owner_and_member_writes_lose_nothing(store: Store) -> None:
     assert len(titles(bob, project="inbox")) == 15
 
 
-def test_owners_sharing_with_each_other_write_concurrently_without_deadlock(store: Store) -> None:
+def test_owners_sharing_with_each_other_write_concurrently_without_deadlock(backend: Store) -> None:
     """alice shares with bob and bob with alice and carol: every writer touches the others' rows,
     in both directions at once (on PostgreSQL, the case the sharing lock exists for)."""
-    people = {name: user(store, name) for name in ("alice", "bob", "carol")}
+    people = {name: user(backend, name) for name in ("alice", "bob", "carol")}
     people["alice"].add_many([{"title": f"a{i}", "project": "a-proj"} for i in range(3)])
     people["bob"].add_many([{"title": f"b{i}", "project": "b-proj"} for i in range(3)])
     people["alice"].share_project("a-proj", "bob")

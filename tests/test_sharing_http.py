@@ -7,37 +7,21 @@ up to the unsharing)."""
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
 from typing import Any
 
 import anyio
 import pytest
 from mcp.client.subscriptions import Subscription
-from test_http import HttpServer, make_token, mcp_client
-from test_isolation import ID_OPERATIONS, NOBODYS, PENDING, Inbox, legacy_api, outcome, run
+from test_http import mcp_client
+from test_isolation import ID_OPERATIONS, NOBODYS, PENDING, Inbox, TeamServer, legacy_api, outcome, run, team_server
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(120)]
 
 
-@dataclass
-class Team:
-    server: HttpServer
-    tokens: dict[str, str]
-
-
 @pytest.fixture(scope="module")
-def team(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Team]:
-    root = tmp_path_factory.mktemp("sharing")
-    home = root / "home"
-    home.mkdir()
-    db = root / "todo.db"
-    tokens = {name: make_token(db, home, name) for name in ("alice", "bob", "carol")}
-    server = HttpServer(db, home, "--auth", "tokens", "--tools", "all")
-    try:
-        server.wait_ready()
-        yield Team(server, tokens)
-    finally:
-        server.stop()
+def team(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TeamServer]:
+    with team_server(tmp_path_factory.mktemp("sharing")) as served:
+        yield served
 
 
 async def call(client: Any, tool: str, **arguments: Any) -> dict[str, Any]:
@@ -51,7 +35,7 @@ def items(listing: dict[str, Any]) -> dict[str, int]:
     return {task["title"]: task["id"] for task in listing["items"]}
 
 
-def test_share_edit_notify_and_unshare_over_http(team: Team) -> None:
+def test_share_edit_notify_and_unshare_over_http(team: TeamServer) -> None:
     url, tokens = team.server.url, team.tokens
 
     async def scenario() -> None:
@@ -124,7 +108,7 @@ def test_share_edit_notify_and_unshare_over_http(team: Team) -> None:
     run(scenario)
 
 
-def test_listen_streams_hear_changes_to_shared_projects(team: Team) -> None:
+def test_listen_streams_hear_changes_to_shared_projects(team: TeamServer) -> None:
     url, tokens = team.server.url, team.tokens
 
     async def next_event(sub: Subscription, timeout: float) -> Any:

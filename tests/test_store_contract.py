@@ -4,7 +4,6 @@ database (PostgreSQL: the throwaway cluster of tests/pg.py)."""
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -15,21 +14,6 @@ from mcp_server_todo.store import Store, open_store, sqlite_url
 from mcp_server_todo.store.migrations import SQLITE_MIGRATIONS
 
 NOW = "2026-11-25T10:00:00.000Z"
-
-
-@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
-def backend(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
-    if request.param == "postgresql":
-        from pg import schema_url  # the session's throwaway cluster, a fresh schema per test
-
-        with schema_url(request.getfixturevalue("postgres_url")) as url:
-            store = open_store(url)
-            yield store
-            store.close()
-        return
-    store = open_store(sqlite_url(tmp_path / "contract.db"))
-    yield store
-    store.close()
 
 
 def make(task_id: int, title: str = "t", **fields: object) -> Task:

@@ -310,13 +310,15 @@ def test_handshake_subscribers_hear_only_their_own_changes(world: World) -> None
     run(scenario)
 
 
-def test_listen_streams_hear_only_their_own_changes(world: World) -> None:
-    async def next_event(sub: Subscription, timeout: float) -> Any:
-        with anyio.fail_after(timeout):
-            async for event in sub:
-                return event
-        return None
+async def next_event(sub: Subscription, timeout: float) -> Any:
+    """The next event of a 2026-07-28 listen stream (TimeoutError after `timeout`)."""
+    with anyio.fail_after(timeout):
+        async for event in sub:
+            return event
+    return None
 
+
+def test_listen_streams_hear_only_their_own_changes(world: World) -> None:
     async def scenario() -> None:
         async with (
             mcp_client(world.server.url, world.tokens["carol"], mode="auto") as carol,

@@ -9,11 +9,20 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-import anyio
 import pytest
-from mcp.client.subscriptions import Subscription
 from test_http import mcp_client
-from test_isolation import ID_OPERATIONS, NOBODYS, PENDING, Inbox, TeamServer, legacy_api, outcome, run, team_server
+from test_isolation import (
+    ID_OPERATIONS,
+    NOBODYS,
+    PENDING,
+    Inbox,
+    TeamServer,
+    legacy_api,
+    next_event,
+    outcome,
+    run,
+    team_server,
+)
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(120)]
 
@@ -110,12 +119,6 @@ def test_share_edit_notify_and_unshare_over_http(team: TeamServer) -> None:
 
 def test_listen_streams_hear_changes_to_shared_projects(team: TeamServer) -> None:
     url, tokens = team.server.url, team.tokens
-
-    async def next_event(sub: Subscription, timeout: float) -> Any:
-        with anyio.fail_after(timeout):
-            async for event in sub:
-                return event
-        return None
 
     async def scenario() -> None:
         async with (

@@ -195,7 +195,13 @@ def test_recurrence_trash_and_bulk_calls_across_owners(team: tuple[TodoService, 
     assert titles(alice, project="work").count("weekly sync") == 1, "the next occurrence is alice's"
     assert titles(bob, project="alice/work").count("weekly sync") == 1
     bob.delete(copies["book venue"])
-    assert alice.get(ids_by_title(alice)["book venue"]).status is Status.deleted
+    venue = ids_by_title(alice)["book venue"]
+    assert alice.get(venue).status is Status.deleted
+    # bob empties his trash: his copy goes, alice's trash keeps the task; she restores it for both
+    assert bob.empty_trash() == 1
+    assert alice.get(venue).status is Status.deleted
+    alice.update(venue, status="pending")
+    assert bob.get(copies["book venue"]).status is Status.pending
     with pytest.raises(TodoError):
         bob.update_many([own, copies["write report"]], project="alice/work")  # all or nothing
     assert bob.get(own).project == "inbox"

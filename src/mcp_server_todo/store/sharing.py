@@ -13,7 +13,8 @@ stays as it is. Writes fan out, all in the writer's one transaction, so copies n
 - a write to the owner's task rewrites every member's copy;
 - a member's write to a copy is applied to the owner's task, then fanned out again;
 - a task a member adds to a mount is the owner's task (the owner owns the project);
-- sharing copies the project's tasks to the member; unsharing removes the copies.
+- sharing copies the project's tasks to the member; unsharing removes the copies;
+- a member emptying their trash removes only their copies (the owner's trash keeps the tasks).
 
 Each log touched by someone else's write gets an entry naming the `actor`: the owner's and
 the other members' history show who did what, their watchers notify their subscribers, and
@@ -30,7 +31,7 @@ from collections.abc import Callable
 from typing import Protocol
 
 from ..errors import Conflict, InvalidInput
-from ..model import PROJECT_MAX, Change, ListQuery, Task, TaskPage
+from ..model import PROJECT_MAX, Change, ListQuery, Status, Task, TaskPage
 from .queries import Share
 
 
@@ -211,6 +212,11 @@ class SharedTx:
         if link is None:
             self.raw.remove(task_id)
             self._drop_copies(self.me, task_id, key=task_id)
+            return
+        copy = self.raw.get(task_id)
+        if copy is not None and copy.status is Status.deleted:
+            # a member empties their trash: their copy goes, the owner's trash keeps the task
+            self.raw.remove(task_id)
             return
         origin_owner, origin_id = link
         owner = self._view(origin_owner)

@@ -171,6 +171,8 @@ def test_only_the_owner_shares_and_names_never_clash(team: tuple[TodoService, ..
         alice.share_project("work", "alice")
     with pytest.raises(InvalidInput, match="not a user name"):
         alice.share_project("work", "carol smith")
+    oauth_user = "https://login.example.com/#auth0|5f1a"  # how --auth oauth names its users
+    assert alice.share_project("work", oauth_user)[0].mount == "alice/work"
     # carol already has a project called alice/work of her own: the shared one gets another name
     carol.add("carol's", project="alice/work")
     share, _ = alice.share_project("work", "carol")
@@ -178,7 +180,7 @@ def test_only_the_owner_shares_and_names_never_clash(team: tuple[TodoService, ..
     assert titles(carol, project="alice/work") == ["carol's"]
     assert titles(carol, project="alice/work (2)") == ["write report", "book venue"]
     mine, with_me = alice.shares()
-    assert [(s.project, s.member) for s in mine] == [("work", "bob"), ("work", "carol")]
+    assert [(s.project, s.member) for s in mine] == [("work", "bob"), ("work", "carol"), ("work", oauth_user)]
     assert with_me == []
     assert [(s.owner, s.mount) for s in bob.shares()[1]] == [("alice", "alice/work")]
 

@@ -237,13 +237,13 @@ def clean_tags(values: list[str]) -> list[str]:
     return tags
 
 
-_USER = re.compile(r"[^\s#]{1,200}")
+_USER = re.compile(r"\S{1,500}")
 
 
 def clean_user(value: str) -> str:
-    """A user name as the server knows it (a token's user, an OAuth subject)."""
+    """A user as the server knows them: a token's user (`alice`) or an OAuth `ISSUER#SUBJECT`."""
     if not isinstance(value, str) or not _USER.fullmatch(value) or not value.isprintable():
-        raise InvalidInput(f"user {value!r} is not a user name: 1-200 characters without spaces or '#'")
+        raise InvalidInput(f"user {value!r} is not a user name: 1-500 characters without spaces")
     return value
 
 

@@ -136,6 +136,21 @@ def test_moves_in_and_out_of_a_shared_project(team: tuple[TodoService, ...]) -> 
     assert alice.get(private).project == "work"
 
 
+def test_a_members_undo_never_brings_back_what_the_owner_took_out(team: tuple[TodoService, ...]) -> None:
+    alice, bob, _ = team
+    alice.share_project("work", "bob")
+    copies = ids_by_title(bob)
+    bob.update_many([copies["write report"], copies["book venue"]], priority="high")
+    report, venue = ids_by_title(alice)["write report"], ids_by_title(alice)["book venue"]
+    alice.update(venue, project="home")  # out of the shared project
+    alice.delete(report)
+    alice.empty_trash()
+    undone = bob.undo()  # his priority change: nothing of it can be reverted any more...
+    assert [(u.op, u.title) for u in undone] == [("add", "bob: own task")], "...so it reverts his add"
+    assert alice.get(venue).project == "home" and alice.get(venue).priority.value == "high"
+    assert "write report" not in titles(alice, status="all")
+
+
 def test_unsharing_hides_everything_like_tasks_that_never_existed(team: tuple[TodoService, ...]) -> None:
     alice, bob, carol = team
     alice.share_project("work", "bob")

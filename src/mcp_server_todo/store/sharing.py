@@ -323,19 +323,23 @@ class SharedTx:
             view = self._view(member)
             before = view.get(copy_id) if copy_id is not None else None
             if copy_id is not None and before is not None:
-                view.remove(copy_id)
-                if member != self.me:
-                    self._echo(key, (member, copy_id, before, None))
+                self._drop(view, copy_id, before, key)
 
     def _drop_copies(self, origin_owner: str, origin_id: int, *, key: int) -> None:
         for member, copy_id in self._view(origin_owner).copies_of(origin_id).items():
             view = self._view(member)
             before = view.get(copy_id)
-            if before is None:
-                continue
-            view.remove(copy_id)
-            if member != self.me:
-                self._echo(key, (member, copy_id, before, None))
+            if before is not None:
+                self._drop(view, copy_id, before, key)
+
+    def _drop(self, view: SharingTx, copy_id: int, before: Task, key: int) -> None:
+        """Remove a member's copy. When someone else removes it, the member's own log entries
+        about it can no longer be undone: that would bring the task back, or move it back into
+        the project, behind the back of whoever took it out."""
+        view.remove(copy_id)
+        if view.owner != self.me:
+            view.forget([copy_id])
+            self._echo(key, (view.owner, copy_id, before, None))
 
     def _to_origin(self, task: Task, mount: Share, origin_id: int) -> Task:
         """My copy `task` as the owner's task: their id, project and links."""

@@ -337,3 +337,59 @@ def test_concurrent_writers_through_both_replicas_never_lose_an_update(
     assert ops.count("add") == 2 + clients * NEW
     created_in_log = sorted(change.task_id for change in changes if change.before is None)
     assert created_in_log == list(range(1, 3 + clients * NEW))
+
+
+# ---- 4. shared projects across replicas ------------------------------------------------------------
+
+
+def test_a_shared_project_works_across_replicas(pg_url: str, isolated_env: Path, tmp_path: Path) -> None:
+    """alice (through A) shares a project with bob (through B): bob hears alice's changes on B,
+    alice sees bob's on A, and both writing the shared tasks at once loses nothing (their
+    transactions write each other's rows: the sharing lock orders them across processes)."""
+    from mcp_server_todo.auth import create_token
+
+    store = open_store(pg_url)
+    try:
+        tokens = {user: create_token(store, user)[1] for user in ("alice", "bob")}
+    finally:
+        store.close()
+    with replicas(pg_url, isolated_env, tmp_path, "--auth", "tokens", "--tools", "all") as (a, b):
+
+        async def scenario() -> None:
+            inbox = Inbox()
+            async with (
+                mcp_client(a.url, tokens["alice"]) as alice,
+                mcp_client(b.url, tokens["bob"], mode="legacy", message_handler=inbox) as bob,
+            ):
+                items = [{"title": f"shared {i}", "project": "work"} for i in range(4)]
+                mine = [t["id"] for t in (await call(alice, "new_item", {"items": items}))["items"]]
+                await call(alice, "share_project", {"project": "work", "user": "bob"})
+                listed = await call(bob, "list_items", {"project": "alice/work"})
+                theirs = {t["title"]: t["id"] for t in listed["items"]}
+                assert sorted(theirs) == [f"shared {i}" for i in range(4)]
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore", MCPDeprecationWarning)
+                    await bob.subscribe_resource(PENDING)
+                await call(alice, "update_item", {"id": mine[0], "priority": "high"})
+                await inbox.wait_for(PENDING, NOTIFY_WITHIN)
+
+                async def write(client: Client, ids: list[int], who: str) -> None:
+                    for n in range(25):
+                        for task_id in ids:
+                            await call(client, "update_item", {"id": task_id, "notes": f"{who} {n}"})
+
+                async with anyio.create_task_group() as group:
+                    group.start_soon(write, alice, mine[:2], "alice")
+                    group.start_soon(write, bob, [theirs["shared 2"], theirs["shared 3"]], "bob")
+                expected = {"shared 0": "alice 24", "shared 1": "alice 24", "shared 2": "bob 24", "shared 3": "bob 24"}
+                seen_by_alice: dict[int, str] = {}
+                for task_id in mine:
+                    read = (await alice.read_resource(f"todo://tasks/{task_id}")).contents[0]
+                    seen_by_alice[task_id] = getattr(read, "text", "")
+                for title, note in expected.items():
+                    assert any(title in text and note in text for text in seen_by_alice.values()), (title, note)
+                for title, task_id in theirs.items():
+                    read = (await bob.read_resource(f"todo://tasks/{task_id}")).contents[0]
+                    assert expected[title] in getattr(read, "text", ""), (title, getattr(read, "text", ""))
+
+        run(scenario, 90)

@@ -6,7 +6,9 @@
 - 2 replicas x 4 concurrent clients x 250 writes never lose an update: ids are unique and dense,
   the totals are exact, fields written concurrently to the same tasks by clients of both replicas
   all survive (a server-side read-modify-write that clobbered a row would lose some), and the
-  change log holds exactly one entry per acknowledged write.
+  change log holds exactly one entry per acknowledged write;
+- a project alice shares through one replica is seen, heard about and written by bob through
+  the other, concurrently with alice, without a lost update.
 """
 
 from __future__ import annotations

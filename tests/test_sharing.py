@@ -4,6 +4,7 @@ under their own ids; everyone else sees nothing of it, exactly as before."""
 
 from __future__ import annotations
 
+import io
 import threading
 import time
 from zoneinfo import ZoneInfo
@@ -14,6 +15,7 @@ from mcp_server_todo.errors import Conflict, InvalidInput, NotFound, TodoError
 from mcp_server_todo.model import Status
 from mcp_server_todo.service import TodoService
 from mcp_server_todo.store import Store, open_store
+from mcp_server_todo.transfer import Transfer
 
 
 def user(store: Store, name: str) -> TodoService:
@@ -149,6 +151,23 @@ def test_a_members_undo_never_brings_back_what_the_owner_took_out(team: tuple[To
     assert [(u.op, u.title) for u in undone] == [("add", "bob: own task")], "...so it reverts his add"
     assert alice.get(venue).project == "home" and alice.get(venue).priority.value == "high"
     assert "write report" not in titles(alice, status="all")
+
+
+def test_a_member_who_imported_the_owners_tasks_can_still_join(backend: Store) -> None:
+    """bob once imported alice's export (same uids); her sharing must not collide with his tasks."""
+    alice, bob = user(backend, "alice"), user(backend, "bob")
+    alice.add_many([{"title": "one", "project": "work"}, {"title": "two", "project": "work"}])
+    dump = io.StringIO()
+    Transfer(backend, owner="alice").export("json", dump)
+    Transfer(backend, owner="bob").import_lines(dump.getvalue().splitlines(keepends=True), "json")
+    assert sorted(titles(bob)) == ["one", "two"]
+    alice.share_project("work", "bob")
+    assert sorted(titles(bob)) == ["one", "one", "two", "two"]
+    mine = alice.get(ids_by_title(alice)["one"])
+    copy = bob.get(ids_by_title(bob, project="alice/work")["one"])
+    assert mine.uid != copy.uid
+    bob.update(copy.id, notes="edited by bob")
+    assert alice.get(mine.id).uid == mine.uid, "the owner's uid stays"
 
 
 def test_unsharing_hides_everything_like_tasks_that_never_existed(team: tuple[TodoService, ...]) -> None:

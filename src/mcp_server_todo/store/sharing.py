@@ -27,6 +27,7 @@ common case) it passes every call straight through.
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Callable
 from typing import Protocol
 
@@ -190,7 +191,7 @@ class SharedTx:
             )
         owner = self._view(origin_owner)
         previous = owner.get(origin_id)
-        origin = self._to_origin(task, mount, origin_id)
+        origin = self._to_origin(task, mount, origin_id, previous)
         owner.put(origin)
         self._echo(task.id, (origin_owner, origin_id, previous, origin))
         self._fan_out(origin_owner, origin, previous, key=task.id)
@@ -214,7 +215,9 @@ class SharedTx:
             self._drop_copies(self.me, task_id, key=task_id)
             return
         copy = self.raw.get(task_id)
-        if copy is not None and copy.status is Status.deleted:
+        if copy is None:
+            return  # a copy already gone: nothing of this member's to remove
+        if copy.status is Status.deleted:
             # a member empties their trash: their copy goes, the owner's trash keeps the task
             self.raw.remove(task_id)
             return
@@ -341,8 +344,8 @@ class SharedTx:
             view.forget([copy_id])
             self._echo(key, (view.owner, copy_id, before, None))
 
-    def _to_origin(self, task: Task, mount: Share, origin_id: int) -> Task:
-        """My copy `task` as the owner's task: their id, project and links."""
+    def _to_origin(self, task: Task, mount: Share, origin_id: int, previous: Task | None) -> Task:
+        """My copy `task` as the owner's task: their id, uid, project and links."""
 
         def back(task_id: int, what: str) -> int:
             link = self.raw.link_of(task_id)
@@ -356,6 +359,7 @@ class SharedTx:
         return task.model_copy(
             update={
                 "id": origin_id,
+                "uid": previous.uid if previous is not None else task.uid,
                 "project": mount.project,
                 "parent_id": None if task.parent_id is None else back(task.parent_id, "parent"),
                 "depends_on": [back(d, "dependency") for d in task.depends_on],
@@ -405,7 +409,10 @@ def _copy(origin: Task, share: Share, copy_id: int, ids: Callable[[int], int | N
     parent and dependencies by their ids (dropped when the member does not see them)."""
     parent = None if origin.parent_id is None else ids(origin.parent_id)
     depends = [i for i in (ids(d) for d in origin.depends_on) if i is not None]
-    return origin.model_copy(update={"id": copy_id, "project": share.mount, "parent_id": parent, "depends_on": depends})
+    uid = uuid.uuid5(uuid.NAMESPACE_URL, f"{share.member}:{origin.uid}").hex  # never one of the member's own
+    return origin.model_copy(
+        update={"id": copy_id, "uid": uid, "project": share.mount, "parent_id": parent, "depends_on": depends}
+    )
 
 
 __all__ = ["Share", "SharedTx", "SharingTx"]

@@ -10,6 +10,9 @@ all `stateless` with JSON responses, the mode for running replicas behind a load
 - ours_sqlite_sync_normal: the same with TODO_SYNC=normal (WAL without an fsync per commit:
                  survives a crash of the process, not of the machine), a diagnostic showing what
                  the fsync of each write costs
+- ours_sqlite_sdk_path: ours_sqlite with TODO_HTTP_FAST=0: every request through the SDK's
+                 stateless transport instead of our short path for tools/call (http_fast.py), a
+                 diagnostic showing what that path saves
 - ours_sqlite_2: two replicas of ours_sqlite on the same SQLite file (WAL: several processes
                  share one file on one host), the client's connections spread over both; the
                  tutorial cannot do this (its list lives in one process's memory)
@@ -347,14 +350,15 @@ def main() -> int:
     }
     tmp = Path(tempfile.mkdtemp(prefix="todo-http-bench-"))
     try:
-        for name, db, sync, replicas in (
-            ("tutorial", None, "", 1),
-            ("ours_sqlite", str(tmp / "todo.db"), "full", 1),
-            ("ours_sqlite_sync_normal", str(tmp / "normal.db"), "normal", 1),
-            ("ours_sqlite_2", str(tmp / "two.db"), "full", 2),
+        for name, db, env, replicas in (
+            ("tutorial", None, {}, 1),
+            ("ours_sqlite", str(tmp / "todo.db"), {"TODO_SYNC": "full"}, 1),
+            ("ours_sqlite_sync_normal", str(tmp / "normal.db"), {"TODO_SYNC": "normal"}, 1),
+            ("ours_sqlite_sdk_path", str(tmp / "sdk.db"), {"TODO_SYNC": "full", "TODO_HTTP_FAST": "0"}, 1),
+            ("ours_sqlite_2", str(tmp / "two.db"), {"TODO_SYNC": "full"}, 2),
         ):
             log(f"{name}:")
-            server = start(name, db, replicas, **({"TODO_SYNC": sync} if sync else {}))
+            server = start(name, db, replicas, **env)
             try:
                 results["servers"][name] = bench_server(server, seconds, warmup)
             finally:

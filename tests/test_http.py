@@ -260,22 +260,27 @@ def test_revoked_token_stops_working(db_path: Path, isolated_env: Path) -> None:
 # ---- 2. stateless and JSON-response modes -------------------------------------------------------
 
 
-@pytest.mark.parametrize("flag", ["--stateless", "--json-response"])
-def test_dialog_in_stateless_and_json_response_modes(flag: str, db_path: Path, isolated_env: Path) -> None:
-    with http_server(db_path, isolated_env, flag) as server:
+@pytest.mark.parametrize(
+    "flags", [("--stateless",), ("--json-response",), ("--stateless", "--json-response")], ids=lambda f: "+".join(f)
+)
+def test_dialog_in_stateless_and_json_response_modes(flags: tuple[str, ...], db_path: Path, isolated_env: Path) -> None:
+    with http_server(db_path, isolated_env, *flags) as server:
 
         async def run() -> None:
             with anyio.fail_after(30):
                 async with mcp_client(server.url, None, mode="legacy") as client:
                     await dialog(client)
+                async with mcp_client(server.url, None, mode="auto") as client:  # 2026-07-28
+                    listed = await client.call_tool("list_items", {})
+                    assert [t["title"] for t in listed.structured_content["items"]] == ["Book a dentist appointment"]
 
         anyio.run(run)
         reply = httpx2.post(server.url, json=initialize_body(), headers=MCP_HEADERS)
         assert reply.status_code == 200
-        if flag == "--json-response":
+        if "--json-response" in flags:
             assert reply.headers["content-type"].startswith("application/json")
             assert reply.json()["result"]["protocolVersion"] == "2025-11-25"
-        else:
+        if "--stateless" in flags:
             assert "mcp-session-id" not in reply.headers  # no session: any replica can answer
             listed = httpx2.post(
                 server.url,
@@ -288,8 +293,9 @@ def test_dialog_in_stateless_and_json_response_modes(flag: str, db_path: Path, i
 # ---- 3. health, Host and Origin, binding rules ---------------------------------------------------
 
 
-def test_healthz_host_and_origin_checks(db_path: Path, isolated_env: Path) -> None:
-    with http_server(db_path, isolated_env, "--allowed-host", "todo.example.com") as server:
+@pytest.mark.parametrize("mode", [(), ("--stateless", "--json-response")], ids=["sessions", "stateless-json"])
+def test_healthz_host_and_origin_checks(mode: tuple[str, ...], db_path: Path, isolated_env: Path) -> None:
+    with http_server(db_path, isolated_env, "--allowed-host", "todo.example.com", *mode) as server:
         health = httpx2.get(server.base + "/healthz")
         assert health.status_code == 200 and health.json() == {"status": "ok"}
         assert len(health.headers["x-request-id"]) >= 8
@@ -309,6 +315,15 @@ def test_healthz_host_and_origin_checks(db_path: Path, isolated_env: Path) -> No
             server.url, json=initialize_body(), headers={**MCP_HEADERS, "Origin": f"http://localhost:{server.port}"}
         )
         assert local.status_code == 200
+        # a tools/call (the stateless JSON short path's request) gets the same checks
+        listed = {"jsonrpc": "2.0", "id": 2, "method": "tools/call", "params": {"name": "list_items"}}
+        versioned = {**MCP_HEADERS, "MCP-Protocol-Version": "2025-11-25"}
+        assert httpx2.post(server.url, json=listed, headers={**versioned, "Host": "evil.example"}).status_code == 421
+        assert (
+            httpx2.post(server.url, json=listed, headers={**versioned, "Origin": "http://x.example"}).status_code == 403
+        )
+        named = httpx2.post(server.url, json=listed, headers={**versioned, "Host": "todo.example.com"})
+        assert named.status_code == (200 if mode else 400)  # with sessions: 400 for want of a session id
         # a request id given by the client (a proxy's) is kept
         assert httpx2.get(server.base + "/healthz", headers={"X-Request-Id": "abc-123"}).headers["x-request-id"] == (
             "abc-123"
@@ -367,10 +382,13 @@ def test_configuration_from_the_environment(db_path: Path, isolated_env: Path) -
 # ---- 4. graceful shutdown ------------------------------------------------------------------------
 
 
-def test_sigterm_lets_a_request_in_flight_finish_and_exits_0(db_path: Path, isolated_env: Path) -> None:
+@pytest.mark.parametrize("mode", [(), ("--stateless", "--json-response")], ids=["sessions", "stateless-json"])
+def test_sigterm_lets_a_request_in_flight_finish_and_exits_0(
+    mode: tuple[str, ...], db_path: Path, isolated_env: Path
+) -> None:
     import sqlite3
 
-    with http_server(db_path, isolated_env, "--log-level", "INFO") as server:
+    with http_server(db_path, isolated_env, "--log-level", "INFO", *mode) as server:
         results: dict[str, Any] = {}
         blocker = sqlite3.connect(db_path, isolation_level=None, check_same_thread=False)
 

@@ -4,12 +4,14 @@ them, this fails loudly instead of the server failing at run time."""
 from __future__ import annotations
 
 import inspect
+from pathlib import Path
 
 from mcp.server.lowlevel.server import Server
 from mcp.server.mcpserver.tools import Tool
 
 from mcp_server_todo.config import Config
-from mcp_server_todo.sdk import lowlevel
+from mcp_server_todo.http import HttpOptions, build_app
+from mcp_server_todo.sdk import http_request_slot, lifespan_state, lowlevel, running
 from mcp_server_todo.server import build_server
 
 
@@ -28,3 +30,12 @@ def test_tool_schemas_are_editable_before_registration() -> None:
     tool.parameters = {"type": "object"}
     assert tool.parameters == {"type": "object"}
     assert hasattr(tool.fn_metadata, "output_schema")
+
+
+def test_the_http_session_managers_request_slot_and_state_are_reachable(tmp_path: Path) -> None:
+    app = build_app(Config.resolve(str(tmp_path / "x.db"), "UTC"), "core", HttpOptions(stateless=True))
+    manager = app.server.session_manager
+    slot = http_request_slot(manager)
+    assert callable(slot.app)
+    assert running(manager) is False  # not started: requests would be refused
+    assert lifespan_state(manager) is None

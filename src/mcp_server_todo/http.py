@@ -13,6 +13,12 @@ DNS-rebinding protection is on for every bind, on every path: the Host header mu
 server (the bind address and the loopback names with the port, the --public-url's host, and
 each --allowed-host), and a browser's Origin must be one of the same (plus --allowed-origin).
 
+Stateless JSON-response servers (`--stateless --json-response`, the replica setup) answer the
+handshake-era tools/call, tools/list and ping on a short path inside the SDK's app
+(http_fast.py): the SDK's own request kernel, without the per-request transport, tasks and
+streams of its stateless transport; the same answers (tests/test_http_fast.py compares them).
+TODO_HTTP_FAST=0 turns it off.
+
 Graceful shutdown (SIGTERM, SIGINT): stop accepting, let requests in flight finish, then end the
 long-lived streams (the GET stream, subscriptions/listen), then close the store; exit code 0.
 After `--shutdown-timeout` seconds whatever still runs is cancelled.
@@ -45,6 +51,7 @@ if TYPE_CHECKING:
 
     from .auth import JWTVerifier, StoreTokenVerifier
     from .config import Config
+    from .http_fast import FastPath
     from .server import AppState
 
 log = logging.getLogger(__name__)
@@ -306,9 +313,13 @@ class HostGuard:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http":
-            headers = {k.lower(): bytes(v).decode("latin-1") for k, v in scope.get("headers", [])}
-            host = headers.get(b"host")
-            origin = headers.get(b"origin")
+            host = origin = None
+            for key, value in scope.get("headers", []):  # the last of repeated ones, as before
+                name = key.lower()
+                if name == b"host":
+                    host = bytes(value).decode("latin-1")
+                elif name == b"origin":
+                    origin = bytes(value).decode("latin-1")
             if not self.allowed.host_ok(host):
                 log.warning("refused a request with Host %r", host)
                 await _plain(send, 421, "Invalid Host header")
@@ -338,9 +349,12 @@ async def _plain(send: Send, status: int, text: str) -> None:
 @dataclass
 class _InFlight:
     stream: bool
-    scope: anyio.CancelScope
+    scope: anyio.CancelScope | None
     started: bool = False
     finished: bool = False
+
+
+_ORDINARY = _InFlight(stream=False, scope=None)  # the one entry every ordinary request in flight shares
 
 
 @dataclass
@@ -366,7 +380,16 @@ class Drain:
             stream = b"subscriptions/listen" in body
         self._next += 1
         key = self._next
-        entry = _InFlight(stream=stream, scope=anyio.CancelScope())
+        if not stream:
+            # an ordinary request is never cancelled here, only waited for: no scope, no send wrapper
+            self._requests[key] = _ORDINARY
+            try:
+                await self.app(scope, receive, send)
+            finally:
+                self._requests.pop(key, None)
+            return
+        cancel = anyio.CancelScope()
+        entry = _InFlight(stream=stream, scope=cancel)
         self._requests[key] = entry
 
         async def tracking_send(message: Message) -> None:
@@ -377,9 +400,9 @@ class Drain:
             await send(message)
 
         try:
-            with entry.scope:
+            with cancel:
                 await self.app(scope, receive, tracking_send)
-            if entry.scope.cancelled_caught and entry.started and not entry.finished:
+            if cancel.cancelled_caught and entry.started and not entry.finished:
                 with anyio.CancelScope(shield=True), contextlib.suppress(Exception):
                     await send({"type": "http.response.body", "body": b"", "more_body": False})
         finally:
@@ -397,7 +420,7 @@ class Drain:
         while self.busy and loop.time() < deadline:
             await asyncio.sleep(0.05)
         for entry in list(self._requests.values()):
-            if entry.stream:
+            if entry.stream and entry.scope is not None:
                 entry.scope.cancel()
         from sse_starlette.sse import AppStatus
 
@@ -438,6 +461,7 @@ class HttpApp:
     drain: Drain
     server: MCPServer[AppState]
     verifier: StoreTokenVerifier | JWTVerifier | None
+    fast: FastPath | None = None  # stateless JSON-response servers: the short path (http_fast.py)
 
 
 def auth_settings(
@@ -519,9 +543,15 @@ def build_app(config: Config, toolsets: str, options: HttpOptions) -> HttpApp:
         transport_security=allowed.settings(),
         host=options.host,
     )
+    fast = None
+    if options.stateless and options.json_response:
+        from . import http_fast
+
+        if http_fast.enabled():
+            fast = http_fast.install(server.session_manager)
     drain = Drain(starlette)
     app = RequestIdMiddleware(HostGuard(drain, allowed))
-    return HttpApp(asgi=app, drain=drain, server=server, verifier=verifier)
+    return HttpApp(asgi=app, drain=drain, server=server, verifier=verifier, fast=fast)
 
 
 def _uvicorn_server(app: HttpApp, options: HttpOptions) -> Any:

@@ -9,6 +9,8 @@ from mcp.server.connection import Connection
 from mcp.server.lowlevel.server import Server
 from mcp.server.mcpserver import MCPServer
 from mcp.server.session import ServerSession
+from mcp.server.streamable_http_manager import StreamableHTTPSessionManager
+from mcp.server.transport_security import RequestBodyLimitMiddleware
 
 
 def lowlevel(server: MCPServer[Any]) -> Server[Any]:
@@ -27,3 +29,25 @@ def connection(session: ServerSession) -> Connection:
     if not isinstance(conn, Connection):
         raise RuntimeError("mcp SDK changed: ServerSession._connection is gone; update mcp_server_todo.sdk")
     return conn
+
+
+def http_request_slot(manager: StreamableHTTPSessionManager) -> RequestBodyLimitMiddleware:
+    """The body-limit middleware whose `.app` is the session manager's per-request handler
+    (where http_fast puts its short path), after checking the manager still keeps the private
+    state that path reads (`lifespan_state`, `running`)."""
+    limit = manager.asgi_app
+    if not isinstance(limit, RequestBodyLimitMiddleware) or not all(
+        hasattr(manager, name) for name in ("_lifespan_state", "_task_group")
+    ):
+        raise RuntimeError("mcp SDK changed: the session manager's request handler moved; update mcp_server_todo.sdk")
+    return limit
+
+
+def lifespan_state(manager: StreamableHTTPSessionManager) -> Any:
+    """The server lifespan's state, as the session manager hands it to each request."""
+    return manager._lifespan_state
+
+
+def running(manager: StreamableHTTPSessionManager) -> bool:
+    """Whether the session manager's `run()` is active (it refuses requests otherwise)."""
+    return manager._task_group is not None

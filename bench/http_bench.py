@@ -22,6 +22,11 @@ all `stateless` with JSON responses, the mode for running replicas behind a load
 - ours_pg_1:     ours on PostgreSQL, one replica
 - ours_pg_2:     ours on PostgreSQL, two replicas (two processes, same database); the client
                  spreads its connections over them (what an L4 load balancer does)
+- ours_pg_1_team, ours_pg_2_team: the same with `--auth tokens` and a team of 8 users (worker i
+                 is user i % 8, each with its own bearer token). One owner's writes take turns by
+                 design (its owner row is locked per write transaction, the guard against lost
+                 updates), so the single-user rows above measure how fast one user's writes can
+                 be serialised; a team's writes run in parallel, which is what replicas add.
 
 PostgreSQL: --pg-url, else TODO_BENCH_PG_URL, else a throwaway cluster started with tests/pg.py
 (initdb/pg_ctl and psycopg needed). When none is available the PG rows are skipped with the
@@ -59,6 +64,7 @@ ROOT = BENCH.parent
 TUTORIAL = BENCH / "baseline" / "tutorial_v2.py"
 LOGS = BENCH / "results" / "logs"
 CONCURRENCY = (1, 8, 32)
+TEAM = 8  # users of the *_team rows: worker i is user i % TEAM
 PROTOCOL = "2025-11-25"
 
 
@@ -111,7 +117,7 @@ class Server:
                 proc.wait()
 
 
-def start(name: str, db: str | None, replicas: int = 1, **extra_env: str) -> Server:
+def start(name: str, db: str | None, replicas: int = 1, *args: str, **extra_env: str) -> Server:
     LOGS.mkdir(parents=True, exist_ok=True)
     env = {k: v for k, v in os.environ.items() if not k.startswith("TODO_")}
     env.update(extra_env)
@@ -123,7 +129,7 @@ def start(name: str, db: str | None, replicas: int = 1, **extra_env: str) -> Ser
             command = [sys.executable, "-c", TUTORIAL_RUNNER, str(TUTORIAL), str(port)]
         else:
             command = [sys.executable, "-m", "mcp_server_todo", "serve", "--http", "--stateless", "--json-response"]
-            command += ["--port", str(port), "--db", db]
+            command += ["--port", str(port), "--db", db, *args]
         server.procs.append(
             subprocess.Popen(command, env=env, stdin=subprocess.DEVNULL, stdout=logfile, stderr=logfile)
         )
@@ -138,8 +144,9 @@ def start(name: str, db: str | None, replicas: int = 1, **extra_env: str) -> Ser
 class Connection:
     """One keep-alive HTTP/1.1 connection posting JSON-RPC to /mcp."""
 
-    def __init__(self, port: int) -> None:
+    def __init__(self, port: int, token: str | None = None) -> None:
         self.port = port
+        self.auth = f"Authorization: Bearer {token}\r\n" if token else ""
         self.next_id = 0
         self.reader: asyncio.StreamReader
         self.writer: asyncio.StreamWriter
@@ -165,7 +172,7 @@ class Connection:
         ).encode()
         head = (
             f"POST /mcp HTTP/1.1\r\nHost: 127.0.0.1:{self.port}\r\nContent-Type: application/json\r\n"
-            f"Accept: application/json, text/event-stream\r\nMCP-Protocol-Version: {PROTOCOL}\r\n"
+            f"Accept: application/json, text/event-stream\r\nMCP-Protocol-Version: {PROTOCOL}\r\n{self.auth}"
             f"Content-Length: {len(body)}\r\n\r\n"
         ).encode()
         self.writer.write(head + body)
@@ -204,9 +211,8 @@ def new_id(reply: dict[str, Any]) -> int:
 
 
 async def worker(
-    port: int, number: int, stop_at: float, warm_until: float, samples: list[float], errors: list[str]
+    conn: Connection, number: int, stop_at: float, warm_until: float, samples: list[float], errors: list[str]
 ) -> None:
-    conn = Connection(port)
     await conn.open()
     n = 0
     try:
@@ -234,15 +240,17 @@ async def worker(
         conn.close()
 
 
-async def measure(ports: list[int], concurrency: int, seconds: float, warmup: float) -> dict[str, Any]:
+async def measure(
+    ports: list[int], concurrency: int, seconds: float, warmup: float, tokens: list[str] | None = None
+) -> dict[str, Any]:
+    """`concurrency` workers, spread over the replicas' ports (and over the users' tokens, if any)."""
     samples: list[float] = []
     errors: list[str] = []
     start = time.perf_counter()
     warm_until = start + warmup
     stop_at = warm_until + seconds
-    await asyncio.gather(
-        *(worker(ports[i % len(ports)], i, stop_at, warm_until, samples, errors) for i in range(concurrency))
-    )
+    conns = [Connection(ports[i % len(ports)], tokens[i % len(tokens)] if tokens else None) for i in range(concurrency)]
+    await asyncio.gather(*(worker(conn, i, stop_at, warm_until, samples, errors) for i, conn in enumerate(conns)))
     samples.sort()
 
     def pct(p: float) -> float:
@@ -260,10 +268,12 @@ async def measure(ports: list[int], concurrency: int, seconds: float, warmup: fl
     }
 
 
-def bench_server(server: Server, seconds: float, warmup: float) -> list[dict[str, Any]]:
+def bench_server(
+    server: Server, seconds: float, warmup: float, tokens: list[str] | None = None
+) -> list[dict[str, Any]]:
     rows = []
     for concurrency in CONCURRENCY:
-        row = asyncio.run(measure(server.ports, concurrency, seconds, warmup))
+        row = asyncio.run(measure(server.ports, concurrency, seconds, warmup, tokens))
         log(
             f"  {server.name:<12} c={concurrency:<3} {row['calls_per_s']:>8} calls/s  "
             f"p50 {row['p50_ms']} ms  p99 {row['p99_ms']} ms  errors {row['errors']}"
@@ -324,6 +334,19 @@ def pg_usable(url: str) -> str | None:
 # ---- main ----------------------------------------------------------------------------------------
 
 
+def team_tokens(url: str) -> list[str]:
+    """A token for each of TEAM users (`token create`, through the package's own API)."""
+    sys.path.insert(0, str(ROOT / "src"))
+    from mcp_server_todo.auth import create_token
+    from mcp_server_todo.store import open_store
+
+    store = open_store(url)
+    try:
+        return [create_token(store, f"user{n}")[1] for n in range(TEAM)]
+    finally:
+        store.close()
+
+
 def ratio(a: float, b: float) -> float | None:
     return round(a / b, 2) if a and b else None
 
@@ -372,11 +395,17 @@ def main() -> int:
             if url is None:
                 log(f"PostgreSQL rows {results['postgres']}")
             else:
-                for name, replicas in (("ours_pg_1", 1), ("ours_pg_2", 2)):
+                tokens = team_tokens(url)
+                for name, replicas, team in (
+                    ("ours_pg_1", 1, False),
+                    ("ours_pg_2", 2, False),
+                    ("ours_pg_1_team", 1, True),
+                    ("ours_pg_2_team", 2, True),
+                ):
                     log(f"{name}:")
-                    server = start(name, url, replicas)
+                    server = start(name, url, replicas, *(("--auth", "tokens") if team else ()))
                     try:
-                        results["servers"][name] = bench_server(server, seconds, warmup)
+                        results["servers"][name] = bench_server(server, seconds, warmup, tokens if team else None)
                     finally:
                         server.stop()
     finally:
@@ -399,6 +428,11 @@ def main() -> int:
             r["concurrency"]: ratio(r["calls_per_s"], t["calls_per_s"])
             for r, t in zip(servers["ours_pg_2"], servers["ours_pg_1"], strict=True)
         }
+    if "ours_pg_2_team" in servers and "ours_pg_1_team" in servers:
+        ratios["ours_pg_2_team / ours_pg_1_team"] = {
+            r["concurrency"]: ratio(r["calls_per_s"], t["calls_per_s"])
+            for r, t in zip(servers["ours_pg_2_team"], servers["ours_pg_1_team"], strict=True)
+        }
     results["ratios_calls_per_s"] = ratios
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
@@ -410,7 +444,7 @@ def main() -> int:
         cells = "".join(f"{r['calls_per_s']:>10}/s p50 {r['p50_ms']:>5} p99 {r['p99_ms']:>6}" for r in rows)
         print(f"{name:<24}{cells}")
     for name, by_c in ratios.items():
-        print(f"{name:<24}" + "  ".join(f"c={c}: {v}x" for c, v in by_c.items()))
+        print(f"{name:<34}" + "  ".join(f"c={c}: {v}x" for c, v in by_c.items()))
     print(f"(cores: {os.cpu_count()}; PostgreSQL: {results.get('postgres')})")
     return 0
 

@@ -9,12 +9,14 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
+import anyio
 import pytest
 from test_http import mcp_client
 from test_isolation import (
     ID_OPERATIONS,
     NOBODYS,
     PENDING,
+    QUIET,
     Inbox,
     TeamServer,
     legacy_api,
@@ -48,11 +50,11 @@ def test_share_edit_notify_and_unshare_over_http(team: TeamServer) -> None:
     url, tokens = team.server.url, team.tokens
 
     async def scenario() -> None:
-        bob_inbox = Inbox()
+        bob_inbox, carol_inbox = Inbox(), Inbox()
         async with (
             mcp_client(url, tokens["alice"]) as alice,
             mcp_client(url, tokens["bob"], message_handler=bob_inbox) as bob,
-            mcp_client(url, tokens["carol"]) as carol,
+            mcp_client(url, tokens["carol"], message_handler=carol_inbox) as carol,
         ):
             await call(bob, "new_item", title="bob: own")
             added = await call(
@@ -85,8 +87,12 @@ def test_share_edit_notify_and_unshare_over_http(team: TeamServer) -> None:
             # bob hears alice's changes to the shared project
             with legacy_api():
                 await bob.subscribe_resource(PENDING)
+                await carol.subscribe_resource(PENDING)
             await call(alice, "update_item", id=added["items"][1]["id"], priority="high")
             await bob_inbox.wait_for(PENDING)
+            await call(bob, "update_item", id=copies["hire designer"], notes="bob: shortlist ready")
+            await anyio.sleep(QUIET)
+            assert carol_inbox.messages == [], "carol hears nothing of a project not shared with her"
             copy = await bob.read_resource(f"todo://tasks/{copies['hire designer']}")
             assert "high" in getattr(copy.contents[0], "text", "")
 

@@ -3,7 +3,9 @@
 A `Store` hands out transactions; a transaction (`StoreTx`) reads and writes tasks and
 the change log of one owner. Every write operation of the service runs in exactly one
 write transaction, so a change and its log entry commit together or not at all, and one
-transaction is one step of `undo`.
+transaction is one step of `undo`. A write transaction (`WriteTx`, see `store.sharing`) also
+keeps shared projects in step: a change to a shared task reaches the owner's task and every
+member's copy in that same transaction.
 
 Stores are chosen by URL: `sqlite:///absolute/path.db` (the default) or
 `postgresql://...` (the `[postgres]` extra). Backends are imported only when used.

@@ -8,7 +8,9 @@ and exactly one step of `undo`. Rules that live here:
 - a parent with open subtasks is completed only together with them (`with_subtasks`);
 - deleting a task moves it and its subtasks to the trash; emptying the trash is logged
   too, so even that can be undone;
-- ids are never reused (the store's counter only grows).
+- ids are never reused (the store's counter only grows);
+- a shared project's tasks belong to its owner; members see and change them through copies
+  under their own ids, kept in step by the store (`store.sharing`).
 """
 
 from __future__ import annotations

@@ -343,3 +343,34 @@ def test_a_sharing_writer_waits_for_the_sharing_lock_holding_no_owner_row(postgr
             assert bob.get(ids_by_title(bob)["shared"]).notes == "waited"
         finally:
             store.close()
+
+
+@pytest.mark.postgres
+def test_sharing_takes_the_sharing_lock_before_any_owner_row(postgres_url: str) -> None:
+    """PostgreSQL: alice, who shares nothing yet, shares a project while another transaction
+    holds the sharing lock and needs alice's owner row (carol sharing with alice, say): alice's
+    transaction waits for the lock without holding her row, so the other one finishes."""
+    import psycopg
+    from pg import schema_url
+
+    with schema_url(postgres_url) as url:
+        store = open_store(url)
+        try:
+            alice = user(store, "alice")
+            alice.add("plan", project="work")
+            with psycopg.connect(url) as holder:
+                holder.execute("SELECT pg_advisory_xact_lock(hashtext('mcp-server-todo sharing ' || current_schema()))")
+                done = threading.Event()
+                thread = threading.Thread(target=lambda: (alice.share_project("work", "bob"), done.set()))
+                thread.start()
+                time.sleep(0.5)
+                assert not done.is_set(), "alice's sharing waits for the lock"
+                holder.execute("SET lock_timeout = '2s'")
+                holder.execute("SELECT set_config('todo.owner', 'alice', true)")
+                assert holder.execute("SELECT 1 FROM owners WHERE owner = 'alice' FOR UPDATE").fetchall() == [(1,)]
+                holder.commit()
+                thread.join(timeout=10)
+            assert done.is_set()
+            assert titles(user(store, "bob")) == ["plan"]
+        finally:
+            store.close()

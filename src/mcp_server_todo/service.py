@@ -467,13 +467,13 @@ class TodoService:
         """Share my `project` with `user`, who then sees and edits its tasks under their own
         ids, in their project `me/project`. Returns the share and how many tasks it holds."""
         project, user = clean_project(project), clean_user(user)
-        with self.store.write(self.owner) as tx:
+        with self.store.write(self.owner, sharing=True) as tx:
             return tx.share(project, user, self._clock())
 
     def unshare_project(self, project: str, user: str) -> int:
         """Stop sharing my `project` with `user`; how many tasks they no longer see."""
         project, user = clean_project(project), clean_user(user)
-        with self.store.write(self.owner) as tx:
+        with self.store.write(self.owner, sharing=True) as tx:
             removed = tx.unshare(project, user, self._clock())
         if removed is None:
             raise NotFound(f"project {project!r} is not shared with {user}; call list_shares to see who has what")

@@ -233,8 +233,8 @@ class PostgresTx(queries.SharingQueries):
         return self._x(queries.pg(sql), args).rowcount
 
     def lock_sharing(self) -> None:
-        """Take the sharing lock (see `PostgresStore.write`): safe here because an owner whose
-        transaction began without it had no share, so no holder of it waits for this owner."""
+        """Make sure the sharing lock is held (see `PostgresStore.write`); a transaction that
+        shares or unshares takes it at BEGIN (`write(sharing=True)`), so this does not wait."""
         self._x(f"SELECT pg_advisory_xact_lock({_SHARING_LOCK})")
 
     def forget(self, task_ids: list[int]) -> None:
@@ -519,14 +519,15 @@ class PostgresStore:
         return self._transaction(owner, write=False)
 
     @contextmanager
-    def write(self, owner: str = "local") -> Iterator[SharedTx]:
+    def write(self, owner: str = "local", *, sharing: bool = False) -> Iterator[SharedTx]:
         """A write transaction; waits (up to 30 s) while another writer of this owner runs.
 
         Owners involved in shared projects write to each other's rows (see `store.sharing`), so
         their transactions also take one advisory lock, always before any owner row: it is
         tried after the owner's row is locked (free in the common case), and when busy the
         transaction starts over taking the advisory lock first, so two of them never wait for
-        each other's owner rows in opposite orders."""
+        each other's owner rows in opposite orders. `sharing=True` (sharing or unsharing a
+        project) takes it first from the start."""
         if not owner:
             raise ValueError("a PostgreSQL transaction needs an owner")
         names = {"setting": sql.Literal(OWNER_SETTING), "owner": sql.Literal(owner), "lock": sql.SQL(_SHARING_LOCK)}
@@ -539,14 +540,14 @@ class PostgresStore:
             "(SELECT 1 FROM shares WHERE owner = {owner}) OR EXISTS (SELECT 1 FROM shares WHERE member = {owner}) "
             "AS shared) s"
         ).format(**names)
-        begin = sql.SQL("BEGIN ISOLATION LEVEL READ COMMITTED; ") + rest
+        first = sql.SQL("BEGIN ISOLATION LEVEL READ COMMITTED; SELECT pg_advisory_xact_lock({lock}); ")
+        begin = (first.format(**names) if sharing else sql.SQL("BEGIN ISOLATION LEVEL READ COMMITTED; ")) + rest
         begun: list[psycopg.Cursor[Any]] = []
         with self._session(begin, write=True, begun=begun) as conn:
             shared, locked = _last_row(begun[0])
             if shared and not locked:  # start over, the advisory lock first
                 conn.execute("ROLLBACK")
-                again = sql.SQL("BEGIN ISOLATION LEVEL READ COMMITTED; SELECT pg_advisory_xact_lock({lock}); ")
-                shared, _ = _last_row(conn.execute(again.format(**names) + rest))
+                shared, _ = _last_row(conn.execute(first.format(**names) + rest))
             yield SharedTx(PostgresTx(conn, owner, write=True), active=bool(shared))
 
     @contextmanager

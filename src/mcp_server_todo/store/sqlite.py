@@ -438,9 +438,9 @@ class SQLiteStore:
         return self._transaction(owner, "BEGIN DEFERRED")
 
     @contextmanager
-    def write(self, owner: str = "local") -> Iterator[SharedTx]:
-        """A write transaction; takes the file's write lock up front (which also serialises
-        the writes that fan out to the members of shared projects)."""
+    def write(self, owner: str = "local", *, sharing: bool = False) -> Iterator[SharedTx]:
+        """A write transaction; takes the file's write lock up front, which also serialises
+        the writes that fan out to the members of shared projects (so `sharing` changes nothing)."""
         with self._transaction(owner, "BEGIN IMMEDIATE") as tx:
             yield SharedTx(tx, active=tx.has_shares())
 

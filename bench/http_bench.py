@@ -65,6 +65,13 @@ TUTORIAL = BENCH / "baseline" / "tutorial_v2.py"
 LOGS = BENCH / "results" / "logs"
 CONCURRENCY = (1, 8, 32)
 TEAM = 8  # users of the *_team rows: worker i is user i % TEAM
+RATIOS = (
+    ("ours_sqlite", "tutorial"),
+    ("ours_sqlite_2", "tutorial"),
+    ("ours_pg_2", "ours_pg_1"),
+    ("ours_pg_2_team", "ours_pg_1_team"),
+)
+"""The calls/s ratios reported (when both rows ran)."""
 PROTOCOL = "2025-11-25"
 
 
@@ -413,26 +420,12 @@ def main() -> int:
 
     servers = results["servers"]
     ratios: dict[str, dict[int, float | None]] = {}
-    if "ours_sqlite" in servers and "tutorial" in servers:
-        ratios["ours_sqlite / tutorial"] = {
-            r["concurrency"]: ratio(r["calls_per_s"], t["calls_per_s"])
-            for r, t in zip(servers["ours_sqlite"], servers["tutorial"], strict=True)
-        }
-    if "ours_sqlite_2" in servers and "tutorial" in servers:
-        ratios["ours_sqlite_2 / tutorial"] = {
-            r["concurrency"]: ratio(r["calls_per_s"], t["calls_per_s"])
-            for r, t in zip(servers["ours_sqlite_2"], servers["tutorial"], strict=True)
-        }
-    if "ours_pg_2" in servers and "ours_pg_1" in servers:
-        ratios["ours_pg_2 / ours_pg_1"] = {
-            r["concurrency"]: ratio(r["calls_per_s"], t["calls_per_s"])
-            for r, t in zip(servers["ours_pg_2"], servers["ours_pg_1"], strict=True)
-        }
-    if "ours_pg_2_team" in servers and "ours_pg_1_team" in servers:
-        ratios["ours_pg_2_team / ours_pg_1_team"] = {
-            r["concurrency"]: ratio(r["calls_per_s"], t["calls_per_s"])
-            for r, t in zip(servers["ours_pg_2_team"], servers["ours_pg_1_team"], strict=True)
-        }
+    for ours, base in RATIOS:
+        if ours in servers and base in servers:
+            ratios[f"{ours} / {base}"] = {
+                r["concurrency"]: ratio(r["calls_per_s"], t["calls_per_s"])
+                for r, t in zip(servers[ours], servers[base], strict=True)
+            }
     results["ratios_calls_per_s"] = ratios
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")

@@ -7,6 +7,7 @@ from __future__ import annotations
 import io
 import threading
 import time
+from collections.abc import Callable
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -313,11 +314,32 @@ def test_owners_sharing_with_each_other_write_concurrently_without_deadlock(back
     assert {t.title: t.notes for t in people["alice"].list_tasks(project="bob/b-proj").items} == originals
 
 
+def against_the_sharing_lock(url: str, write: Callable[[], object]) -> tuple[bool, list[tuple[int]], bool]:
+    """PostgreSQL: run `write` on a thread while another transaction holds the sharing lock.
+    Returns whether it was still waiting half a second later, what the holder then got when it
+    asked for alice's owner row (within 2 s: [(1,)] if nobody held it), and whether the write
+    finished once the lock was released."""
+    import psycopg
+
+    with psycopg.connect(url) as holder:
+        holder.execute("SELECT pg_advisory_xact_lock(hashtext('mcp-server-todo sharing ' || current_schema()))")
+        done = threading.Event()
+        thread = threading.Thread(target=lambda: (write(), done.set()))
+        thread.start()
+        time.sleep(0.5)
+        still_waiting = not done.is_set()
+        holder.execute("SET lock_timeout = '2s'")
+        holder.execute("SELECT set_config('todo.owner', 'alice', true)")
+        alice_row = holder.execute("SELECT 1 FROM owners WHERE owner = 'alice' FOR UPDATE").fetchall()
+        holder.commit()
+        thread.join(timeout=10)
+    return still_waiting, alice_row, done.is_set()
+
+
 @pytest.mark.postgres
 def test_a_sharing_writer_waits_for_the_sharing_lock_holding_no_owner_row(postgres_url: str) -> None:
     """PostgreSQL: while another transaction holds the sharing lock, a writer involved in a share
     starts over and waits for it first, so it holds no owner row the holder might need."""
-    import psycopg
     from pg import schema_url
 
     with schema_url(postgres_url) as url:
@@ -326,20 +348,11 @@ def test_a_sharing_writer_waits_for_the_sharing_lock_holding_no_owner_row(postgr
             alice, bob = user(store, "alice"), user(store, "bob")
             task = alice.add("shared", project="work")
             alice.share_project("work", "bob")
-            with psycopg.connect(url) as holder:
-                holder.execute("SELECT pg_advisory_xact_lock(hashtext('mcp-server-todo sharing ' || current_schema()))")
-                done = threading.Event()
-                thread = threading.Thread(target=lambda: (alice.update(task.id, notes="waited"), done.set()))
-                thread.start()
-                time.sleep(0.5)
-                assert not done.is_set(), "the writer waits for the sharing lock"
-                # meanwhile the holder can take alice's and bob's owner rows: nobody holds them
-                holder.execute("SET lock_timeout = '2s'")
-                holder.execute("SELECT set_config('todo.owner', 'alice', true)")
-                assert holder.execute("SELECT 1 FROM owners WHERE owner = 'alice' FOR UPDATE").fetchall() == [(1,)]
-                holder.commit()
-                thread.join(timeout=10)
-            assert done.is_set()
+            waiting, alice_row, done = against_the_sharing_lock(url, lambda: alice.update(task.id, notes="waited"))
+            assert waiting, "the writer waits for the sharing lock"
+            # meanwhile the holder can take alice's owner row: nobody holds it
+            assert alice_row == [(1,)]
+            assert done
             assert bob.get(ids_by_title(bob)["shared"]).notes == "waited"
         finally:
             store.close()
@@ -350,7 +363,6 @@ def test_sharing_takes_the_sharing_lock_before_any_owner_row(postgres_url: str) 
     """PostgreSQL: alice, who shares nothing yet, shares a project while another transaction
     holds the sharing lock and needs alice's owner row (carol sharing with alice, say): alice's
     transaction waits for the lock without holding her row, so the other one finishes."""
-    import psycopg
     from pg import schema_url
 
     with schema_url(postgres_url) as url:
@@ -358,19 +370,10 @@ def test_sharing_takes_the_sharing_lock_before_any_owner_row(postgres_url: str) 
         try:
             alice = user(store, "alice")
             alice.add("plan", project="work")
-            with psycopg.connect(url) as holder:
-                holder.execute("SELECT pg_advisory_xact_lock(hashtext('mcp-server-todo sharing ' || current_schema()))")
-                done = threading.Event()
-                thread = threading.Thread(target=lambda: (alice.share_project("work", "bob"), done.set()))
-                thread.start()
-                time.sleep(0.5)
-                assert not done.is_set(), "alice's sharing waits for the lock"
-                holder.execute("SET lock_timeout = '2s'")
-                holder.execute("SELECT set_config('todo.owner', 'alice', true)")
-                assert holder.execute("SELECT 1 FROM owners WHERE owner = 'alice' FOR UPDATE").fetchall() == [(1,)]
-                holder.commit()
-                thread.join(timeout=10)
-            assert done.is_set()
+            waiting, alice_row, done = against_the_sharing_lock(url, lambda: alice.share_project("work", "bob"))
+            assert waiting, "alice's sharing waits for the lock"
+            assert alice_row == [(1,)]
+            assert done
             assert titles(user(store, "bob")) == ["plan"]
         finally:
             store.close()

@@ -32,7 +32,7 @@ import re
 import unicodedata
 import uuid
 from collections.abc import Iterator
-from contextlib import AbstractContextManager, contextmanager, suppress
+from contextlib import contextmanager, suppress
 from typing import Any
 
 import psycopg
@@ -43,7 +43,7 @@ from psycopg_pool import ConnectionPool, PoolTimeout
 
 from ..dates import utc_now
 from ..errors import InvalidInput, StorageError
-from ..model import COMPUTED_FIELDS, Change, ListQuery, Priority, Status, Task, TaskPage, task_from_store
+from ..model import Change, ListQuery, Task, TaskPage
 from . import TokenInfo, WouldBlock, queries, transaction_done, would_block_allowed
 from .pg_migrations import OWNER_SETTING, migrate
 from .sharing import SharedTx
@@ -125,38 +125,7 @@ def ts_query(text: str) -> str | None:
 
 
 def _row_to_task(row: tuple[Any, ...]) -> Task:
-    return task_from_store(
-        {
-            "id": row[0],
-            "title": row[1],
-            "notes": row[2],
-            "status": Status(row[3]),
-            "priority": Priority.from_rank(row[4]),
-            "due": row[5],
-            "due_tz": row[6],
-            "recur": row[7],
-            "project": row[8],
-            "tags": list(row[9]),
-            "parent_id": row[10],
-            "depends_on": list(row[11]),
-            "created_at": row[12],
-            "updated_at": row[13],
-            "completed_at": row[14],
-            "uid": row[15],
-            "due_human": None,
-            "subtasks": int(row[16]),
-            "blocked": bool(row[17]),
-            "urgency": None,
-        }
-    )
-
-
-def _task_json(task: Task | None) -> str | None:
-    return None if task is None else task.model_dump_json(exclude=set(COMPUTED_FIELDS))
-
-
-def _json_task(text: str | None) -> Task | None:
-    return None if text is None else Task.model_validate_json(text)
+    return queries.task_from_row(row, list(row[9]), list(row[11]), bool(row[17]))
 
 
 def _sort_keys(sort: str) -> list[str]:
@@ -357,8 +326,8 @@ class PostgresTx(queries.SharingQueries):
             change.at or utc_now(),
             change.op,
             change.task_id,
-            _task_json(change.before),
-            _task_json(change.after),
+            queries.task_json(change.before),
+            queries.task_json(change.after),
             change.actor,
         )
         if self._group:
@@ -379,19 +348,7 @@ class PostgresTx(queries.SharingQueries):
         self._group = int(row[0])
 
     def _changes(self, query: str, args: tuple[Any, ...]) -> list[Change]:
-        return [
-            Change(
-                id=row[0],
-                group=row[1],
-                at=row[2],
-                op=row[3],
-                task_id=row[4],
-                before=_json_task(row[5]),
-                after=_json_task(row[6]),
-                actor=row[7],
-            )
-            for row in self._all(query, args)
-        ]
+        return [queries.change_from_row(row) for row in self._all(query, args)]
 
     def last_group(self) -> list[Change]:
         row = self._x(
@@ -514,9 +471,16 @@ class PostgresStore:
 
     # -- transactions ---------------------------------------------------------------
 
-    def read(self, owner: str = "local") -> AbstractContextManager[PostgresTx]:
+    @contextmanager
+    def read(self, owner: str = "local") -> Iterator[PostgresTx]:
         """A consistent snapshot of one owner's tasks (REPEATABLE READ, read only)."""
-        return self._transaction(owner, write=False)
+        if not owner:
+            raise ValueError("a PostgreSQL transaction needs an owner")
+        begin = sql.SQL("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY; SELECT set_config({setting}, {owner}, true)")
+        with self._session(
+            begin.format(setting=sql.Literal(OWNER_SETTING), owner=sql.Literal(owner)), write=False
+        ) as conn:
+            yield PostgresTx(conn, owner, write=False)
 
     @contextmanager
     def write(self, owner: str = "local", *, sharing: bool = False) -> Iterator[SharedTx]:
@@ -549,16 +513,6 @@ class PostgresStore:
                 conn.execute("ROLLBACK")
                 shared, _ = _last_row(conn.execute(first.format(**names) + rest))
             yield SharedTx(PostgresTx(conn, owner, write=True), active=bool(shared))
-
-    @contextmanager
-    def _transaction(self, owner: str, *, write: bool) -> Iterator[PostgresTx]:
-        if not owner:
-            raise ValueError("a PostgreSQL transaction needs an owner")
-        begin = sql.SQL("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY; SELECT set_config({setting}, {owner}, true)")
-        with self._session(
-            begin.format(setting=sql.Literal(OWNER_SETTING), owner=sql.Literal(owner)), write=write
-        ) as conn:
-            yield PostgresTx(conn, owner, write=write)
 
     @contextmanager
     def _session(

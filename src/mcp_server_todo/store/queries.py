@@ -8,7 +8,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from ..model import DueWindow, ListQuery
+from ..model import COMPUTED_FIELDS, Change, DueWindow, ListQuery, Priority, Status, Task, task_from_store
 
 Clause = tuple[str, list[Any]]
 
@@ -27,6 +27,58 @@ CHANGES_SINCE = "SELECT {columns} FROM changes WHERE owner = ? AND id > ? ORDER 
 HISTORY = "SELECT {columns} FROM changes WHERE owner = ? ORDER BY id DESC LIMIT ?"
 TASK_HISTORY = "SELECT {columns} FROM changes WHERE owner = ? AND task_id = ? ORDER BY id DESC LIMIT ?"
 GROUP = "SELECT {columns} FROM changes WHERE owner = ? AND grp = ? ORDER BY id"
+
+
+def task_from_row(row: tuple[Any, ...], tags: list[str], depends_on: list[int], blocked: bool) -> Task:
+    """A task from a row of the backends' task columns (id ... uid, open subtasks, ...); the
+    columns whose encoding differs per dialect come decoded."""
+    return task_from_store(
+        {
+            "id": row[0],
+            "title": row[1],
+            "notes": row[2],
+            "status": Status(row[3]),
+            "priority": Priority.from_rank(row[4]),
+            "due": row[5],
+            "due_tz": row[6],
+            "recur": row[7],
+            "project": row[8],
+            "tags": tags,
+            "parent_id": row[10],
+            "depends_on": depends_on,
+            "created_at": row[12],
+            "updated_at": row[13],
+            "completed_at": row[14],
+            "uid": row[15],
+            "due_human": None,
+            "subtasks": int(row[16]),
+            "blocked": blocked,
+            "urgency": None,
+        }
+    )
+
+
+def task_json(task: Task | None) -> str | None:
+    """A task as stored in the change log (computed fields left out)."""
+    return None if task is None else task.model_dump_json(exclude=set(COMPUTED_FIELDS))
+
+
+def json_task(text: str | None) -> Task | None:
+    return None if text is None else Task.model_validate_json(text)
+
+
+def change_from_row(row: tuple[Any, ...]) -> Change:
+    """A change-log entry from a row of the change-log queries' columns (see `HISTORY`)."""
+    return Change(
+        id=row[0],
+        group=row[1],
+        at=row[2],
+        op=row[3],
+        task_id=row[4],
+        before=json_task(row[5]),
+        after=json_task(row[6]),
+        actor=row[7],
+    )
 
 
 def pg(sql: str) -> str:

@@ -22,7 +22,7 @@ from typing import Any
 
 from ..dates import utc_now
 from ..errors import StorageError
-from ..model import COMPUTED_FIELDS, Change, ListQuery, Priority, Status, Task, TaskPage, task_from_store
+from ..model import Change, ListQuery, Task, TaskPage
 from . import TokenInfo, WouldBlock, queries, transaction_done, would_block_allowed
 from .migrations import SQLITE_MIGRATIONS
 from .sharing import SharedTx
@@ -82,38 +82,9 @@ _TAG_INSERT = "INSERT OR IGNORE INTO task_tags(owner, tag, task_id) VALUES (?, ?
 
 
 def _row_to_task(row: tuple[Any, ...]) -> Task:
-    return task_from_store(
-        {
-            "id": row[0],
-            "title": row[1],
-            "notes": row[2],
-            "status": Status(row[3]),
-            "priority": Priority.from_rank(row[4]),
-            "due": row[5],
-            "due_tz": row[6],
-            "recur": row[7],
-            "project": row[8],
-            "tags": json.loads(row[9]) if row[9] != "[]" else [],
-            "parent_id": row[10],
-            "depends_on": json.loads(row[11]) if row[11] != "[]" else [],
-            "created_at": row[12],
-            "updated_at": row[13],
-            "completed_at": row[14],
-            "uid": row[15],
-            "due_human": None,
-            "subtasks": row[16],
-            "blocked": bool(row[16] or row[17]),
-            "urgency": None,
-        }
-    )
-
-
-def _task_json(task: Task | None) -> str | None:
-    return None if task is None else task.model_dump_json(exclude=set(COMPUTED_FIELDS))
-
-
-def _json_task(text: str | None) -> Task | None:
-    return None if text is None else Task.model_validate_json(text)
+    tags = json.loads(row[9]) if row[9] != "[]" else []
+    depends_on = json.loads(row[11]) if row[11] != "[]" else []
+    return queries.task_from_row(row, tags, depends_on, bool(row[16] or row[17]))
 
 
 def fts_query(text: str) -> str | None:
@@ -307,25 +278,13 @@ class SQLiteTx(queries.SharingQueries):
             change.at or utc_now(),
             change.op,
             change.task_id,
-            _task_json(change.before),
-            _task_json(change.after),
+            queries.task_json(change.before),
+            queries.task_json(change.after),
             change.actor,
         )
 
     def _changes(self, sql: str, args: tuple[Any, ...]) -> list[Change]:
-        return [
-            Change(
-                id=row[0],
-                group=row[1],
-                at=row[2],
-                op=row[3],
-                task_id=row[4],
-                before=_json_task(row[5]),
-                after=_json_task(row[6]),
-                actor=row[7],
-            )
-            for row in self._conn.execute(sql, args)
-        ]
+        return [queries.change_from_row(row) for row in self._conn.execute(sql, args)]
 
     def last_group(self) -> list[Change]:
         row = self._conn.execute(

@@ -13,6 +13,9 @@ DNS-rebinding protection is on for every bind, on every path: the Host header mu
 server (the bind address and the loopback names with the port, the --public-url's host, and
 each --allowed-host), and a browser's Origin must be one of the same (plus --allowed-origin).
 
+Stateful sessions are limited per user and for the whole server (http_limits.py: 429 and 503
+with Retry-After).
+
 Stateless JSON-response servers (`--stateless --json-response`, the replica setup) answer the
 handshake-era tools/call, tools/list and ping on a short path inside the SDK's app
 (http_fast.py): the SDK's own request kernel, without the per-request transport, tasks and

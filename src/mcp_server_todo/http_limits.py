@@ -74,8 +74,8 @@ def check_session_limits(max_sessions: int, per_user: int, idle_timeout: float) 
     """ValueError (a usage error) for limits that cannot work."""
     if max_sessions < 1:
         raise ValueError(f"--max-sessions must be at least 1, not {max_sessions}")
-    if not 1 <= per_user <= max_sessions:
-        raise ValueError(f"--max-sessions-per-user must be 1 to --max-sessions ({max_sessions}), not {per_user}")
+    if per_user < 1:  # above --max-sessions it simply never applies first
+        raise ValueError(f"--max-sessions-per-user must be at least 1, not {per_user}")
     if not (math.isfinite(idle_timeout) and idle_timeout > 0):
         raise ValueError(f"--session-idle-timeout must be a positive number of seconds, not {idle_timeout}")
 

@@ -88,6 +88,15 @@ def test_one_user_over_the_limit_gets_429_and_everyone_else_works(team: Team) ->
 
     anyio.run(bobs_dialog)
 
+    # the 2026-07-28 generation has no sessions: alice can still use it at her limit
+    async def alices_modern_dialog() -> None:
+        with anyio.fail_after(60):
+            async with mcp_client(team.server.url, team.tokens["alice"], mode="2026-07-28") as client:
+                assert not (await client.call_tool("new_item", {"title": "still works"})).is_error
+
+    anyio.run(alices_modern_dialog)
+    retry_after(team.open("alice"), 429)
+
     # ending a session (DELETE) frees its slot for its owner at once
     assert team.end("alice", alices.pop()).status_code == 200
     alices.append(session_of(team.open("alice")))

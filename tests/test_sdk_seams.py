@@ -11,7 +11,8 @@ from mcp.server.mcpserver.tools import Tool
 
 from mcp_server_todo.config import Config
 from mcp_server_todo.http import HttpOptions, build_app
-from mcp_server_todo.sdk import http_request_slot, lifespan_state, lowlevel, running
+from mcp_server_todo.http_limits import SessionLimits
+from mcp_server_todo.sdk import http_request_slot, lifespan_state, lowlevel, open_sessions, running
 from mcp_server_todo.server import build_server
 
 
@@ -39,3 +40,15 @@ def test_the_http_session_managers_request_slot_and_state_are_reachable(tmp_path
     assert callable(slot.app)
     assert running(manager) is False  # not started: requests would be refused
     assert lifespan_state(manager) is None
+
+
+def test_the_open_sessions_and_their_idle_deadlines_are_reachable(tmp_path: Path) -> None:
+    app = build_app(Config.resolve(str(tmp_path / "x.db"), "UTC"), "core", HttpOptions(session_idle_timeout=60))
+    manager = app.server.session_manager
+    assert open_sessions(manager) == {}
+    assert isinstance(http_request_slot(manager).app, SessionLimits)  # stateful servers count sessions
+    assert manager.session_idle_timeout == 60
+    # a transport's `idle_scope` (public) is what Retry-After reads
+    from mcp.server.streamable_http import StreamableHTTPServerTransport
+
+    assert "idle_scope" in vars(StreamableHTTPServerTransport(mcp_session_id="x", idle_timeout=60))

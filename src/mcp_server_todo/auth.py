@@ -12,7 +12,10 @@ derived from the AccessToken (server/base.py `owner_of_request`): its subject, p
 - `JWTVerifier` (oauth): the MCP authorization spec's resource server. JWT access tokens from
   an external authorization server, checked for signature (asymmetric algorithms only: the
   keys come from the issuer's JWKS URL or a local key file), `iss`, `aud` (this server's
-  resource URL), `exp`/`nbf`, and `sub`. Owner = `ISSUER#sub`.
+  resource URL), `exp`/`nbf` (with `leeway` seconds, `--oauth-leeway`), and `sub`: a non-empty
+  string, or the token is refused. Owner = `ISSUER#sub`, never `client_id` or `azp` (those name
+  the app, not the person). The SDK's bearer middleware checks `expires_at` once more, without
+  leeway, so the AccessToken reports the last second the token is accepted: `exp + leeway`.
 
 Tokens never reach a log record. Stdlib only at import time (the SDK and PyJWT are loaded when a
 verifier is built), so `mcp-server-todo token ...` starts fast.
@@ -266,6 +269,21 @@ def scopes_of(claims: dict[str, Any]) -> list[str]:
     return []
 
 
+SUBJECT_MAX = 255
+"""OpenID Connect Core: a `sub` "MUST NOT exceed 255 ASCII characters"."""
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+
+
+def subject_of(claims: dict[str, Any]) -> str | None:
+    """The token's `sub` if it can name a person: a non-blank string of at most SUBJECT_MAX
+    characters without control characters. Anything else (missing, empty, a number, a list)
+    gives None and the token is refused: the owner is never guessed from another claim."""
+    sub = claims.get("sub")
+    if not isinstance(sub, str) or not sub.strip() or len(sub) > SUBJECT_MAX or _CONTROL.search(sub):
+        return None
+    return sub
+
+
 class JWTVerifier:
     """`--auth oauth`: JWT access tokens issued by `issuer` for `audience` (this server's
     resource URL), signed with a key from `jwks_url` or `key_file`."""
@@ -324,13 +342,17 @@ class JWTVerifier:
         except jwt.PyJWTError as exc:
             log.info("rejected a bearer token: %s", exc)
             return None
-        subject = str(claims["sub"])
+        subject = subject_of(claims)
+        if subject is None:
+            log.info("rejected a bearer token: its sub claim is not a usable subject")
+            return None
         client_id = claims.get("client_id") or claims.get("azp") or subject
         return AccessToken(
             token=token,
-            client_id=str(client_id),
+            client_id=str(client_id),  # the app, for the SDK's session binding; never an owner
             scopes=scopes_of(claims),
-            expires_at=int(claims["exp"]),
+            # the SDK's bearer middleware rejects `expires_at < now` with no leeway of its own
+            expires_at=int(claims["exp"]) + self.leeway,
             resource=self.audience,
             subject=subject,
             claims={"iss": claims["iss"]},

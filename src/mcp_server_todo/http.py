@@ -13,6 +13,9 @@ DNS-rebinding protection is on for every bind, on every path: the Host header mu
 server (the bind address and the loopback names with the port, the --public-url's host, and
 each --allowed-host), and a browser's Origin must be one of the same (plus --allowed-origin).
 
+Stateful sessions are limited per user and for the whole server (http_limits.py: 429 and 503
+with Retry-After).
+
 Stateless JSON-response servers (`--stateless --json-response`, the replica setup) answer the
 handshake-era tools/call, tools/list and ping on a short path inside the SDK's app
 (http_fast.py): the SDK's own request kernel, without the per-request transport, tasks and
@@ -41,6 +44,8 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
+from .http_limits import MAX_SESSIONS, MAX_SESSIONS_PER_USER, SESSION_IDLE_TIMEOUT, check_session_limits
+from .http_limits import add_arguments as add_session_arguments
 from .logs import ASGIApp, Message, Receive, Scope, Send
 
 if TYPE_CHECKING:
@@ -61,6 +66,8 @@ HEALTH_PATH = "/healthz"
 WELL_KNOWN = "/.well-known/"
 AUTH_MODES = ("none", "tokens", "oauth")
 LOOPBACK_NAMES = ("127.0.0.1", "localhost", "[::1]")
+LEEWAY = 30  # auth.LEEWAY_SECONDS, without importing auth here
+MAX_LEEWAY = 600
 
 
 def _env_flag(name: str) -> bool:
@@ -145,6 +152,14 @@ def add_arguments(serve: argparse.ArgumentParser) -> None:
         help="a scope every token must carry (repeat; env TODO_OAUTH_SCOPES); missing: 403",
     )
     group.add_argument(
+        "--oauth-leeway",
+        type=int,
+        default=os.environ.get("TODO_OAUTH_LEEWAY", str(LEEWAY)),
+        metavar="SECONDS",
+        help=f"clock skew allowed on a token's exp and nbf (env TODO_OAUTH_LEEWAY; {LEEWAY})",
+    )
+    add_session_arguments(group)
+    group.add_argument(
         "--shutdown-timeout",
         type=float,
         default=os.environ.get("TODO_SHUTDOWN_TIMEOUT", "30"),
@@ -173,7 +188,11 @@ class HttpOptions:
     oauth_jwks_url: str | None = None
     oauth_key_file: str | None = None
     oauth_scopes: tuple[str, ...] = ()
+    oauth_leeway: int = LEEWAY
     shutdown_timeout: float = 30.0
+    max_sessions: int = MAX_SESSIONS
+    max_sessions_per_user: int = MAX_SESSIONS_PER_USER
+    session_idle_timeout: float = SESSION_IDLE_TIMEOUT
 
     @classmethod
     def from_args(cls, args: argparse.Namespace) -> HttpOptions:
@@ -190,7 +209,11 @@ class HttpOptions:
             oauth_jwks_url=args.oauth_jwks_url,
             oauth_key_file=args.oauth_key_file,
             oauth_scopes=tuple(args.oauth_scope or ()),
+            oauth_leeway=args.oauth_leeway,
             shutdown_timeout=args.shutdown_timeout,
+            max_sessions=args.max_sessions,
+            max_sessions_per_user=args.max_sessions_per_user,
+            session_idle_timeout=args.session_idle_timeout,
         )
 
     def check(self) -> None:
@@ -215,6 +238,11 @@ class HttpOptions:
                 raise ValueError("--auth oauth needs exactly one of --oauth-jwks-url and --oauth-key-file")
             if self.public_url is None and not is_loopback(self.host):
                 raise ValueError("--auth oauth on a public address needs --public-url (the token audience)")
+            if "#" in self.oauth_issuer:
+                raise ValueError("--oauth-issuer cannot contain '#' (owners are ISSUER#SUBJECT)")
+        if not 0 <= self.oauth_leeway <= MAX_LEEWAY:
+            raise ValueError(f"--oauth-leeway must be 0 to {MAX_LEEWAY} seconds, not {self.oauth_leeway}")
+        check_session_limits(self.max_sessions, self.max_sessions_per_user, self.session_idle_timeout)
 
     @property
     def resource_url(self) -> str:
@@ -482,6 +510,7 @@ def auth_settings(
             audience=options.resource_url,
             jwks_url=options.oauth_jwks_url,
             key_file=options.oauth_key_file,
+            leeway=options.oauth_leeway,
         )
         settings = AuthSettings(
             issuer_url=options.oauth_issuer,  # type: ignore[arg-type]
@@ -542,6 +571,8 @@ def build_app(config: Config, toolsets: str, options: HttpOptions) -> HttpApp:
         stateless_http=options.stateless,
         transport_security=allowed.settings(),
         host=options.host,
+        session_idle_timeout=options.session_idle_timeout,
+        max_sessions=options.max_sessions,
     )
     fast = None
     if options.stateless and options.json_response:
@@ -549,6 +580,10 @@ def build_app(config: Config, toolsets: str, options: HttpOptions) -> HttpApp:
 
         if http_fast.enabled():
             fast = http_fast.install(server.session_manager)
+    if not options.stateless:
+        from .http_limits import install
+
+        install(server.session_manager, options.max_sessions, options.max_sessions_per_user)
     drain = Drain(starlette)
     app = RequestIdMiddleware(HostGuard(drain, allowed))
     return HttpApp(asgi=app, drain=drain, server=server, verifier=verifier, fast=fast)

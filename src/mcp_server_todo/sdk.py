@@ -9,6 +9,7 @@ from mcp.server.connection import Connection
 from mcp.server.lowlevel.server import Server
 from mcp.server.mcpserver import MCPServer
 from mcp.server.session import ServerSession
+from mcp.server.streamable_http import StreamableHTTPServerTransport
 from mcp.server.streamable_http_manager import StreamableHTTPSessionManager
 from mcp.server.transport_security import RequestBodyLimitMiddleware
 
@@ -51,3 +52,12 @@ def lifespan_state(manager: StreamableHTTPSessionManager) -> Any:
 def running(manager: StreamableHTTPSessionManager) -> bool:
     """Whether the session manager's `run()` is active (it refuses requests otherwise)."""
     return manager._task_group is not None
+
+
+def open_sessions(manager: StreamableHTTPSessionManager) -> dict[str, StreamableHTTPServerTransport]:
+    """The manager's open stateful sessions by id (the SDK has no public view of them): a session
+    is in it from admission until it ends (DELETE, idle timeout, a failed opening request)."""
+    sessions = getattr(manager, "_server_instances", None)
+    if not isinstance(sessions, dict):
+        raise RuntimeError("mcp SDK changed: StreamableHTTPSessionManager._server_instances is gone; update sdk.py")
+    return sessions

@@ -11,6 +11,7 @@ from typing import Annotated, Any, Literal, TypeVar
 
 import anyio
 from mcp.server.auth.middleware.auth_context import get_access_token
+from mcp.server.auth.provider import AccessToken
 from mcp.server.mcpserver import Context
 from mcp.server.mcpserver.exceptions import UnexpectedToolError
 from mcp.server.mcpserver.tools import Tool
@@ -52,13 +53,19 @@ class AppState:
 def owner_of_request() -> str:
     """The owner of the current request: the authenticated principal over HTTP, else the
     local user. Identity comes from the verified access token only, never from headers."""
-    token = get_access_token()
+    return owner_of_token(get_access_token())
+
+
+def owner_of_token(token: AccessToken | None) -> str:
+    """`ISSUER#SUB` for an OAuth token, the user for an operator token (user names cannot hold
+    '#'), LOCAL_OWNER without a token. A token's `client_id` (or `azp`) names an app, never an
+    owner: a verified token without a subject is a verifier's bug, refused here too."""
     if token is None:
         return LOCAL_OWNER
+    if not isinstance(token.subject, str) or not token.subject:
+        raise PermissionError("an access token without a subject names no owner")
     issuer = (token.claims or {}).get("iss")
-    if token.subject:
-        return f"{issuer}#{token.subject}" if issuer else token.subject
-    return token.client_id
+    return f"{issuer}#{token.subject}" if issuer else token.subject
 
 
 def service_of(ctx: Ctx) -> TodoService:

@@ -148,6 +148,23 @@ def build_parser() -> argparse.ArgumentParser:
     _common(doctor)
     doctor.add_argument("--config", metavar="PATH", action="append", help="also check this client config file")
 
+    backup = sub.add_parser(
+        "backup",
+        help="copy the SQLite store, online (servers may keep running)",
+        description="Copy the SQLite store with SQLite's backup API into the backups folder next to it "
+        "(or PATH: a file or a folder) and print where. PostgreSQL: use pg_dump.",
+    )
+    _common(backup)
+    backup.add_argument("path", nargs="?", metavar="PATH", help="where to write the copy (never overwritten)")
+    restore = sub.add_parser(
+        "restore",
+        help="replace the SQLite store by a backup (the current one is backed up first)",
+        description="Check that PATH is a task database with integrity ok, back the current store up, then "
+        "copy PATH into it. A running server sees the restored tasks on its next read. PostgreSQL: pg_restore.",
+    )
+    _common(restore)
+    restore.add_argument("path", metavar="PATH", help="the backup to restore")
+
     token = sub.add_parser(
         "token",
         help="manage the bearer tokens of `serve --http --auth tokens`",
@@ -203,6 +220,12 @@ def main(argv: Sequence[str] | None = None) -> int:
             return install_mod.doctor_command(db=db, configs=args.config or [])
         if command == "token":
             return _token(args, db)
+        if command in ("backup", "restore"):
+            from . import cli_backup
+
+            if command == "backup":
+                return cli_backup.backup_command(db, args.path)
+            return cli_backup.restore_command(db, args.path)
         return _human(command, args, db, tz)
     except TodoError as exc:
         # the service speaks to a model ("call list_items"); a person runs a command instead

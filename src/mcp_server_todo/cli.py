@@ -151,16 +151,17 @@ def build_parser() -> argparse.ArgumentParser:
     backup = sub.add_parser(
         "backup",
         help="copy the SQLite store, online (servers may keep running)",
-        description="Copy the SQLite store with SQLite's backup API into the backups folder next to it "
-        "(or PATH: a file or a folder) and print where. PostgreSQL: use pg_dump.",
+        description="Copy the SQLite store, online (servers may keep running), with SQLite's backup API into "
+        "the backups folder next to it (or PATH: a file or a folder) and print where. PostgreSQL: use pg_dump.",
     )
     _common(backup)
     backup.add_argument("path", nargs="?", metavar="PATH", help="where to write the copy (never overwritten)")
     restore = sub.add_parser(
         "restore",
         help="replace the SQLite store by a backup (the current one is backed up first)",
-        description="Check that PATH is a task database with integrity ok, back the current store up, then "
-        "copy PATH into it. A running server sees the restored tasks on its next read. PostgreSQL: pg_restore.",
+        description="Replace the SQLite store by a backup: check that PATH is a task database with integrity ok, "
+        "back the current store up, then copy PATH into it. A running server sees the restored tasks on its next "
+        "read. PostgreSQL: use pg_restore.",
     )
     _common(restore)
     restore.add_argument("path", metavar="PATH", help="the backup to restore")

@@ -30,6 +30,15 @@ def restore_hint(path: Path) -> str:
     return f"stop every client, then run: mcp-server-todo restore {found[0]}{more}"
 
 
+def open_hint(exc: TodoError, path: Path) -> str:
+    """What to do about a store that does not open: a place to fix, or a file to restore."""
+    from .errors import StoreFull, StoreReadOnly, StoreUnreachable
+
+    if isinstance(exc, StoreFull | StoreReadOnly | StoreUnreachable):
+        return "fix what the line above says, then run doctor again"
+    return restore_hint(path) + "; or choose another file with --db"
+
+
 def writable_check(path: Path) -> Check:
     from .store.faults import place_problem
 
@@ -76,4 +85,4 @@ def postgres_backup_check() -> Check:
     return Check(OK, "backups", "PostgreSQL: take them with pg_dump -Fc, restore with pg_restore (docs/deploy.md)")
 
 
-__all__ = ["postgres_backup_check", "restore_hint", "sqlite_checks"]
+__all__ = ["open_hint", "postgres_backup_check", "restore_hint", "sqlite_checks"]

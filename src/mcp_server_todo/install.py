@@ -398,14 +398,14 @@ def _task_counts(store: Store) -> Check:
 
 def _store_checks_open(url: str, path: Path) -> list[Check]:
     """Open (and migrate) the store, then schema, integrity and counts."""
-    from .doctor_store import restore_hint, sqlite_checks
+    from .doctor_store import open_hint, sqlite_checks
     from .store import open_store
     from .store.sqlite import SQLiteStore
 
     try:
         store = open_store(url)
     except TodoError as exc:
-        return [Check(FAIL, "store opens", str(exc), restore_hint(path) + "; or choose another file with --db")]
+        return [Check(FAIL, "store opens", str(exc), open_hint(exc, path))]
     checks = [Check(OK, "store opens", "yes")]
     try:
         integrity = sqlite_checks(store, path) if isinstance(store, SQLiteStore) else []

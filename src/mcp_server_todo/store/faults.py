@@ -41,7 +41,8 @@ log = logging.getLogger(__name__)
 FREE_FLOOR = 1 << 20
 """Below this many free bytes on the disk holding the database, /healthz and doctor say it is full."""
 REMEMBER_SECONDS = 60.0
-"""How long a write fault keeps /healthz at 503 unless a write succeeds meanwhile."""
+"""How long a fault seen by a call keeps /healthz at 503 (a full disk or read-only store: unless a
+write succeeds meanwhile); each new sighting starts the time again."""
 
 _FULL, _READONLY, _CORRUPT, _IOERR, _CANTOPEN, _NOTADB = 13, 8, 11, 10, 14, 26
 _recent: dict[str, tuple[float, StorageError]] = {}
@@ -98,7 +99,8 @@ def place_problem(path: Path) -> str | None:
 
 
 def translate(exc: sqlite3.Error, path: Path) -> StorageError | None:
-    """The one-line fault for a SQLite error, or None (not a storage fault: a lock, a bug)."""
+    """The one-line fault for a SQLite error, or None (not a storage fault: a lock, a bug).
+    Faults are remembered for /healthz (`recent_fault`)."""
     code = getattr(exc, "sqlite_errorcode", None)
     primary = code & 0xFF if isinstance(code, int) else None
     text = str(exc)
@@ -115,7 +117,7 @@ def translate(exc: sqlite3.Error, path: Path) -> StorageError | None:
     if primary == _FULL:
         fault = _full(path)
     elif primary == _READONLY:
-        fault = _read_only(path)
+        fault = _place_fault(path) or _read_only(path)
     elif primary in (_CORRUPT, _NOTADB):
         what = "is damaged" if primary == _CORRUPT else "is not a task database (or its first page is damaged)"
         fault = StoreDamaged(
@@ -130,9 +132,13 @@ def translate(exc: sqlite3.Error, path: Path) -> StorageError | None:
         )
     else:
         return None
-    if isinstance(fault, StoreFull | StoreReadOnly):
-        _recent[str(path)] = (time.monotonic(), fault)
+    _remember(str(path), fault)
     return fault
+
+
+def _remember(where: str, fault: StorageError) -> None:
+    if isinstance(fault, StoreFull | StoreReadOnly | StoreDamaged):
+        _recent[where] = (time.monotonic(), fault)
 
 
 def _full(path: Path) -> StoreFull:
@@ -196,7 +202,7 @@ def translating(
         with translated(self.path), method(self, *args, **kwargs) as tx:
             yield tx
         if conn is not None and conn.total_changes != before:
-            _recent.pop(str(self.path), None)
+            forget(str(self.path), damaged=False)
 
     return wrapper
 
@@ -207,23 +213,25 @@ def opening(exc: sqlite3.Error, path: Path) -> StorageError:
 
 
 def connect(path: Path, *, timeout: float) -> sqlite3.Connection:
-    """A connection to `path`; where the folder or the mount is read-only (so SQLite cannot create
-    the WAL's shared-memory file) and a plain connection cannot read, a read-only one that can,
-    so reads keep working and writes get `StoreReadOnly`."""
+    """A connection to `path`. Where the folder or the mount is read-only, or the disk is full, SQLite
+    may be unable to create the WAL's shared-memory file, so a plain connection cannot even read:
+    then a read-only one that can (reads keep working; writes get a one-line fault)."""
     conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False, timeout=timeout)
-    if not path.exists() or read_only_reason(path) is None:
+    if not path.exists() or _place_fault(path) is None:
         return conn
-    try:
-        conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
-        return conn
-    except sqlite3.OperationalError:
-        conn.close()
-    uri = f"file:{quote(path.as_posix())}?mode=ro"
+    uris = [f"file:{quote(path.as_posix())}?mode=ro"]
     wal = Path(f"{path}-wal")
-    if not wal.exists() or wal.stat().st_size == 0:
-        uri += "&immutable=1"  # no -shm can be made; safe: nothing else can write here either
-    log.warning("%s; serving it read-only", read_only_reason(path))
-    return sqlite3.connect(uri, uri=True, isolation_level=None, check_same_thread=False, timeout=timeout)
+    if not wal.exists() or wal.stat().st_size == 0:  # everything is in the file itself
+        uris.append(uris[0] + "&immutable=1")  # no -shm needed; no other process can write here now
+    for uri in uris:
+        try:
+            conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
+            return conn
+        except sqlite3.OperationalError:
+            conn.close()
+        conn = sqlite3.connect(uri, uri=True, isolation_level=None, check_same_thread=False, timeout=timeout)
+    log.info("%s: opened read-only", path)
+    return conn
 
 
 # -- PostgreSQL -----------------------------------------------------------------------------------
@@ -250,8 +258,7 @@ def pg_fault(exc: BaseException, where: str) -> StorageError | None:
         )
     else:
         return None
-    if isinstance(fault, StoreFull | StoreReadOnly):
-        _recent[where] = (time.monotonic(), fault)
+    _remember(where, fault)
     return fault
 
 
@@ -259,7 +266,8 @@ def pg_fault(exc: BaseException, where: str) -> StorageError | None:
 
 
 def recent_fault(where: str) -> StorageError | None:
-    """A write fault of the last `REMEMBER_SECONDS` that no successful write has cleared."""
+    """A fault of the last `REMEMBER_SECONDS`: a full disk or a read-only store that no successful
+    write has cleared since, or damage (which a write elsewhere in the file does not clear)."""
     seen = _recent.get(where)
     if seen is None:
         return None
@@ -269,8 +277,11 @@ def recent_fault(where: str) -> StorageError | None:
     return seen[1]
 
 
-def forget(where: str) -> None:
-    _recent.pop(where, None)
+def forget(where: str, *, damaged: bool = True) -> None:
+    """Forget the fault remembered for `where` (a write succeeded; a restore ran)."""
+    seen = _recent.get(where)
+    if seen is not None and (damaged or not isinstance(seen[1], StoreDamaged)):
+        _recent.pop(where, None)
 
 
 def problem(store: Any) -> str | None:

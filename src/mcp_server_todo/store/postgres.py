@@ -440,7 +440,8 @@ class PostgresStore:
         except psycopg.OperationalError as exc:
             raise StorageError(f"cannot connect to PostgreSQL at {self.url}: {_first_line(exc)}") from exc
         except psycopg.Error as exc:
-            raise StorageError(f"the PostgreSQL store {self.url} cannot be used: {_first_line(exc)}") from exc
+            fault = faults.pg_fault(exc, self.url)
+            raise fault or StorageError(f"the PostgreSQL store {self.url} cannot be used: {_first_line(exc)}") from exc
         self._pool: ConnectionPool[psycopg.Connection] = ConnectionPool(
             conninfo,
             min_size=1,
@@ -545,7 +546,7 @@ class PostgresStore:
         finally:
             self._pool.putconn(conn)
         if write:
-            faults.forget(self.url)
+            faults.forget(self.url, damaged=False)
             transaction_done()
 
     def _begin(

@@ -1,0 +1,257 @@
+"""Storage faults, reproduced for real (issue 11, point 8): a full disk (a tiny tmpfs, and SQLite's
+own page limit), a read-only file and a read-only mount, a damaged page. Each gets one line
+that says what happened and what to do: a tool error over MCP (both protocol generations),
+one line and a non-zero exit from the CLI (no traceback), /healthz 503 with the reason, a FAIL
+from doctor. Reads keep working wherever SQLite can still read."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+import httpx2
+import pytest
+from conftest import MODES
+from faultkit import damage_tasks_page, fill, one_line, read_only_file, remount_read_only, run_cli, tmpfs
+from mcp import Client
+from mcp_types import CallToolResult, TextContent
+
+from mcp_server_todo.config import Config
+from mcp_server_todo.errors import StoreDamaged, StoreFull, StoreReadOnly
+from mcp_server_todo.server import build_server
+from mcp_server_todo.store import faults
+
+pytestmark = pytest.mark.timeout(120)
+
+
+def text(result: CallToolResult) -> str:
+    block = result.content[0]
+    assert isinstance(block, TextContent)
+    return block.text
+
+
+def seeded(home: Path, db: Path, *titles: str) -> None:
+    for title in titles:
+        done = run_cli(home, "--db", str(db), "add", title)
+        assert done.returncode == 0, done.stderr
+
+
+def full_message(db: Path) -> str:
+    return f"the disk holding {db} is full; nothing was saved. Free some space, then try again"
+
+
+# ---- the translation itself (SQLite's real errors) ---------------------------------------------
+
+
+def test_sqlites_page_limit_is_a_one_line_store_full(tmp_path: Path) -> None:
+    db = tmp_path / "todo.db"
+    conn = sqlite3.connect(db, isolation_level=None)
+    conn.execute("CREATE TABLE t (x)")
+    conn.execute(f"PRAGMA max_page_count = {conn.execute('PRAGMA page_count').fetchone()[0]}")
+    with pytest.raises(StoreFull) as caught, faults.translated(db):
+        conn.execute("INSERT INTO t VALUES (?)", ("x" * 20_000,))
+    conn.close()
+    assert str(caught.value) == (
+        f"the task database {db} cannot grow (database or disk is full: a quota or size limit); "
+        "nothing was saved. Free space or raise the limit, then try again"
+    )
+    assert isinstance(caught.value.__cause__, sqlite3.OperationalError)
+
+
+def test_other_sqlite_errors_pass_through(tmp_path: Path) -> None:
+    conn = sqlite3.connect(tmp_path / "x.db")
+    with pytest.raises(sqlite3.OperationalError, match="no such table"), faults.translated(tmp_path / "x.db"):
+        conn.execute("SELECT * FROM nowhere")
+    conn.close()
+
+
+# ---- disk full ---------------------------------------------------------------------------------
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize("mode", MODES)
+async def test_disk_full_over_mcp_is_one_line_and_reads_keep_working(tmp_path: Path, mode: str) -> None:
+    with tmpfs(tmp_path / "disk") as disk:
+        db = disk / "todo.db"
+        async with Client(build_server(Config.resolve(str(db), "UTC")), mode=mode) as client:
+            assert not (await client.call_tool("new_item", {"title": "first"})).is_error
+            fill(disk)
+            failed = await client.call_tool("new_item", {"title": "second", "notes": "n" * 9000})
+            assert failed.is_error
+            assert text(failed) == full_message(db)
+            listed = await client.call_tool("list_items", {})
+            assert not listed.is_error and "first" in text(listed) and "second" not in text(listed)
+
+
+@pytest.mark.slow
+def test_disk_full_from_the_cli_and_doctor(tmp_path: Path, isolated_env: Path) -> None:
+    with tmpfs(tmp_path / "disk") as disk:
+        db = disk / "todo.db"
+        seeded(isolated_env, db, "first")
+        fill(disk)
+        assert one_line(run_cli(isolated_env, "--db", str(db), "add", "--notes", "n" * 9000, "second")) == (
+            f"mcp-server-todo: {full_message(db)}"
+        )
+        listed = run_cli(isolated_env, "--db", str(db), "list")
+        assert listed.returncode == 0 and "first" in listed.stdout, listed.stderr  # a fresh process reads too
+        doctor = run_cli(isolated_env, "doctor", "--db", str(db))
+        assert doctor.returncode == 1
+        assert f"FAIL  store writable: the disk holding {db} is full (0 KiB free)" in doctor.stdout, doctor.stdout
+        assert "Traceback" not in doctor.stdout + doctor.stderr
+
+
+# ---- read-only ----------------------------------------------------------------------------------
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize("mode", MODES)
+async def test_read_only_file_over_mcp(db_path: Path, isolated_env: Path, mode: str) -> None:
+    seeded(isolated_env, db_path, "first")
+    with read_only_file(db_path):
+        async with Client(build_server(Config.resolve(str(db_path), "UTC")), mode=mode) as client:
+            failed = await client.call_tool("new_item", {"title": "second"})
+            assert failed.is_error
+            assert text(failed).startswith(f"the file {db_path} is read-only; nothing was saved (reading still works)")
+            listed = await client.call_tool("list_items", {})
+            assert not listed.is_error and "first" in text(listed)
+
+
+@pytest.mark.slow
+def test_read_only_file_from_the_cli_and_doctor(db_path: Path, isolated_env: Path) -> None:
+    seeded(isolated_env, db_path, "first")
+    with read_only_file(db_path):
+        line = one_line(run_cli(isolated_env, "--db", str(db_path), "add", "second"))
+        assert line == (
+            f"mcp-server-todo: the file {db_path} is read-only; nothing was saved (reading still works). "
+            "Make it writable, or choose another --db"
+        )
+        listed = run_cli(isolated_env, "--db", str(db_path), "list")
+        assert listed.returncode == 0 and "first" in listed.stdout
+        doctor = run_cli(isolated_env, "doctor", "--db", str(db_path))
+        assert doctor.returncode == 1 and f"FAIL  store writable: the file {db_path} is read-only" in doctor.stdout
+
+
+@pytest.mark.slow
+def test_read_only_mount_still_reads(tmp_path: Path, isolated_env: Path) -> None:
+    with tmpfs(tmp_path / "disk", "4m") as disk:
+        db = disk / "todo.db"
+        seeded(isolated_env, db, "first")
+        remount_read_only(disk)
+        line = one_line(run_cli(isolated_env, "--db", str(db), "add", "second"))
+        assert line.startswith(f"mcp-server-todo: the disk holding {db} is mounted read-only; nothing was saved")
+        listed = run_cli(isolated_env, "--db", str(db), "list")
+        assert listed.returncode == 0 and "first" in listed.stdout, listed.stderr
+        assert listed.stderr == ""
+        doctor = run_cli(isolated_env, "doctor", "--db", str(db))
+        assert doctor.returncode == 1
+        assert f"FAIL  store writable: the disk holding {db} is mounted read-only" in doctor.stdout
+
+
+# ---- a damaged page -----------------------------------------------------------------------------
+
+
+def many(home: Path, db: Path, count: int = 300) -> None:
+    lines = "".join(f"task number {i} with enough words to fill a few pages\n" for i in range(count))
+    done = run_cli(home, "--db", str(db), "import", "-f", "todotxt", "-", stdin=lines)
+    assert done.returncode == 0, done.stderr
+
+
+@pytest.mark.slow
+def test_damaged_page_from_the_cli_doctor_and_restore(db_path: Path, isolated_env: Path) -> None:
+    many(isolated_env, db_path)
+    saved = run_cli(isolated_env, "--db", str(db_path), "backup")
+    assert saved.returncode == 0
+    backup = Path(saved.stdout.strip())
+    damage_tasks_page(db_path)
+
+    line = one_line(run_cli(isolated_env, "--db", str(db_path), "list"))
+    damaged = f"the task database {db_path} is damaged (database disk image is malformed)"
+    assert line.startswith(f"mcp-server-todo: {damaged}")
+    assert f"`mcp-server-todo restore {backup}`" in line
+
+    doctor = run_cli(isolated_env, "doctor", "--db", str(db_path))
+    assert doctor.returncode == 1 and "FAIL  store integrity" in doctor.stdout
+    assert f"stop every client, then run: mcp-server-todo restore {backup}" in doctor.stdout
+
+    restored = run_cli(isolated_env, "--db", str(db_path), "restore", str(backup))
+    assert restored.returncode == 0, restored.stderr
+    assert restored.stdout.strip() == f"Restored {db_path} from {backup} (300 tasks)."
+    listed = run_cli(isolated_env, "--db", str(db_path), "list", "--limit", "500")
+    assert listed.returncode == 0 and listed.stdout.count("task number") == 300
+    doctor = run_cli(isolated_env, "doctor", "--db", str(db_path))
+    assert "OK    store integrity: quick_check ok" in doctor.stdout
+    [before] = (db_path.parent / "backups").glob("*-before-restore.db")  # the damaged one, kept
+    assert before.stat().st_size > 0
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize("mode", MODES)
+async def test_damaged_page_over_mcp(db_path: Path, isolated_env: Path, mode: str) -> None:
+    many(isolated_env, db_path)
+    damage_tasks_page(db_path)
+    async with Client(build_server(Config.resolve(str(db_path), "UTC")), mode=mode) as client:
+        listed = await client.call_tool("list_items", {"limit": 500})
+        assert listed.is_error
+        assert text(listed).startswith(f"the task database {db_path} is damaged (database disk image is malformed)")
+        assert "mcp-server-todo restore" in text(listed) or "restore a backup" in text(listed)
+
+
+def test_damage_is_a_store_damaged(db_path: Path, isolated_env: Path) -> None:
+    from mcp_server_todo.service import TodoService
+    from mcp_server_todo.store import open_store, sqlite_url
+
+    many(isolated_env, db_path, 200)
+    damage_tasks_page(db_path)
+    store = open_store(sqlite_url(db_path))
+    try:
+        with pytest.raises(StoreDamaged):
+            TodoService(store).list_tasks(limit=500)
+        assert isinstance(faults.recent_fault(str(db_path)), StoreDamaged)  # /healthz reports it
+    finally:
+        store.close()
+        faults.forget(str(db_path))
+
+
+# ---- /healthz ----------------------------------------------------------------------------------
+
+
+@pytest.mark.slow
+def test_healthz_is_503_with_the_reason(tmp_path: Path, isolated_env: Path) -> None:
+    from test_http import http_server
+
+    with tmpfs(tmp_path / "disk", "2m") as disk:
+        db = disk / "todo.db"
+        seeded(isolated_env, db, "first")
+        with http_server(db, isolated_env) as server:
+            assert httpx2.get(server.base + "/healthz").json() == {"status": "ok"}
+            with read_only_file(db):
+                reply = httpx2.get(server.base + "/healthz")
+                assert reply.status_code == 503
+                assert reply.json()["reason"].startswith(f"the file {db} is read-only; changes cannot be saved")
+            assert httpx2.get(server.base + "/healthz").status_code == 200
+            fill(disk)
+            reply = httpx2.get(server.base + "/healthz")
+            assert reply.status_code == 503
+            assert reply.json() == {
+                "status": "unavailable",
+                "reason": f"the disk holding {db} is full (0 KiB free); free some space",
+            }
+            (disk / "filler").unlink()
+            assert httpx2.get(server.base + "/healthz").status_code == 200
+            assert "Traceback" not in server.stderr()
+
+
+def test_a_remembered_write_fault_makes_health_report_it(db_path: Path) -> None:
+    from mcp_server_todo.store import open_store, sqlite_url
+
+    store = open_store(sqlite_url(db_path))
+    try:
+        assert faults.problem(store) is None
+        fault = faults.translate(sqlite3.OperationalError("attempt to write a readonly database"), db_path)
+        assert isinstance(fault, StoreReadOnly)
+        assert faults.problem(store) == str(fault)
+        with store.write() as tx:  # a write that succeeds clears it
+            tx.reserve_ids(5)
+        assert faults.problem(store) is None
+    finally:
+        store.close()

@@ -40,7 +40,7 @@ PG_ADVICE = (
     "PostgreSQL stores are backed up with pg_dump and restored with pg_restore "
     "(pg_dump -Fc -f todo.dump URL; pg_restore --clean -d URL todo.dump; see docs/deploy.md)"
 )
-_NAME = re.compile(r"^(?P<stem>.+)-(?P<at>\d{8}-\d{6})(?:-\d+)?-(?P<reason>[a-z-]+)\.db$")
+_NAME = re.compile(r"^(?P<stem>.+)-(?P<at>\d{8}-\d{6})(?:-(?P<n>\d+))?-(?P<reason>[a-z-]+)\.db$")
 
 
 def backups_dir(db: Path) -> Path:
@@ -64,7 +64,13 @@ def backups(db: Path) -> list[Path]:
         found = [p for p in folder.iterdir() if _is_backup_of(p, db)]
     except OSError:
         return []
-    return sorted(found, key=lambda p: p.name, reverse=True)  # the time stamp follows the same stem
+    return sorted(found, key=_order, reverse=True)
+
+
+def _order(path: Path) -> tuple[str, int]:
+    """Time stamp, then the number of a second backup within the same second."""
+    match = _NAME.match(path.name)
+    return (match["at"], int(match["n"] or 1)) if match else ("", 0)
 
 
 def _is_backup_of(path: Path, db: Path) -> bool:
@@ -83,14 +89,15 @@ def newest_backup(db: Path) -> Path | None:
 
 
 def _new_name(db: Path, reason: str) -> Path:
+    """A new name, ordered after every backup already there (a second one within the same second
+    gets a number, above any used, so names never repeat even after rotation)."""
     folder = backups_dir(db)
     stamp = datetime.now(UTC).strftime("%Y%m%d-%H%M%S")
-    candidate = folder / f"{db.stem}-{stamp}-{reason}.db"
-    n = 2
-    while candidate.exists():
-        candidate = folder / f"{db.stem}-{stamp}-{n}-{reason}.db"
-        n += 1
-    return candidate
+    latest = max((_order(p) for p in backups(db)), default=("", 0))
+    if latest[0] < stamp:
+        return folder / f"{db.stem}-{stamp}-{reason}.db"
+    stamp, n = latest[0], latest[1] + 1  # never sort before an earlier backup (clock moved back)
+    return folder / f"{db.stem}-{stamp}-{n}-{reason}.db"
 
 
 def copy_database(source: Path, target: Path) -> None:

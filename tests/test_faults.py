@@ -255,3 +255,42 @@ def test_a_remembered_write_fault_makes_health_report_it(db_path: Path) -> None:
         assert faults.problem(store) is None
     finally:
         store.close()
+
+
+# ---- PostgreSQL ---------------------------------------------------------------------------------
+
+
+@pytest.mark.postgres
+def test_postgres_read_only_is_one_line_and_reads_keep_working(postgres_url: str, isolated_env: Path) -> None:
+    import uuid
+
+    import pg
+    import psycopg
+
+    from mcp_server_todo.service import TodoService
+    from mcp_server_todo.store import open_store
+
+    schema = f"t_{uuid.uuid4().hex[:12]}"
+    with psycopg.connect(postgres_url, autocommit=True) as conn:
+        conn.execute(f"CREATE SCHEMA {schema}")
+    try:
+        writable = pg.with_options(postgres_url, search_path=schema)
+        store = open_store(writable)
+        TodoService(store).add("first")
+        store.close()
+        # what a hot standby, or a database set read-only, answers: SQLSTATE 25006
+        read_only = pg.with_options(postgres_url, search_path=schema, default_transaction_read_only="on")
+        store = open_store(read_only)
+        try:
+            with pytest.raises(StoreReadOnly) as caught:
+                TodoService(store).add("second")
+            assert str(caught.value).startswith("the PostgreSQL database postgresql://")
+            assert "is read-only (a standby, or default_transaction_read_only); nothing was saved" in str(caught.value)
+            assert [t.title for t in TodoService(store).list_tasks().items] == ["first"]
+        finally:
+            store.close()
+        line = one_line(run_cli(isolated_env, "--db", read_only, "add", "second"))
+        assert "is read-only" in line and "Point --db at the primary" in line
+    finally:
+        with psycopg.connect(postgres_url, autocommit=True) as conn:
+            conn.execute(f"DROP SCHEMA {schema} CASCADE")

@@ -118,11 +118,15 @@ def translate(exc: sqlite3.Error, path: Path) -> StorageError | None:
         fault = _full(path)
     elif primary == _READONLY:
         fault = _place_fault(path) or _read_only(path)
-    elif primary in (_CORRUPT, _NOTADB):
-        what = "is damaged" if primary == _CORRUPT else "is not a task database (or its first page is damaged)"
+    elif primary == _CORRUPT:
         fault = StoreDamaged(
-            f"the task database {path} {what} ({text}); nothing was changed. Stop every client, "
+            f"the task database {path} is damaged ({text}); nothing was changed. Stop every client, "
             f"run `mcp-server-todo doctor`, then {_restore_advice(path)}"
+        )
+    elif primary == _NOTADB:
+        fault = StoreDamaged(
+            f"{path} cannot be used: it is not a task database, or is damaged beyond reading ({text}); nothing "
+            f"was changed. Check --db; if it is yours, stop every client, then {_restore_advice(path)}"
         )
     elif primary in (_IOERR, _CANTOPEN):
         fault = _place_fault(path) or StoreUnreachable(

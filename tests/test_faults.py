@@ -294,3 +294,17 @@ def test_postgres_read_only_is_one_line_and_reads_keep_working(postgres_url: str
     finally:
         with psycopg.connect(postgres_url, autocommit=True) as conn:
             conn.execute(f"DROP SCHEMA {schema} CASCADE")
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("transport", [[], ["--http", "--port", "0"]], ids=["stdio", "http"])
+def test_a_server_on_a_file_that_is_not_a_database_says_so_in_one_line(
+    tmp_path: Path, isolated_env: Path, transport: list[str]
+) -> None:
+    junk = tmp_path / "todo.db"
+    junk.write_bytes(b"not a database" * 300)
+    hello = '{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-11-25",'
+    hello += '"capabilities":{},"clientInfo":{"name":"t","version":"1"}}}\n'
+    line = one_line(run_cli(isolated_env, "serve", "--db", str(junk), *transport, stdin=hello))
+    assert line.startswith(f"mcp-server-todo: {junk} cannot be used: it is not a task database")
+    assert junk.read_bytes() == b"not a database" * 300

@@ -252,7 +252,15 @@ def _serve(db: str | None, tz: str | None, log_level: str, toolsets: str) -> int
         server = build_server(config, toolsets)
     except ValueError as exc:
         raise InvalidInput(str(exc)) from exc
-    anyio.run(serve_stdio, server)
+    try:
+        anyio.run(serve_stdio, server)
+    except BaseExceptionGroup as group:  # the store failed to open in the lifespan: its one line
+        found = group.subgroup(lambda exc: isinstance(exc, TodoError))
+        while isinstance(found, BaseExceptionGroup):
+            found = found.exceptions[0]
+        if found is None:
+            raise
+        raise found from None
     return 0
 
 
@@ -264,11 +272,15 @@ def _serve_http(args: argparse.Namespace, db: str | None, tz: str | None) -> int
     from .http import HttpOptions, build_app, run
 
     options = HttpOptions.from_args(args)
+    config = Config.resolve(db, tz)
     try:
         options.check()
-        app = build_app(Config.resolve(db, tz), args.tools, options)
+        app = build_app(config, args.tools, options)
     except ValueError as exc:  # unsafe or incomplete settings, unknown tool group, unusable key file
         raise InvalidInput(str(exc)) from exc
+    from .store import open_store
+
+    open_store(config.store_url).close()  # a store that cannot open: our one line, not uvicorn's traceback
     return run(app, options)
 
 

@@ -14,6 +14,7 @@ import pytest
 from conftest import MODES
 from faultkit import damage_tasks_page, fill, one_line, read_only_file, remount_read_only, run_cli, tmpfs
 from mcp import Client
+from mcp.shared.exceptions import MCPError
 from mcp_types import CallToolResult, TextContent
 
 from mcp_server_todo.config import Config
@@ -194,6 +195,9 @@ async def test_damaged_page_over_mcp(db_path: Path, isolated_env: Path, mode: st
         assert listed.is_error
         assert text(listed).startswith(f"the task database {db_path} is damaged (database disk image is malformed)")
         assert "mcp-server-todo restore" in text(listed) or "restore a backup" in text(listed)
+        with pytest.raises(MCPError) as caught:
+            await client.read_resource("todo://tasks/pending")
+        assert str(caught.value.error.message).startswith(f"the task database {db_path} is damaged")
 
 
 def test_damage_is_a_store_damaged(db_path: Path, isolated_env: Path) -> None:

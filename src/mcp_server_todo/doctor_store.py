@@ -52,7 +52,7 @@ def integrity_check(store: SQLiteStore, path: Path) -> Check:
     try:
         rows = store.quick_check()
     except (TodoError, sqlite3.Error) as exc:
-        return Check(FAIL, "store integrity", f"quick_check failed: {exc}", restore_hint(path))
+        return Check(FAIL, "store integrity", f"quick_check failed: {exc.__cause__ or exc}", restore_hint(path))
     if rows == ["ok"]:
         return Check(OK, "store integrity", "quick_check ok")
     return Check(FAIL, "store integrity", "; ".join(rows[:3]), restore_hint(path))

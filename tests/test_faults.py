@@ -6,6 +6,7 @@ from doctor. Reads keep working wherever SQLite can still read."""
 
 from __future__ import annotations
 
+import logging
 import sqlite3
 from pathlib import Path
 
@@ -71,7 +72,10 @@ def test_other_sqlite_errors_pass_through(tmp_path: Path) -> None:
 
 @pytest.mark.anyio
 @pytest.mark.parametrize("mode", MODES)
-async def test_disk_full_over_mcp_is_one_line_and_reads_keep_working(tmp_path: Path, mode: str) -> None:
+async def test_disk_full_over_mcp_is_one_line_and_reads_keep_working(
+    tmp_path: Path, mode: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.WARNING)
     with tmpfs(tmp_path / "disk") as disk:
         db = disk / "todo.db"
         async with Client(build_server(Config.resolve(str(db), "UTC")), mode=mode) as client:
@@ -82,6 +86,7 @@ async def test_disk_full_over_mcp_is_one_line_and_reads_keep_working(tmp_path: P
             assert text(failed) == full_message(db)
             listed = await client.call_tool("list_items", {})
             assert not listed.is_error and "first" in text(listed) and "second" not in text(listed)
+    assert not [record for record in caplog.records if record.exc_info], "no traceback at the default level"
 
 
 @pytest.mark.slow
@@ -312,3 +317,55 @@ def test_a_server_on_a_file_that_is_not_a_database_says_so_in_one_line(
     line = one_line(run_cli(isolated_env, "serve", "--db", str(junk), *transport, stdin=hello))
     assert line.startswith(f"mcp-server-todo: {junk} cannot be used: it is not a task database")
     assert junk.read_bytes() == b"not a database" * 300
+
+
+@pytest.mark.postgres
+@pytest.mark.slow
+def test_postgres_disk_full_is_one_line(postgres_url: str) -> None:
+    """The tables in a tablespace on a tiny tmpfs: PostgreSQL's own "could not extend file" (53100)."""
+    import os
+    import pwd
+    import random
+    import string
+    import tempfile
+    import uuid
+
+    import pg
+    import psycopg
+
+    from mcp_server_todo.service import TodoService
+    from mcp_server_todo.store import open_store
+
+    (cluster,) = pg.RUNNING
+    if os.geteuid() != 0:
+        pytest.skip("a tablespace on a tiny tmpfs needs root to mount it (CI runs as root)")
+    owner = pwd.getpwnam(cluster.run_as).pw_uid if cluster.run_as else os.geteuid()
+    name = f"t_{uuid.uuid4().hex[:12]}"
+    disk = Path(tempfile.mkdtemp(prefix="todo-tablespace-"))  # pytest's tmp_path is root's only
+    disk.chmod(0o755)
+    with tmpfs(disk, f"1m,uid={owner},mode=700"):
+        with psycopg.connect(cluster.admin_url, autocommit=True) as admin:
+            admin.execute(f"CREATE TABLESPACE {name} LOCATION '{disk}'")
+            admin.execute(f"GRANT CREATE ON TABLESPACE {name} TO {pg.APP_ROLE}")
+        with psycopg.connect(postgres_url, autocommit=True) as conn:
+            conn.execute(f"CREATE SCHEMA {name}")
+        store = open_store(pg.with_options(postgres_url, search_path=name, default_tablespace=name))
+        try:
+            service = TodoService(store)
+            service.add("first")
+            noise = random.Random(7)
+            with pytest.raises(StoreFull) as caught:
+                for _ in range(2000):  # about 1 MB of incompressible notes fills the tablespace
+                    service.add("more", notes="".join(noise.choices(string.ascii_letters, k=9000)))
+            assert str(caught.value).startswith("the PostgreSQL server of postgresql://")
+            assert str(caught.value).endswith(
+                "has run out of disk space; nothing was saved. Free space on the database server, then try again"
+            )
+            assert service.list_tasks(limit=1).items[0].title == "first"  # reads keep working
+        finally:
+            store.close()
+            with psycopg.connect(postgres_url, autocommit=True) as conn:
+                conn.execute(f"DROP SCHEMA {name} CASCADE")
+            with psycopg.connect(cluster.admin_url, autocommit=True) as admin:
+                admin.execute(f"DROP TABLESPACE {name}")
+    disk.rmdir()

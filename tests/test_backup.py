@@ -167,3 +167,19 @@ async def test_restore_while_a_server_runs(db_path: Path, isolated_env: Path, mo
     assert titles(db_path) == ["kept", "next"]
     [before_restore] = [p for p in backup.backups(db_path) if p.name.endswith("-before-restore.db")]
     assert titles(before_restore) == ["kept", "after the backup"]
+
+
+@pytest.mark.slow
+def test_restore_over_a_file_damaged_beyond_reading(db_path: Path, isolated_env: Path) -> None:
+    add(isolated_env, db_path, "kept")
+    saved = backup.manual(db_path, None)
+    with open(db_path, "r+b") as out:  # the header and first page: SQLite no longer knows the file
+        out.write(b"\xff" * 4096)
+    assert "cannot be used" in one_line(run_cli(isolated_env, "--db", str(db_path), "list"))
+    done = run_cli(isolated_env, "--db", str(db_path), "restore", str(saved))
+    assert done.returncode == 0, done.stderr
+    assert titles(db_path) == ["kept"]
+    listed = run_cli(isolated_env, "--db", str(db_path), "list")
+    assert listed.returncode == 0 and "kept" in listed.stdout
+    [before] = [p for p in backup.backups(db_path) if p.name.endswith("-before-restore.db")]
+    assert before.read_bytes()[:4096] == b"\xff" * 4096  # the damaged file, kept as it was

@@ -202,13 +202,20 @@ def translating(
     @contextmanager
     def wrapper(self: Any, *args: Any, **kwargs: Any) -> Iterator[_T]:
         conn = getattr(self, "_conn", None)
-        before = conn.total_changes if conn is not None else 0
+        before = _total_changes(conn)
         with translated(self.path), method(self, *args, **kwargs) as tx:
             yield tx
-        if conn is not None and conn.total_changes != before:
+        if _total_changes(conn) != before:  # this transaction wrote: the disk takes writes again
             forget(str(self.path), damaged=False)
 
     return wrapper
+
+
+def _total_changes(conn: Any) -> int:
+    try:
+        return int(conn.total_changes) if isinstance(conn, sqlite3.Connection) else 0
+    except sqlite3.ProgrammingError:  # closed: the transaction itself will say so
+        return 0
 
 
 def opening(exc: sqlite3.Error, path: Path) -> StorageError:

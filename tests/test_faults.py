@@ -138,6 +138,21 @@ def test_read_only_file_from_the_cli_and_doctor(db_path: Path, isolated_env: Pat
 
 
 @pytest.mark.slow
+def test_read_only_folder_still_reads(tmp_path: Path, isolated_env: Path) -> None:
+    folder = tmp_path / "data"
+    folder.mkdir()
+    db = folder / "todo.db"
+    seeded(isolated_env, db, "first")  # closed cleanly: no -wal or -shm left, none can be made now
+    with read_only_file(folder):
+        line = one_line(run_cli(isolated_env, "--db", str(db), "add", "second"))
+        assert line.startswith(f"mcp-server-todo: the folder {folder} is read-only; nothing was saved")
+        listed = run_cli(isolated_env, "--db", str(db), "list")
+        assert listed.returncode == 0 and "first" in listed.stdout, listed.stderr
+        doctor = run_cli(isolated_env, "doctor", "--db", str(db))
+        assert doctor.returncode == 1 and f"FAIL  store writable: the folder {folder} is read-only" in doctor.stdout
+
+
+@pytest.mark.slow
 def test_read_only_mount_still_reads(tmp_path: Path, isolated_env: Path) -> None:
     with tmpfs(tmp_path / "disk", "4m") as disk:
         db = disk / "todo.db"

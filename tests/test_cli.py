@@ -21,6 +21,8 @@ PURPOSES = {
     "undo": "revert the most recent change",
     "install": "add this server to an MCP client's configuration",
     "doctor": "check the store and the installed client entries",
+    "backup": "copy the SQLite store, online",
+    "restore": "replace the SQLite store by a backup",
 }
 
 

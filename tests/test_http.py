@@ -539,4 +539,5 @@ async def test_healthz_is_503_while_the_store_is_not_open(db_path: Path) -> None
     transport = httpx2.ASGITransport(app=app.asgi)  # no lifespan: the store was never opened
     async with httpx2.AsyncClient(transport=transport, base_url="http://127.0.0.1:8000") as http:
         reply = await http.get("/healthz")
-    assert reply.status_code == 503 and reply.json() == {"status": "unavailable"}
+    assert reply.status_code == 503
+    assert reply.json() == {"status": "unavailable", "reason": "the store is not open (starting or stopping)"}

@@ -445,6 +445,7 @@ def test_doctor_checks_a_postgresql_store(capsys: pytest.CaptureFixture[str], po
     code, out, _ = run(capsys, "doctor", "--db", postgres_url)
     assert code == 0, out
     assert "store opens" in out and "store schema" in out and "0 pending" in out
+    assert "backups: PostgreSQL: take them with pg_dump" in out
     password = postgres_url.split("//", 1)[1].split("@")[0].partition(":")[2]
     assert not password or password not in out, "the password is never printed"
     code, out, _ = run(capsys, "doctor", "--db", "postgresql://nobody@127.0.0.1:1/none?connect_timeout=1")

@@ -148,6 +148,24 @@ def build_parser() -> argparse.ArgumentParser:
     _common(doctor)
     doctor.add_argument("--config", metavar="PATH", action="append", help="also check this client config file")
 
+    backup = sub.add_parser(
+        "backup",
+        help="copy the SQLite store, online (servers may keep running)",
+        description="Copy the SQLite store, online (servers may keep running), with SQLite's backup API into "
+        "the backups folder next to it (or PATH: a file or a folder) and print where. PostgreSQL: use pg_dump.",
+    )
+    _common(backup)
+    backup.add_argument("path", nargs="?", metavar="PATH", help="where to write the copy (never overwritten)")
+    restore = sub.add_parser(
+        "restore",
+        help="replace the SQLite store by a backup (the current one is backed up first)",
+        description="Replace the SQLite store by a backup: check that PATH is a task database with integrity ok, "
+        "back the current store up, then copy PATH into it. A running server sees the restored tasks on its next "
+        "read. PostgreSQL: use pg_restore.",
+    )
+    _common(restore)
+    restore.add_argument("path", metavar="PATH", help="the backup to restore")
+
     token = sub.add_parser(
         "token",
         help="manage the bearer tokens of `serve --http --auth tokens`",
@@ -203,6 +221,12 @@ def main(argv: Sequence[str] | None = None) -> int:
             return install_mod.doctor_command(db=db, configs=args.config or [])
         if command == "token":
             return _token(args, db)
+        if command in ("backup", "restore"):
+            from . import cli_backup
+
+            if command == "backup":
+                return cli_backup.backup_command(db, args.path)
+            return cli_backup.restore_command(db, args.path)
         return _human(command, args, db, tz)
     except TodoError as exc:
         # the service speaks to a model ("call list_items"); a person runs a command instead
@@ -228,7 +252,15 @@ def _serve(db: str | None, tz: str | None, log_level: str, toolsets: str) -> int
         server = build_server(config, toolsets)
     except ValueError as exc:
         raise InvalidInput(str(exc)) from exc
-    anyio.run(serve_stdio, server)
+    try:
+        anyio.run(serve_stdio, server)
+    except BaseExceptionGroup as group:  # the store failed to open in the lifespan: its one line
+        found = group.subgroup(lambda exc: isinstance(exc, TodoError))
+        while isinstance(found, BaseExceptionGroup):
+            found = found.exceptions[0]
+        if found is None:
+            raise
+        raise found from None
     return 0
 
 
@@ -240,11 +272,15 @@ def _serve_http(args: argparse.Namespace, db: str | None, tz: str | None) -> int
     from .http import HttpOptions, build_app, run
 
     options = HttpOptions.from_args(args)
+    config = Config.resolve(db, tz)
     try:
         options.check()
-        app = build_app(Config.resolve(db, tz), args.tools, options)
+        app = build_app(config, args.tools, options)
     except ValueError as exc:  # unsafe or incomplete settings, unknown tool group, unusable key file
         raise InvalidInput(str(exc)) from exc
+    from .store import open_store
+
+    open_store(config.store_url).close()  # a store that cannot open: our one line, not uvicorn's traceback
     return run(app, options)
 
 

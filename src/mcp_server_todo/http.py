@@ -539,13 +539,28 @@ def build_app(config: Config, toolsets: str, options: HttpOptions) -> HttpApp:
     verifier, auth = auth_settings(config, options)
     server = build_server(config, toolsets, token_verifier=verifier, auth=auth)
 
+    last_reason: list[str | None] = [None]
+
     async def healthz(request: Request) -> Response:
+        """200 when the store can be read and written; else 503 with the reason (store/faults.py)."""
+        from .errors import TodoError
+        from .store.faults import problem
+
         try:
             service = live_of(server).service
             await offload(service, lambda s: s.last_change_id())
+            reason = problem(service.store)  # no transaction: os.access, statvfs, the last write fault
+        except TodoError as exc:
+            reason = str(exc)
         except Exception as exc:
             log.warning("health check failed: %s", type(exc).__name__)
-            return JSONResponse({"status": "unavailable"}, status_code=503)
+            reason = "the store is not open (starting or stopping)"
+        if reason is not None:
+            if reason != last_reason[0]:  # once per new reason: load balancers ask every few seconds
+                log.warning("health check: %s", reason)
+            last_reason[0] = reason
+            return JSONResponse({"status": "unavailable", "reason": reason}, status_code=503)
+        last_reason[0] = None
         return JSONResponse({"status": "ok"})
 
     server.custom_route(HEALTH_PATH, methods=["GET"])(healthz)  # not authenticated: load balancers call it

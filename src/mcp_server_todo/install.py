@@ -31,7 +31,6 @@ from .errors import TodoError
 
 if TYPE_CHECKING:
     from .store import Store
-    from .store.sqlite import SQLiteStore
 
 SCRIPT_NAME = "mcp-server-todo"
 MODULE_NAME = "mcp_server_todo"
@@ -379,21 +378,6 @@ def _creatable(path: Path) -> bool:
     return parent.is_dir() and os.access(parent, os.W_OK | os.X_OK)
 
 
-def _quick_check(store: SQLiteStore, path: Path) -> Check:
-    try:
-        rows = store.quick_check()
-    except (TodoError, sqlite3.Error) as exc:
-        return Check(FAIL, "store integrity", f"quick_check could not run: {exc}")
-    if rows == ["ok"]:
-        return Check(OK, "store integrity", "quick_check ok")
-    return Check(
-        FAIL,
-        "store integrity",
-        "; ".join(rows[:3]),
-        f"the database is damaged: stop every client, copy {path} aside, restore a backup",
-    )
-
-
 def _schema_check(version: int) -> Check:
     from .store.migrations import SQLITE_MIGRATIONS
 
@@ -414,20 +398,17 @@ def _task_counts(store: Store) -> Check:
 
 def _store_checks_open(url: str, path: Path) -> list[Check]:
     """Open (and migrate) the store, then schema, integrity and counts."""
+    from .doctor_store import open_hint, sqlite_checks
     from .store import open_store
     from .store.sqlite import SQLiteStore
 
     try:
         store = open_store(url)
     except TodoError as exc:
-        hint = (
-            f"it is not a usable task database: move it aside (rename {path.name}), "
-            "restore a backup or choose another file with --db"
-        )
-        return [Check(FAIL, "store opens", str(exc), hint)]
+        return [Check(FAIL, "store opens", str(exc), open_hint(exc, path))]
     checks = [Check(OK, "store opens", "yes")]
     try:
-        integrity = [_quick_check(store, path)] if isinstance(store, SQLiteStore) else []
+        integrity = sqlite_checks(store, path) if isinstance(store, SQLiteStore) else []
         checks += [_schema_check(store.schema_version()), *integrity, _task_counts(store)]
     except (TodoError, sqlite3.Error) as exc:
         checks.append(Check(FAIL, "store", f"cannot be read: {exc}"))
@@ -438,6 +419,7 @@ def _store_checks_open(url: str, path: Path) -> list[Check]:
 
 def _postgres_checks(url: str) -> list[Check]:
     """Open (and migrate) a PostgreSQL store: reachable, role without bypass, schema, counts."""
+    from .doctor_store import postgres_backup_check
     from .store import open_store
     from .store.pg_migrations import PG_MIGRATIONS
 
@@ -454,6 +436,7 @@ def _postgres_checks(url: str) -> list[Check]:
         state = "current" if version == latest else f"this release knows up to {latest}"
         checks += [Check(OK if version <= latest else WARN, "store schema", f"version {version} ({state})")]
         checks.append(_task_counts(store))
+        checks.append(postgres_backup_check())
     except TodoError as exc:
         checks.append(Check(FAIL, "store", f"cannot be read: {exc}"))
     finally:

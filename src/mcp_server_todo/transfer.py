@@ -713,7 +713,7 @@ def _export_file(transfer: Transfer, fmt: str, project: str | None, output: str)
 def import_command(db: str | None, tz: str | None, path: str, fmt: str | None, *, dry_run: bool, strict: bool) -> int:
     """`mcp-server-todo import FILE`: one transaction, a summary and the notable outcomes."""
     from .config import Config
-    from .store import open_store
+    from .store import backup, open_store
 
     config = Config.resolve(db, tz)
     with _open_input(path) as file:
@@ -721,6 +721,8 @@ def import_command(db: str | None, tz: str | None, path: str, fmt: str | None, *
         name = formats.name_of(fmt) if fmt else formats.sniff(head, None if path == "-" else path)
         store = open_store(config.store_url)
         try:
+            if not dry_run:
+                backup.before_import(store)  # an automatic backup (SQLite), rotated
             transfer = Transfer(store, tz=config.tz)
             report = transfer.import_lines(
                 progress_lines(lines, _size(file)),

@@ -71,6 +71,7 @@ from mcp_types import (
 from mcp_types.version import MODERN_PROTOCOL_VERSIONS
 
 from .. import sdk
+from ..errors import TodoError
 from ..model import Change, Status, Task
 from ..service import TodoService
 from .base import offload, owner_of_request
@@ -268,6 +269,9 @@ class Live:
             self._wakers.discard(waker)
             try:
                 await self.tick(service)
+            except TodoError as exc:  # a storage fault: its one line says it all
+                log.warning("could not read the change log (%s); retrying", exc)
+                await anyio.sleep(1)
             except Exception:
                 log.warning("could not read the change log; retrying", exc_info=True)
                 await anyio.sleep(1)

@@ -26,7 +26,7 @@ from collections.abc import Callable
 from typing import Any, TypeVar
 
 from mcp.server.mcpserver import MCPServer
-from mcp.server.mcpserver.exceptions import ResourceNotFoundError
+from mcp.server.mcpserver.exceptions import ResourceError, ResourceNotFoundError
 from mcp.server.mcpserver.resources import Resource
 from pydantic import Field
 
@@ -114,7 +114,10 @@ class View(Resource):
     service: Callable[[], TodoService] = Field(exclude=True)
 
     async def read(self) -> str:
-        return await offload(self.service(), self.render)
+        try:
+            return await offload(self.service(), self.render)
+        except TodoError as exc:  # a storage fault: its one line, not "Error reading resource"
+            raise ResourceError(str(exc)) from None
 
 
 def register(server: MCPServer[AppState], service: Callable[[], TodoService]) -> None:

@@ -36,6 +36,7 @@ from pydantic import BaseModel, Field
 from .. import formats
 from ..errors import InvalidInput, NotFound, TodoError
 from ..service import TodoService
+from ..store.backup import before_import
 from ..transfer import ImportReport, Transfer, report_lines
 from .base import ADD, AppState, Ctx, Str, error, result, service_of
 from .tools import tools
@@ -146,6 +147,8 @@ def _import(
     service: TodoService, content: str | None, file: Path | None, fmt: str | None, dry_run: bool
 ) -> ImportReport:
     transfer = transfer_for(service)
+    if not dry_run:
+        before_import(service.store)  # an automatic backup (SQLite), rotated
     if file is None:
         text = content or ""
         name = formats.name_of(fmt) if fmt else formats.sniff(text[:8192])

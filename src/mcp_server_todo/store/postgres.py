@@ -44,7 +44,7 @@ from psycopg_pool import ConnectionPool, PoolTimeout
 from ..dates import utc_now
 from ..errors import InvalidInput, StorageError
 from ..model import Change, ListQuery, Task, TaskPage
-from . import TokenInfo, WouldBlock, queries, transaction_done, would_block_allowed
+from . import TokenInfo, WouldBlock, faults, queries, transaction_done, would_block_allowed
 from .pg_migrations import OWNER_SETTING, migrate
 from .sharing import SharedTx
 from .sqlite import _due_keys
@@ -440,7 +440,8 @@ class PostgresStore:
         except psycopg.OperationalError as exc:
             raise StorageError(f"cannot connect to PostgreSQL at {self.url}: {_first_line(exc)}") from exc
         except psycopg.Error as exc:
-            raise StorageError(f"the PostgreSQL store {self.url} cannot be used: {_first_line(exc)}") from exc
+            fault = faults.pg_fault(exc, self.url)
+            raise fault or StorageError(f"the PostgreSQL store {self.url} cannot be used: {_first_line(exc)}") from exc
         self._pool: ConnectionPool[psycopg.Connection] = ConnectionPool(
             conninfo,
             min_size=1,
@@ -528,13 +529,15 @@ class PostgresStore:
                 yield conn
             except BaseException as exc:
                 self._rollback(conn)
+                if isinstance(exc, psycopg.Error) and (fault := faults.pg_fault(exc, self.url)):
+                    raise fault from exc  # disk full, read-only, damaged: one line (store/faults.py)
                 if isinstance(exc, psycopg.OperationalError):
                     raise _storage_error(exc) from exc
                 raise
             try:
                 status = conn.execute("COMMIT").statusmessage
             except psycopg.OperationalError as exc:
-                raise StorageError(
+                raise faults.pg_fault(exc, self.url) or StorageError(
                     f"the connection to PostgreSQL failed while saving ({_first_line(exc)}); the change may or "
                     "may not have been saved: list the tasks to check"
                 ) from exc
@@ -543,6 +546,7 @@ class PostgresStore:
         finally:
             self._pool.putconn(conn)
         if write:
+            faults.forget(self.url, damaged=False)
             transaction_done()
 
     def _begin(
@@ -570,9 +574,11 @@ class PostgresStore:
                 # a connection from before a server restart: drop the stale ones, retry once
                 log.info("PostgreSQL connection lost (%s); reconnecting", _first_line(exc))
                 self._pool.check()
-            except BaseException:
+            except BaseException as exc:
                 self._rollback(conn)
                 self._pool.putconn(conn)
+                if isinstance(exc, psycopg.Error) and (fault := faults.pg_fault(exc, self.url)):
+                    raise fault from exc  # e.g. a read-only database refuses the owner row
                 raise
         raise AssertionError("unreachable")
 

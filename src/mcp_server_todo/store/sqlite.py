@@ -23,7 +23,7 @@ from typing import Any
 from ..dates import utc_now
 from ..errors import StorageError
 from ..model import Change, ListQuery, Task, TaskPage
-from . import TokenInfo, WouldBlock, queries, transaction_done, would_block_allowed
+from . import TokenInfo, WouldBlock, backup, faults, queries, transaction_done, would_block_allowed
 from .migrations import SQLITE_MIGRATIONS
 from .sharing import SharedTx
 
@@ -359,9 +359,7 @@ class SQLiteStore:
             raise StorageError(f"TODO_SYNC must be full, normal or extra; got {sync.lower()!r}")
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
-            self._conn = sqlite3.connect(
-                path, isolation_level=None, check_same_thread=False, timeout=BUSY_TIMEOUT_MS / 1000
-            )
+            self._conn = faults.connect(path, timeout=BUSY_TIMEOUT_MS / 1000)
         except (OSError, sqlite3.Error) as exc:
             raise StorageError(f"cannot open the task database {path}: {exc}") from exc
         try:
@@ -372,7 +370,7 @@ class SQLiteStore:
             self._migrate()
         except sqlite3.DatabaseError as exc:
             self._conn.close()
-            raise StorageError(f"the task database {path} cannot be used: {exc}") from exc
+            raise faults.opening(exc, path) from exc
 
     # -- transactions ---------------------------------------------------------------
 
@@ -403,6 +401,7 @@ class SQLiteStore:
         with self._transaction(owner, "BEGIN IMMEDIATE") as tx:
             yield SharedTx(tx, active=tx.has_shares())
 
+    @faults.translating  # disk full, read-only, damaged: one-line StorageErrors
     @contextmanager
     def _transaction(self, owner: str, begin: str) -> Iterator[SQLiteTx]:
         nowait = would_block_allowed()
@@ -452,6 +451,8 @@ class SQLiteStore:
         applied = {row[0] for row in self._conn.execute("SELECT version FROM schema_migrations")}
         if all(version in applied for version, _, _ in SQLITE_MIGRATIONS):
             return
+        if applied:  # an existing database about to change shape: keep a copy first
+            backup.take(self.path, "before-migration")
         with self._lock:
             self._retrying(lambda: self._conn.execute("BEGIN IMMEDIATE"))
             try:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import inspect
 import json
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Annotated, Any, Literal, TypeVar
@@ -12,18 +13,21 @@ from typing import Annotated, Any, Literal, TypeVar
 import anyio
 from mcp.server.auth.middleware.auth_context import get_access_token
 from mcp.server.mcpserver import Context
-from mcp.server.mcpserver.exceptions import UnexpectedToolError
+from mcp.server.mcpserver.exceptions import ToolError, UnexpectedToolError
 from mcp.server.mcpserver.tools import Tool
+from mcp.shared.exceptions import MCPError
 from mcp_types import CallToolResult, TextContent, ToolAnnotations
 from pydantic import BaseModel, Field, ValidationError
 
 from ..errors import TodoError
+from ..logs import log_incident
 from ..schema import compact
 from ..service import TodoService
 from ..store import LOCAL_OWNER, WouldBlock, nowait
 
 _Fn = TypeVar("_Fn", bound=Callable[..., Any])
 _T = TypeVar("_T")
+logger = logging.getLogger(__name__)
 
 
 @dataclass
@@ -98,15 +102,24 @@ class _Tool(Tool):
             return CallToolResult(
                 content=[TextContent(type="text", text=argument_errors(self.name, exc))], is_error=True
             )
-        if self.resolved_params:
-            # resolvers (elicitation) need the SDK's multi-round flow
-            return await super().run(arguments, context, convert_result)
         kwargs = {self.context_kwarg: context} if self.context_kwarg else {}
         try:
+            if self.resolved_params:
+                # resolvers (elicitation) need the SDK's multi-round flow
+                return await super().run(arguments, context, convert_result)
             return await self.fn_metadata.call_fn(self.fn, self.is_async, validated, kwargs)
+        except (MCPError, ToolError) as exc:
+            if isinstance(exc, UnexpectedToolError) and exc.__cause__ is not None:
+                return _internal_error(self.name, exc.__cause__)
+            raise
         except Exception as exc:
-            # a bug: logged with its traceback, never shown to the client
-            raise UnexpectedToolError(f"Error executing tool {self.name}") from exc
+            return _internal_error(self.name, exc)
+
+
+def _internal_error(tool: str, exc: BaseException) -> CallToolResult:
+    """A bug: its traceback goes to the log under a log id, the client gets only that id."""
+    text = log_incident(logger, exc, "Tool %r raised an unexpected exception", tool)
+    return CallToolResult(content=[TextContent(type="text", text=text)], is_error=True)
 
 
 def argument_errors(tool: str, exc: ValidationError) -> str:

@@ -155,3 +155,14 @@ async def test_a_bug_in_a_prompt_or_resource_is_an_internal_error_with_a_log_id(
         assert match, raised.message
         record = the_traceback(caplog, match.group(1))
         assert record.exc_info is not None and isinstance(record.exc_info[1], kind)
+
+
+async def test_a_text_argument_that_looks_like_json_stays_text(client: Client) -> None:
+    """The SDK pre-parses JSON in string arguments (for clients that send lists as JSON text);
+    an argument that is text must arrive as sent, and a list sent as JSON text still works."""
+    notes = '["milk", "eggs"]'
+    created = await client.call_tool("new_item", {"title": "Shop", "notes": notes, "tags": '["errand"]'})
+    assert not created.is_error, created
+    assert created.structured_content is not None
+    task = created.structured_content["items"][0]
+    assert task["notes"] == notes and task["tags"] == ["errand"]

@@ -14,9 +14,10 @@ import anyio
 from mcp.server.auth.middleware.auth_context import get_access_token
 from mcp.server.mcpserver import Context
 from mcp.server.mcpserver.exceptions import ToolError, UnexpectedToolError
+from mcp.server.mcpserver.resolve import resolve_arguments
 from mcp.server.mcpserver.tools import Tool
 from mcp.shared.exceptions import MCPError
-from mcp_types import CallToolResult, TextContent, ToolAnnotations
+from mcp_types import CallToolResult, InputRequiredResult, TextContent, ToolAnnotations
 from pydantic import BaseModel, Field, ValidationError
 
 from ..errors import TodoError
@@ -97,16 +98,27 @@ class _Tool(Tool):
             )
             return CallToolResult(content=[TextContent(type="text", text=text)], is_error=True)
         try:
-            validated = self.fn_metadata.validate_arguments(arguments)
-        except ValidationError as exc:
-            return CallToolResult(
-                content=[TextContent(type="text", text=argument_errors(self.name, exc))], is_error=True
-            )
+            # as sent first: the SDK's JSON pre-parsing alone would turn a text argument that
+            # happens to be JSON (an import's content, notes) into a list or an object
+            validated = self.fn_metadata.arg_model.model_validate(arguments).model_dump_one_level()
+        except ValidationError as first:
+            # then with the refused ones read as JSON text (Claude Desktop sends lists so)
+            refused = {err["loc"][0] for err in first.errors() if err["loc"]}
+            parsed = self.fn_metadata.pre_parse_json({k: v for k, v in arguments.items() if k in refused})
+            try:
+                validated = self.fn_metadata.arg_model.model_validate(arguments | parsed).model_dump_one_level()
+            except ValidationError as exc:
+                return CallToolResult(
+                    content=[TextContent(type="text", text=argument_errors(self.name, exc))], is_error=True
+                )
         kwargs = {self.context_kwarg: context} if self.context_kwarg else {}
         try:
             if self.resolved_params:
-                # resolvers (elicitation) need the SDK's multi-round flow
-                return await super().run(arguments, context, convert_result)
+                # resolvers (elicitation, roots) as the SDK's Tool.run drives them
+                resolved = await resolve_arguments(self.resolved_params, self.resolver_plans, validated, context)
+                if isinstance(resolved, InputRequiredResult):
+                    return self.fn_metadata.convert_result(resolved) if convert_result else resolved
+                kwargs |= resolved
             return await self.fn_metadata.call_fn(self.fn, self.is_async, validated, kwargs)
         except (MCPError, ToolError) as exc:
             if isinstance(exc, UnexpectedToolError) and exc.__cause__ is not None:

@@ -166,3 +166,9 @@ async def test_a_text_argument_that_looks_like_json_stays_text(client: Client) -
     assert created.structured_content is not None
     task = created.structured_content["items"][0]
     assert task["notes"] == notes and task["tags"] == ["errand"]
+
+
+async def test_an_unknown_argument_with_control_characters_is_shown_quoted(client: Client) -> None:
+    result = await client.call_tool("list_items", {"\x00bad\n": 1, "": 2})
+    assert result.is_error and isinstance(result.content[0], TextContent)
+    assert result.content[0].text.startswith("Invalid arguments for list_items: unknown argument '', '\\x00bad\\n';")

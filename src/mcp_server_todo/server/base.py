@@ -93,9 +93,8 @@ class _Tool(Tool):
         if unknown:
             # silently ignoring a misspelt filter would return the wrong tasks
             known = ", ".join(self.parameters.get("properties", {})) or "none"
-            text = (
-                f"Invalid arguments for {self.name}: unknown argument {', '.join(unknown)}; the arguments are {known}."
-            )
+            shown = ", ".join(name if name.isprintable() and name.strip() else repr(name) for name in unknown)
+            text = f"Invalid arguments for {self.name}: unknown argument {shown}; the arguments are {known}."
             return CallToolResult(content=[TextContent(type="text", text=text)], is_error=True)
         try:
             # as sent first: the SDK's JSON pre-parsing alone would turn a text argument that

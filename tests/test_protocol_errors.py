@@ -172,3 +172,19 @@ async def test_an_unknown_argument_with_control_characters_is_shown_quoted(clien
     result = await client.call_tool("list_items", {"\x00bad\n": 1, "": 2})
     assert result.is_error and isinstance(result.content[0], TextContent)
     assert result.content[0].text.startswith("Invalid arguments for list_items: unknown argument '', '\\x00bad\\n';")
+
+
+def test_the_sdk_parts_todo_server_and_tool_run_rely_on_are_there() -> None:
+    """server/app.py overrides MCPServer.get_prompt and read_resource, which the SDK's request
+    handlers call; base._Tool.run validates with FuncMetadata.arg_model and pre_parse_json and
+    drives resolvers with resolve_arguments. An SDK upgrade that moves them fails here."""
+    import inspect
+
+    from mcp.server.mcpserver import MCPServer
+    from mcp.server.mcpserver.resolve import resolve_arguments
+    from mcp.server.mcpserver.utilities.func_metadata import FuncMetadata
+
+    assert "self.get_prompt(" in inspect.getsource(MCPServer._handle_get_prompt)
+    assert "self.read_resource(" in inspect.getsource(MCPServer._handle_read_resource)
+    assert callable(resolve_arguments)
+    assert callable(FuncMetadata.pre_parse_json) and "arg_model" in FuncMetadata.model_fields

@@ -39,17 +39,3 @@ def test_the_http_session_managers_request_slot_and_state_are_reachable(tmp_path
     assert callable(slot.app)
     assert running(manager) is False  # not started: requests would be refused
     assert lifespan_state(manager) is None
-
-
-def test_what_todo_server_and_tool_run_override_is_still_there() -> None:
-    """server/app.py overrides MCPServer.get_prompt and read_resource, which the SDK's request
-    handlers call; base._Tool.run validates with FuncMetadata.arg_model and pre_parse_json and
-    drives resolvers with resolve_arguments."""
-    from mcp.server.mcpserver import MCPServer
-    from mcp.server.mcpserver.resolve import resolve_arguments
-    from mcp.server.mcpserver.utilities.func_metadata import FuncMetadata
-
-    assert "self.get_prompt(" in inspect.getsource(MCPServer._handle_get_prompt)
-    assert "self.read_resource(" in inspect.getsource(MCPServer._handle_read_resource)
-    assert callable(resolve_arguments)
-    assert callable(FuncMetadata.pre_parse_json) and "arg_model" in FuncMetadata.model_fields

@@ -84,6 +84,7 @@ async def both(
 _VOLATILE = [
     (re.compile(rb'"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z"'), b'"<time>"'),
     (re.compile(rb'"uid":"[0-9a-f]{32}"'), b'"uid":"<uid>"'),
+    (re.compile(rb"\(log id [0-9a-f]{8}\)"), b"(log id <id>)"),
 ]
 
 
@@ -287,6 +288,8 @@ async def test_a_bug_in_a_tool_is_answered_alike(
         reply = (await post(fast, cases[0], "2025-11-25")).json()
     assert "internal detail" not in json.dumps(reply)  # logged, never shown
     assert "internal detail" in caplog.text
+    log_id = re.fullmatch(r"internal error \(log id ([0-9a-f]{8})\)", reply["result"]["content"][0]["text"])
+    assert log_id and f"(log id {log_id.group(1)})" in caplog.text
 
 
 async def test_a_result_that_cannot_be_written_is_the_sdks_500(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

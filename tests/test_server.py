@@ -154,7 +154,7 @@ async def test_complete_item_rejects_bad_ids(client: Client, args: dict[str, Any
         ({"title": "   "}, "empty"),
         ({"title": "x" * 501}, "limit is 500"),
         ({"title": "a\x00b"}, "NUL"),
-        ({"title": "two\nlines"}, "one line"),
+        ({"title": "bell\x07"}, "U+0007"),
         ({"title": 5}, "string"),
         ({"title": "ok", "notes": "n" * 10_001}, "10000"),
         ({"title": "ok", "tags": [f"t{i}" for i in range(21)]}, "at most 20"),

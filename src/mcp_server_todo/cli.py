@@ -317,7 +317,7 @@ def _token(args: argparse.Namespace, db: str | None) -> int:
 
 def _human(command: str, args: argparse.Namespace, db: str | None, tz: str | None) -> int:
     from .config import Config
-    from .render import table, task_line
+    from .render import one_line, table, task_line
     from .service import TodoService
     from .store import open_store
 
@@ -354,7 +354,7 @@ def _human(command: str, args: argparse.Namespace, db: str | None, tz: str | Non
                 print(("Completed " if changed else "Already done: ") + task_line(task))
         elif command == "undo":
             for undone in service.undo():
-                print(f"Undid {undone.op} of #{undone.task_id} {undone.title}")
+                print(f"Undid {undone.op} of #{undone.task_id} {one_line(undone.title)}")
     finally:
         store.close()
     return 0

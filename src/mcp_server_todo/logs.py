@@ -6,6 +6,10 @@ is a short plain token, else a new random one. It is kept in a context variable,
 record written while the request is served carries it (the SDK hands the variable on to the
 tasks that run MCP handlers), and it is sent back in the `X-Request-Id` response header.
 
+An unexpected exception (a bug) is logged once with its traceback under a short log id
+(`log_incident`); the client is told only "internal error (log id N)", so whoever reads the
+log can find the traceback of that very answer.
+
 What is logged at info level: the method, path, status and duration of each request, start and
 stop, and warnings. Never a bearer token, never a task's text (those appear nowhere in our
 records; the SDK logs request bodies only at debug level).
@@ -42,6 +46,14 @@ access_log = logging.getLogger("mcp_server_todo.access")
 
 def current_request_id() -> str | None:
     return request_id_var.get()
+
+
+def log_incident(logger: logging.Logger, exc: BaseException, what: str, *args: object) -> str:
+    """Log `exc` with its traceback under a new short id; return the answer for the client,
+    which names that id and nothing else of the failure."""
+    log_id = secrets.token_hex(4)
+    logger.error(what + " (log id %s)", *args, log_id, exc_info=exc)
+    return f"internal error (log id {log_id})"
 
 
 class _RequestIdFilter(logging.Filter):

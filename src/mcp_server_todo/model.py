@@ -184,6 +184,9 @@ def _check_text(value: str, what: str, *, allow_newlines: bool) -> None:
 
 
 def clean_title(value: str) -> str:
+    """Tabs and line breaks inside a title are kept as given (a phone's CalDAV client or a
+    model sends them); one-line views show a break as render.LINE_BREAK. Other control
+    characters, NUL included, are refused."""
     title = value.strip()
     if not title:
         raise InvalidInput("title is empty; give the task a short title (1-500 characters)")
@@ -191,7 +194,7 @@ def clean_title(value: str) -> str:
         raise InvalidInput(
             f"title is {len(title)} characters; the limit is {TITLE_MAX}. Shorten it and put details in notes"
         )
-    _check_text(title, "title", allow_newlines=False)
+    _check_text(title, "title", allow_newlines=True)
     return title
 
 

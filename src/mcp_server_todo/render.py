@@ -1,7 +1,12 @@
-"""Compact text for the model and tables for people. One line per task, no JSON."""
+"""Compact text for the model and tables for people. One line per task, no JSON.
+
+A title may hold line breaks (model.clean_title): every one-line view shows each as
+`LINE_BREAK` (⏎) through `one_line`; a tab stays a tab.
+"""
 
 from __future__ import annotations
 
+import re
 from typing import Protocol
 
 from .model import DEFAULT_PROJECT, Change, Priority, Status, Task
@@ -13,10 +18,19 @@ class _Page(Protocol):
     next_cursor: str | None
 
 
+LINE_BREAK = "\u23ce"  # ⏎
+_BREAKS = re.compile("\r\n|[\n\r\u2028\u2029]")
+
+
+def one_line(text: str) -> str:
+    """`text` with each line break (CRLF, LF, CR, U+2028, U+2029) shown as ⏎."""
+    return text if text.isprintable() else _BREAKS.sub(LINE_BREAK, text)
+
+
 def task_line(task: Task) -> str:
     """`#12 Title | high | due tomorrow (2026-12-01) | every weekday | +work | #a #b | sub of #3 |
     2 subtasks | blocked | done`; defaults are left out."""
-    parts = [f"#{task.id} {task.title}"]
+    parts = [f"#{task.id} {one_line(task.title)}"]
     if task.priority is not Priority.none:
         parts.append(task.priority.value)
     if task.due:
@@ -48,7 +62,7 @@ def task_line(task: Task) -> str:
 def change_line(change: Change) -> str:
     """`#3 complete 2026-11-25T10:00Z Buy groceries` for the history."""
     task = change.after or change.before
-    title = task.title if task else "?"
+    title = one_line(task.title) if task else "?"
     by = f" (by {change.actor})" if change.actor else ""
     return f"[{change.id}] {change.at[:16]}Z {change.op} #{change.task_id} {title}{by}"
 
@@ -71,7 +85,7 @@ def table(tasks: list[Task]) -> str:
         return "No tasks."
     rows = [("ID", "PRI", "DUE", "PROJECT", "TITLE")]
     for task in tasks:
-        title = task.title + ("  " + " ".join(f"#{t}" for t in task.tags) if task.tags else "")
+        title = one_line(task.title) + ("  " + " ".join(f"#{t}" for t in task.tags) if task.tags else "")
         if task.status is not Status.pending:
             title += f"  [{task.status.value}]"
         rows.append(

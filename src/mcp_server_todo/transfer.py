@@ -52,6 +52,7 @@ from .model import (
     stored,
     task_from_store,
 )
+from .render import one_line
 from .store import LOCAL_OWNER, Store, StoreTx
 
 __all__ = ["DETAIL_MAX", "ImportReport", "Outcome", "Transfer", "progress_lines"]
@@ -751,7 +752,7 @@ def report_lines(report: ImportReport, limit: int) -> list[str]:
 
 def _outcome_line(item: Outcome) -> str:
     what = item.action if item.id is None else f"{item.action} #{item.id}"
-    title = f" {item.title}" if item.title else ""
+    title = f" {one_line(item.title)}" if item.title else ""
     return f"line {item.line}: {what}{title}: {item.reason}"
 
 

@@ -13,6 +13,9 @@
                    (RFC 9253) for dependencies
     X-TODO-PROJECT the project (ours; absent: the stored project is kept)
 
+A line break in a title or notes is written as TEXT's `\n`; TEXT has only that one kind of
+line break, so a CRLF or CR in a title comes back as LF.
+
 The file is read as a stream of components: each VTODO is cut out of the text (after line
 unfolding) and parsed on its own, so a large calendar never sits in memory and a broken
 component is reported with its line and skipped. VTIMEZONE components are parsed as they

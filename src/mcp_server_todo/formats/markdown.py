@@ -10,8 +10,8 @@ inbox); `- [ ]`, `* [ ]` or `+ [ ]` is an open item, `[x]` or `[X]` a done one; 
 indented under another is its subtask; `#word` is a tag; `@due(...)`, `@priority(...)`,
 `@recur(...)` and `@done(date)` are the TaskPaper-style fields; lines quoted (`> `) or
 indented under an item without a list marker are its notes; an HTML comment `<!-- uid:... -->`
-is the task's identity (written by our export so a re-import matches). Other lines are
-ignored.
+is the task's identity (written by our export so a re-import matches); a line break in the
+title of such an item is written as `\n` (formats/_lines.py). Other lines are ignored.
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ from typing import TextIO
 
 from ..errors import InvalidInput
 from ..model import DEFAULT_PROJECT, Priority, Status, Task, clean_tag
-from . import Format, ImportedTask, Options, Problem, Record
+from . import Format, ImportedTask, Options, Problem, Record, _lines
 
 _ITEM = re.compile(r"(?P<indent>[ \t]*)[-*+] \[(?P<mark>[ xX])\](?: (?P<text>.*))?")
 _HEADING = re.compile(r"#{1,6}[ \t]+(?P<name>.*?)[ \t#]*")
@@ -69,6 +69,8 @@ def _parse_text(text: str, task: ImportedTask) -> None:
                 task.warnings.append(f"{word!r} kept in the title: {exc}")
         words.append(word)
     task.title = " ".join(words).strip()
+    if uid:
+        task.title = _lines.unescape(task.title)  # an item we wrote: its line breaks are escaped
 
 
 def _field(key: str, value: str, task: ImportedTask) -> None:
@@ -194,7 +196,7 @@ class Markdown(Format):
 def _write_item(task: Task, depth: int, heading: str, children: dict[int | None, list[Task]], out: TextIO) -> None:
     pad = "  " * depth
     mark = "x" if task.status is Status.done else " "
-    parts = [f"{pad}- [{mark}] {task.title}"]
+    parts = [f"{pad}- [{mark}] {_lines.escape(task.title)}"]
     parts += [f"#{tag}" for tag in task.tags]
     if task.due:
         parts.append(f"@due({task.due})")

@@ -17,7 +17,8 @@ spelled "+name", contexts are tags. Of the `key:value` extensions these are unde
     pri:   the priority of a done task (the spec's way to keep it on completion)
     uid:   the task's stable identity (ours); parent: the uid of its parent task
 
-Any other key:value stays in the title, as do words the format would misread, so nothing is
+A line break in a title is written as `\n` (formats/_lines.py) and read back from lines that
+carry a uid. Any other key:value stays in the title, as do words the format would misread, so nothing is
 lost from a line. Priorities: A is high, B medium, C low, D-Z low too. Written back: high A,
 medium B, low C.
 """
@@ -31,7 +32,7 @@ from typing import TextIO
 
 from ..errors import InvalidInput
 from ..model import DEFAULT_PROJECT, Priority, Status, Task, clean_tag
-from . import Format, ImportedTask, Options, Problem, Record
+from . import Format, ImportedTask, Options, Problem, Record, _lines
 
 _DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 _PRIORITY = re.compile(r"\(([A-Z])\) ")
@@ -172,6 +173,8 @@ def parse_line(text: str, number: int) -> Record | None:
         task.priority = Priority.none
     task.project = line.project or DEFAULT_PROJECT
     task.title = " ".join(line.words).strip()
+    if task.key:
+        task.title = _lines.unescape(task.title)  # a line we wrote: its line breaks are escaped
     if not task.title:
         return Problem(number, "the line has no task text, only +project, @context or key:value parts")
     task.key_source = f"{task.title}\x1f{created or ''}"
@@ -217,7 +220,7 @@ def format_line(task: Task, uids: dict[int, str | None]) -> str:
         parts += ["x", (task.completed_at or task.updated_at)[:10]]
     elif letter:
         parts.append(f"({letter})")
-    parts += [task.created_at[:10], task.title]
+    parts += [task.created_at[:10], _lines.escape(task.title)]
     plus_tags = any(_is_plus(tag) for tag in task.tags)
     if task.project != DEFAULT_PROJECT or plus_tags:
         parts.append("+" + _word(task.project))

@@ -20,6 +20,7 @@ from ..config import Config
 from ..service import TodoService
 from ..store import open_store
 from . import prompts, resources, share, transfer, trash, view
+from .app import TodoServer
 from .base import AppState
 from .live import Live
 from .tools import tools
@@ -39,7 +40,7 @@ def build_server(
     *,
     token_verifier: TokenVerifier | None = None,
     auth: AuthSettings | None = None,
-) -> MCPServer[AppState]:
+) -> TodoServer:
     """The server; over HTTP with `token_verifier` and `auth` (http.py), whose tokens say who
     each request's owner is (base.owner_of_request)."""
     live = Live()
@@ -61,7 +62,7 @@ def build_server(
             store.close()
 
     served = tools.select(toolsets)
-    server = MCPServer(
+    server = TodoServer(
         "todo",
         version=__version__,
         instructions=INSTRUCTIONS,

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import inspect
 import json
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Annotated, Any, Literal, TypeVar
@@ -13,18 +14,22 @@ import anyio
 from mcp.server.auth.middleware.auth_context import get_access_token
 from mcp.server.auth.provider import AccessToken
 from mcp.server.mcpserver import Context
-from mcp.server.mcpserver.exceptions import UnexpectedToolError
+from mcp.server.mcpserver.exceptions import ToolError, UnexpectedToolError
+from mcp.server.mcpserver.resolve import resolve_arguments
 from mcp.server.mcpserver.tools import Tool
-from mcp_types import CallToolResult, TextContent, ToolAnnotations
+from mcp.shared.exceptions import MCPError
+from mcp_types import CallToolResult, InputRequiredResult, TextContent, ToolAnnotations
 from pydantic import BaseModel, Field, ValidationError
 
 from ..errors import TodoError
+from ..logs import log_incident
 from ..schema import compact
 from ..service import TodoService
 from ..store import LOCAL_OWNER, WouldBlock, nowait
 
 _Fn = TypeVar("_Fn", bound=Callable[..., Any])
 _T = TypeVar("_T")
+logger = logging.getLogger(__name__)
 
 
 @dataclass
@@ -95,25 +100,44 @@ class _Tool(Tool):
         if unknown:
             # silently ignoring a misspelt filter would return the wrong tasks
             known = ", ".join(self.parameters.get("properties", {})) or "none"
-            text = (
-                f"Invalid arguments for {self.name}: unknown argument {', '.join(unknown)}; the arguments are {known}."
-            )
+            shown = ", ".join(name if name.isprintable() and name.strip() else repr(name) for name in unknown)
+            text = f"Invalid arguments for {self.name}: unknown argument {shown}; the arguments are {known}."
             return CallToolResult(content=[TextContent(type="text", text=text)], is_error=True)
         try:
-            validated = self.fn_metadata.validate_arguments(arguments)
-        except ValidationError as exc:
-            return CallToolResult(
-                content=[TextContent(type="text", text=argument_errors(self.name, exc))], is_error=True
-            )
-        if self.resolved_params:
-            # resolvers (elicitation) need the SDK's multi-round flow
-            return await super().run(arguments, context, convert_result)
+            # as sent first: the SDK's JSON pre-parsing alone would turn a text argument that
+            # happens to be JSON (an import's content, notes) into a list or an object
+            validated = self.fn_metadata.arg_model.model_validate(arguments).model_dump_one_level()
+        except ValidationError as first:
+            # then with the refused ones read as JSON text (Claude Desktop sends lists so)
+            refused = {err["loc"][0] for err in first.errors() if err["loc"]}
+            parsed = self.fn_metadata.pre_parse_json({k: v for k, v in arguments.items() if k in refused})
+            try:
+                validated = self.fn_metadata.arg_model.model_validate(arguments | parsed).model_dump_one_level()
+            except ValidationError as exc:
+                return CallToolResult(
+                    content=[TextContent(type="text", text=argument_errors(self.name, exc))], is_error=True
+                )
         kwargs = {self.context_kwarg: context} if self.context_kwarg else {}
         try:
+            if self.resolved_params:
+                # resolvers (elicitation, roots) as the SDK's Tool.run drives them
+                resolved = await resolve_arguments(self.resolved_params, self.resolver_plans, validated, context)
+                if isinstance(resolved, InputRequiredResult):
+                    return self.fn_metadata.convert_result(resolved) if convert_result else resolved
+                kwargs |= resolved
             return await self.fn_metadata.call_fn(self.fn, self.is_async, validated, kwargs)
+        except (MCPError, ToolError) as exc:
+            if isinstance(exc, UnexpectedToolError) and exc.__cause__ is not None:
+                return _internal_error(self.name, exc.__cause__)
+            raise
         except Exception as exc:
-            # a bug: logged with its traceback, never shown to the client
-            raise UnexpectedToolError(f"Error executing tool {self.name}") from exc
+            return _internal_error(self.name, exc)
+
+
+def _internal_error(tool: str, exc: BaseException) -> CallToolResult:
+    """A bug: its traceback goes to the log under a log id, the client gets only that id."""
+    text = log_incident(logger, exc, "Tool %r raised an unexpected exception", tool)
+    return CallToolResult(content=[TextContent(type="text", text=text)], is_error=True)
 
 
 def argument_errors(tool: str, exc: ValidationError) -> str:

@@ -32,7 +32,7 @@ from pydantic import Field
 
 from ..errors import TodoError
 from ..model import Task
-from ..render import task_line
+from ..render import one_line, task_line
 from ..service import TodoService
 from .base import AppState, Ctx, offload, service_of
 
@@ -99,7 +99,7 @@ def listed_tasks(service: TodoService) -> list[dict[str, Any]]:
     """resources/list entries (wire form) for the most urgent pending tasks."""
     tasks = service.list_tasks(status="pending", sort="urgency", limit=LISTED_TASKS).items
     return [
-        {"uri": task_uri(task.id), "name": f"#{task.id} {task.title}"[:120], "mimeType": "application/json"}
+        {"uri": task_uri(task.id), "name": f"#{task.id} {one_line(task.title)}"[:120], "mimeType": "application/json"}
         for task in tasks
     ]
 

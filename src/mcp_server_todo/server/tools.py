@@ -14,7 +14,7 @@ from mcp_types import CallToolResult
 from pydantic import BaseModel, Field, WithJsonSchema
 
 from ..model import Task
-from ..render import change_line, page_text, task_line
+from ..render import change_line, one_line, page_text, task_line
 from ..schema import compact
 from ..service import DUE_FILTERS, Completed, TodoService, Undone
 from .base import ADD, DESTRUCTIVE, IDEMPOTENT, READ, Ctx, PriorityArg, Str, ToolSet, call, result
@@ -261,7 +261,8 @@ async def undo(
             ]
         )
         lines = [
-            f"Undid {u.op} of #{u.task_id} {u.title}" + (f" (now {u.task.status.value})" if u.task else " (removed)")
+            f"Undid {u.op} of #{u.task_id} {one_line(u.title)}"
+            + (f" (now {u.task.status.value})" if u.task else " (removed)")
             for u in undone
         ]
         return result("\n".join(lines), model)

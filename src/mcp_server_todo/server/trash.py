@@ -19,6 +19,7 @@ from pydantic import BaseModel, Field
 
 from ..errors import TodoError
 from ..model import Status
+from ..render import one_line
 from ..service import BULK_MAX, TodoService
 from .base import DESTRUCTIVE, Ctx, call, offload, result, service_of
 from .tools import Ids, Tasks, _lines, targets, tools
@@ -75,7 +76,7 @@ async def _ask_delete(ctx: Ctx, id: int | None, ids: list[int] | None, confirm: 
         tasks = [service.get(task_id) for task_id in wanted]
         if any(task.status is Status.deleted for task in tasks):
             return None
-        return [f"#{task.id} {task.title}" for task in tasks]
+        return [f"#{task.id} {one_line(task.title)}" for task in tasks]
 
     try:
         shown = await offload(service_of(ctx), titles)

@@ -31,6 +31,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from dateutil.rrule import rrule, rrulestr
 
+from .catchup import next_occurrence
 from .errors import InvalidInput
 from .phrases import MONTHS, WEEKDAYS
 
@@ -283,6 +284,11 @@ def _check(rule: _Rule, text: str) -> _Rule:
             raise InvalidInput(f"recur {text!r}: a month has at most 5 of a weekday; use 1..5 or -1..-5 in BYDAY")
     if rule.bysetpos and not (rule.byday or rule.bymonthday or rule.bymonth or rule.byyearday or rule.byweekno):
         raise InvalidInput(f"recur {text!r}: BYSETPOS needs another BYxxx part to pick from, e.g. BYDAY=MO,TU,WE,TH,FR")
+    # a set of one day (DAILY), or of the BYDAY days of one week, has no 2nd position: such a rule
+    # never occurs, and dateutil would scan to the year 9999 (seconds) to find that out
+    most = 1 if rule.freq == "DAILY" else (len(rule.byday) or 1) if rule.freq == "WEEKLY" else None
+    if most is not None and rule.bysetpos and all(abs(pos) > most for pos in rule.bysetpos):
+        raise InvalidInput(f"recur {text!r} never happens: BYSETPOS picks from at most {most} day(s) per set")
     if rule.bymonth and rule.bymonthday:
         longest = max(29 if month == 2 else calendar.monthrange(2001, month)[1] for month in rule.bymonth)
         if all(abs(day) > longest for day in rule.bymonthday):
@@ -701,20 +707,15 @@ def advance(rule: str, due: str, due_tz: str | None, today: date) -> Advance | N
     parsed = _parse(rule)
     start, zone = _wall(due, due_tz)
     until = None if parsed.until is None else _until_wall(parsed.until, zone)
-    used = 1
     try:
-        for occurrence in _series(parsed, start, until):
-            if occurrence <= start:
-                continue
-            if parsed.count is not None and used >= parsed.count:
-                return None
-            if occurrence.date() >= today:
-                count = None if parsed.count is None else parsed.count - used
-                return Advance(due=_show(occurrence, zone), rule=replace(parsed, count=count).body(), used=used)
-            used += 1
+        found = next_occurrence(parsed, start, until, today)  # computed, not stepped, when far behind
     except (ValueError, OverflowError):  # past year 9999
         return None
-    return None
+    if found is None:
+        return None
+    occurrence, used = found
+    count = None if parsed.count is None else parsed.count - used
+    return Advance(due=_show(occurrence, zone), rule=replace(parsed, count=count).body(), used=used)
 
 
 def next_due(rule: str, due: str, due_tz: str | None, today: date, *, completed_count: int = 0) -> str | None:

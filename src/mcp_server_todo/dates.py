@@ -43,22 +43,37 @@ def _utc_iso(moment: datetime) -> str:
     return moment.astimezone(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
 
 
-def parse_due(value: str, tz: tzinfo, *, now: datetime | None = None) -> Due:
+INSTANT_MIN = datetime(1, 1, 2, tzinfo=UTC)
+INSTANT_MAX = datetime(9999, 12, 30, 23, 59, 59, tzinfo=UTC)
+"""A date-time's instant stays a day inside Python's range, so it can be shown in any zone."""
+
+
+def _out_of_range(what: str, value: str) -> InvalidInput:
+    return InvalidInput(
+        f"{what} {value!r} is out of range; use a date between 0001-01-02 and 9999-12-30, e.g. 2026-12-24"
+    )
+
+
+def parse_due(value: str, tz: tzinfo, *, now: datetime | None = None, what: str = "due") -> Due:
     """Parse an ISO date (floating, no zone), an ISO date-time (a naive one is read in `tz`)
-    or a phrase ("tomorrow 5pm", "next friday", "in 3 days", "end of month", "dec 24")."""
+    or a phrase ("tomorrow 5pm", "next friday", "in 3 days", "end of month", "dec 24").
+    `what` names the field in errors (due, due_before)."""
     text = value.strip()
     if _DATE_RE.match(text):
         try:
             return _floating(date.fromisoformat(text))
         except ValueError as exc:
-            raise InvalidInput(f"due {value!r} is not a real date; use YYYY-MM-DD, e.g. 2026-12-24") from exc
+            raise InvalidInput(f"{what} {value!r} is not a real date; use YYYY-MM-DD, e.g. 2026-12-24") from exc
     try:
         moment = datetime.fromisoformat(text.replace("z", "Z"))
     except ValueError:
-        found = parse_phrase(text, (now or datetime.now(tz)).astimezone(tz))
+        try:
+            found = parse_phrase(text, (now or datetime.now(tz)).astimezone(tz))
+        except (ValueError, OverflowError):  # "in 10000 years", "in 3650000 days"
+            raise _out_of_range(what, value) from None
         if found is None:
             raise InvalidInput(
-                f"due {value!r} is not understood; use a date like 2026-12-24, a date-time like "
+                f"{what} {value!r} is not understood; use a date like 2026-12-24, a date-time like "
                 "2026-12-24T17:00, or a phrase like 'tomorrow 5pm', 'next friday', 'in 3 days'"
             ) from None
         if not isinstance(found, datetime):
@@ -69,6 +84,12 @@ def parse_due(value: str, tz: tzinfo, *, now: datetime | None = None) -> Due:
         # a wall-clock time in the user's zone: keep the zone's name so it stays 09:00 across DST
         moment = moment.replace(tzinfo=tz)
         zone_name = getattr(tz, "key", None)
+    try:
+        in_range = INSTANT_MIN <= moment <= INSTANT_MAX
+    except OverflowError:  # 0001-01-01T00:00+14:00 is before the year 1 in UTC
+        in_range = False
+    if not in_range:
+        raise _out_of_range(what, value)
     return Due(
         iso=moment.isoformat(timespec="minutes" if moment.second == 0 else "seconds"),
         date=moment.date().isoformat(),
@@ -83,4 +104,4 @@ def _floating(day: date) -> Due:
 
 def parse_due_bound(value: str, tz: tzinfo) -> Due:
     """A `due_before` bound: same forms as a due value."""
-    return parse_due(value, tz)
+    return parse_due(value, tz, what="due_before")

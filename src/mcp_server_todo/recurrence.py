@@ -35,7 +35,7 @@ from .catchup import next_occurrence
 from .errors import InvalidInput
 from .phrases import MONTHS, WEEKDAYS
 
-__all__ = ["RECUR_MAX", "Advance", "advance", "describe", "first_due", "next_due", "parse_recur"]
+__all__ = ["RECUR_MAX", "Advance", "advance", "check_until", "describe", "first_due", "next_due", "parse_recur"]
 
 RECUR_MAX = 500
 """Longest accepted `recur` text (a phrase or a raw rule)."""
@@ -117,9 +117,11 @@ class _Rule:
 
 
 def _until_text(until: Until) -> str:
+    # not strftime: glibc writes the year 1 as "1", and UNTIL=10101 is not a date
+    day = f"{until.year:04d}{until.month:02d}{until.day:02d}"
     if not isinstance(until, datetime):
-        return until.strftime("%Y%m%d")
-    return until.strftime("%Y%m%dT%H%M%S") + ("Z" if until.tzinfo is not None else "")
+        return day
+    return f"{day}T{until.hour:02d}{until.minute:02d}{until.second:02d}" + ("Z" if until.tzinfo is not None else "")
 
 
 def _sorted_numbers(values: list[int]) -> tuple[int, ...]:
@@ -716,6 +718,22 @@ def advance(rule: str, due: str, due_tz: str | None, today: date) -> Advance | N
     occurrence, used = found
     count = None if parsed.count is None else parsed.count - used
     return Advance(due=_show(occurrence, zone), rule=replace(parsed, count=count).body(), used=used)
+
+
+def check_until(rule: str, due: str) -> None:
+    """Refuse a rule whose UNTIL is before the day of `due` (an ISO date or date-time): such
+    a series ends at once, which is never what "daily until 0001-01-01" meant. A date-time
+    UNTIL (UTC) is given a day of slack for the due's own zone."""
+    until = _parse(rule).until
+    if until is None or not _DATE_RE.fullmatch(due.strip()[:10]):
+        return
+    day = date.fromisoformat(due.strip()[:10])
+    slack = 1 if isinstance(until, datetime) else 0
+    if (day - (until.date() if isinstance(until, datetime) else until)).days > slack:
+        raise InvalidInput(
+            f"recur {rule!r}: UNTIL {until.isoformat()} is before the due date {day.isoformat()}, so the series "
+            "would end at once; give a later UNTIL or none"
+        )
 
 
 def next_due(rule: str, due: str, due_tz: str | None, today: date, *, completed_count: int = 0) -> str | None:

@@ -20,17 +20,45 @@ def utc_now() -> str:
     return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
-def zone(name: str | None = None) -> tzinfo:
-    """The zone named, else TODO_TZ, else TZ, else the system zone, else UTC."""
-    for candidate in (name, os.environ.get("TODO_TZ"), os.environ.get("TZ")):
-        if candidate:
-            try:
-                return ZoneInfo(candidate.removeprefix(":"))
-            except (ZoneInfoNotFoundError, ValueError) as exc:
-                if candidate is name:
-                    raise InvalidInput(f"unknown time zone {name!r}; use an IANA name like Europe/Paris") from exc
+# A POSIX TZ rule ("UTC0", "CET-1CEST,M3.5.0,M10.5.0/3"): a name of 3+ letters (or <+03>), then an offset
+_POSIX_TZ = re.compile(r"(?:[A-Za-z]{3,}|<[+-]?[A-Za-z0-9]+>)[+-]?\d.*")
+_POSIX_UTC = re.compile(r"(?:UTC|GMT|UCT|Z|<\+?00>)[+-]?0{1,2}(?::00){0,2}", re.IGNORECASE)
+
+
+def _named(name: str, source: str) -> tzinfo:
     try:
-        target = Path("/etc/localtime").resolve()
+        return ZoneInfo(name.removeprefix(":"))
+    except (ZoneInfoNotFoundError, ValueError):
+        where = "" if source == "--tz" else f" (from {source})"
+        raise InvalidInput(f"unknown time zone {name!r}{where}; use an IANA name like Europe/Paris") from None
+
+
+def zone(name: str | None = None) -> tzinfo:
+    """The zone named (--tz, tz=), else TODO_TZ, else TZ, else the system zone, else UTC.
+
+    An unknown name is an error wherever it comes from (the same one as for --tz), never a
+    silent fall back to another zone. The one exception is a POSIX rule in TZ ("UTC0",
+    "EST5EDT,M3.2.0,M11.1.0"), which is the system's business and not a zone name: a UTC
+    one means UTC, any other is passed over for the system zone (/etc/localtime)."""
+    if name:
+        return _named(name, "--tz")
+    todo_tz = os.environ.get("TODO_TZ", "").strip()
+    if todo_tz:
+        return _named(todo_tz, "TODO_TZ")
+    system_tz = os.environ.get("TZ", "").strip().removeprefix(":")
+    localtime = "/etc/localtime"
+    if system_tz.startswith("/"):  # TZ=:/usr/share/zoneinfo/Europe/Paris, a zone file
+        localtime = system_tz
+    elif system_tz and not _POSIX_TZ.fullmatch(system_tz):
+        return _named(system_tz, "TZ")
+    elif system_tz:
+        try:
+            return ZoneInfo(system_tz)  # EST5EDT is a zone name too
+        except (ZoneInfoNotFoundError, ValueError):
+            if _POSIX_UTC.fullmatch(system_tz):
+                return UTC
+    try:
+        target = Path(localtime).resolve()
         parts = target.parts
         if "zoneinfo" in parts:
             return ZoneInfo("/".join(parts[parts.index("zoneinfo") + 1 :]))

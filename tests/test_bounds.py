@@ -79,6 +79,7 @@ def full_sqlite(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Store]:
         ("a " * 100_000, f"query is 200,000 characters; the limit is {QUERY_MAX}"),
         ("a" * (QUERY_MAX + 1), f"query is 501 characters; the limit is {QUERY_MAX}"),
         (" ".join(["ab"] * (QUERY_TERMS_MAX + 1)), f"query has 33 words; the limit is {QUERY_TERMS_MAX}"),
+        ("_".join(["ab"] * (QUERY_TERMS_MAX + 1)), "query has 33 words"),  # both backends split at "_"
     ],
 )
 def test_a_query_over_the_limits_is_refused_naming_the_limit(backend: Store, query: str, message: str) -> None:
@@ -97,6 +98,13 @@ def test_a_query_at_the_limits_is_accepted(backend: Store) -> None:
     assert len(service.list_tasks(query=words).items) == 1
     padded = words + " " * (QUERY_MAX - len(words))
     assert len(padded) == QUERY_MAX and len(service.list_tasks(query=padded).items) == 1
+
+
+def test_words_are_counted_as_the_backends_split_them(backend: Store) -> None:
+    service = TodoService(backend, tz=UTC)
+    service.add("नमस्ते दुनिया")
+    words = " ".join(["नमस्ते"] * QUERY_TERMS_MAX)  # one word each, marks and all: at the limit
+    assert len(words) < QUERY_MAX and len(service.list_tasks(query=words).items) == 1
 
 
 def test_repeated_words_and_prefixes_of_other_words_are_searched_once() -> None:

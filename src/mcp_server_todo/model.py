@@ -268,7 +268,17 @@ QUERY_MAX = 500
 """Longest search text: a paragraph; a search box needs a few words."""
 QUERY_TERMS_MAX = 32
 """Most words in a search: each is one prefix lookup, all ANDed (SQLite FTS5, PostgreSQL tsquery)."""
-_QUERY_WORD = re.compile(r"\w+")
+
+
+def _query_words(text: str) -> int:
+    """Words as both search backends split them: runs of letters and digits, with the marks
+    that continue a word (नमस्ते is one word), split at anything else, "_" included."""
+    count, inside = 0, False
+    for ch in text:
+        part = ch != "_" and (ch.isalnum() or (inside and unicodedata.category(ch).startswith("M")))
+        count += part and not inside
+        inside = part
+    return count
 
 
 def clean_query(value: str) -> str | None:
@@ -279,7 +289,7 @@ def clean_query(value: str) -> str | None:
             f"query is {len(value):,} characters; the limit is {QUERY_MAX}. Search with a few distinctive words"
         )
     _check_text(value, "query", allow_newlines=False)
-    words = len(_QUERY_WORD.findall(value))
+    words = _query_words(value)
     if words > QUERY_TERMS_MAX:
         raise InvalidInput(
             f"query has {words} words; the limit is {QUERY_TERMS_MAX}. Search with a few distinctive words"

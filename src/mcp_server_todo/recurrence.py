@@ -621,7 +621,8 @@ class Advance:
     """The next occurrence of a series: its `due` (same form as the current one), the
     `rule` to store with it (COUNT reduced by `used`; otherwise unchanged, normalized), and
     `used`, how many occurrences the step consumed: 1 for the completed one, plus one for
-    each occurrence skipped because it was already before `today`."""
+    each occurrence skipped because it was already before `today` (exact with COUNT; for a
+    series without COUNT more than `catchup.BUDGET` occurrences behind, a lower bound)."""
 
     due: str
     rule: str

@@ -77,6 +77,7 @@ def test_the_first_and_last_days_still_work_as_dates(backend: Store) -> None:
     [
         {"now": "0001-01-01T00:00:00+14:00"},
         {"now": "9999-12-31T23:59:59-14:00"},
+        {"now": "9999-12-30T12:00:00+00:00"},  # in range, but this week's window would end past 9999
         {"now": "2026-11-25T12:00:00"},  # no offset
         {"after": [10**30]},
         {"after": [1.5]},

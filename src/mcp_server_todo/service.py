@@ -27,7 +27,7 @@ from datetime import UTC, date, datetime, tzinfo
 from types import ModuleType
 from typing import Any, cast
 
-from .dates import INSTANT_MAX, INSTANT_MIN, parse_due, parse_due_bound, utc_now, zone
+from .dates import parse_due, parse_due_bound, utc_now, zone
 from .errors import Conflict, InvalidInput, NotFound, TodoError
 from .model import (
     DEFAULT_PROJECT,
@@ -620,6 +620,10 @@ def _encode_cursor(after: list[Any], now: str, fingerprint: str) -> str:
     return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
 
 
+_CURSOR_NOW_MIN = datetime(1900, 1, 1, tzinfo=UTC)
+_CURSOR_NOW_MAX = datetime(9000, 1, 1, tzinfo=UTC)
+
+
 def _key_value_ok(value: Any) -> bool:
     """A sort key value as a page returns it: an id or priority within SQL's bigint, a finite
     urgency, a short due key (a forged 10**30 or NaN must not reach the store)."""
@@ -636,8 +640,9 @@ def _decode_cursor(cursor: str, fingerprint: str) -> tuple[list[Any], str]:
     try:
         version, after, now, expected = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
         moment = datetime.fromisoformat(now)
-        # the query's "now" is shown in any zone: a day inside Python's range, with an offset
-        if moment.tzinfo is None or not INSTANT_MIN <= moment <= INSTANT_MAX:
+        # the query's "now", with an offset, far enough inside Python's range for the week and
+        # day windows around it in any zone (a cursor this server made holds the time of a call)
+        if moment.tzinfo is None or not _CURSOR_NOW_MIN <= moment <= _CURSOR_NOW_MAX:
             raise ValueError(now)
         if version != 2 or not isinstance(after, list) or not all(_key_value_ok(v) for v in after):
             raise ValueError(cursor)

@@ -215,6 +215,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             from . import install as install_mod
 
             if command == "install":
+                from .dates import zone
+
+                zone(tz)  # an unknown --tz or TODO_TZ fails here, not in the client at its first start
                 return install_mod.install_command(
                     args.client, config=args.config, name=args.name, db=db, print_only=args.print_only
                 )

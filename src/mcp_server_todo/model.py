@@ -267,6 +267,34 @@ def clean_id(value: int, what: str = "id") -> int:
     return value
 
 
+QUERY_MAX = 500
+"""Longest search text: a paragraph; a search box needs a few words."""
+QUERY_TERMS_MAX = 32
+"""Most words in a search: each is one prefix lookup, all ANDed (SQLite FTS5, PostgreSQL tsquery)."""
+
+
+def _query_words(text: str) -> int:
+    """Words as both search backends split them: runs of letters and digits, with the marks
+    that continue a word (नमस्ते is one word), split at anything else, "_" included."""
+    count, inside = 0, False
+    for ch in text:
+        part = ch != "_" and (ch.isalnum() or (inside and unicodedata.category(ch).startswith("M")))
+        count += part and not inside
+        inside = part
+    return count
+
+
 def clean_query(value: str) -> str | None:
+    """Search text, bounded: the cost of a search grows with its words (100,000 words took
+    12 s in SQLite and overflowed PostgreSQL's stack), so both length and words are capped."""
+    if len(value) > QUERY_MAX:
+        raise InvalidInput(
+            f"query is {len(value):,} characters; the limit is {QUERY_MAX}. Search with a few distinctive words"
+        )
     _check_text(value, "query", allow_newlines=False)
+    words = _query_words(value)
+    if words > QUERY_TERMS_MAX:
+        raise InvalidInput(
+            f"query has {words} words; the limit is {QUERY_TERMS_MAX}. Search with a few distinctive words"
+        )
     return value.strip() or None

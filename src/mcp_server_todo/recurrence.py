@@ -31,10 +31,11 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from dateutil.rrule import rrule, rrulestr
 
+from .catchup import next_occurrence
 from .errors import InvalidInput
 from .phrases import MONTHS, WEEKDAYS
 
-__all__ = ["RECUR_MAX", "Advance", "advance", "describe", "first_due", "next_due", "parse_recur"]
+__all__ = ["RECUR_MAX", "Advance", "advance", "check_until", "describe", "first_due", "next_due", "parse_recur"]
 
 RECUR_MAX = 500
 """Longest accepted `recur` text (a phrase or a raw rule)."""
@@ -116,9 +117,11 @@ class _Rule:
 
 
 def _until_text(until: Until) -> str:
+    # not strftime: glibc writes the year 1 as "1", and UNTIL=10101 is not a date
+    day = f"{until.year:04d}{until.month:02d}{until.day:02d}"
     if not isinstance(until, datetime):
-        return until.strftime("%Y%m%d")
-    return until.strftime("%Y%m%dT%H%M%S") + ("Z" if until.tzinfo is not None else "")
+        return day
+    return f"{day}T{until.hour:02d}{until.minute:02d}{until.second:02d}" + ("Z" if until.tzinfo is not None else "")
 
 
 def _sorted_numbers(values: list[int]) -> tuple[int, ...]:
@@ -283,6 +286,11 @@ def _check(rule: _Rule, text: str) -> _Rule:
             raise InvalidInput(f"recur {text!r}: a month has at most 5 of a weekday; use 1..5 or -1..-5 in BYDAY")
     if rule.bysetpos and not (rule.byday or rule.bymonthday or rule.bymonth or rule.byyearday or rule.byweekno):
         raise InvalidInput(f"recur {text!r}: BYSETPOS needs another BYxxx part to pick from, e.g. BYDAY=MO,TU,WE,TH,FR")
+    # a set of one day (DAILY), or of the BYDAY days of one week, has no 2nd position: such a rule
+    # never occurs, and dateutil would scan to the year 9999 (seconds) to find that out
+    most = 1 if rule.freq == "DAILY" else (len(rule.byday) or 1) if rule.freq == "WEEKLY" else None
+    if most is not None and rule.bysetpos and all(abs(pos) > most for pos in rule.bysetpos):
+        raise InvalidInput(f"recur {text!r} never happens: BYSETPOS picks from at most {most} day(s) per set")
     if rule.bymonth and rule.bymonthday:
         longest = max(29 if month == 2 else calendar.monthrange(2001, month)[1] for month in rule.bymonth)
         if all(abs(day) > longest for day in rule.bymonthday):
@@ -613,7 +621,8 @@ class Advance:
     """The next occurrence of a series: its `due` (same form as the current one), the
     `rule` to store with it (COUNT reduced by `used`; otherwise unchanged, normalized), and
     `used`, how many occurrences the step consumed: 1 for the completed one, plus one for
-    each occurrence skipped because it was already before `today`."""
+    each occurrence skipped because it was already before `today` (exact with COUNT; for a
+    series without COUNT more than `catchup.BUDGET` occurrences behind, a lower bound)."""
 
     due: str
     rule: str
@@ -701,20 +710,31 @@ def advance(rule: str, due: str, due_tz: str | None, today: date) -> Advance | N
     parsed = _parse(rule)
     start, zone = _wall(due, due_tz)
     until = None if parsed.until is None else _until_wall(parsed.until, zone)
-    used = 1
     try:
-        for occurrence in _series(parsed, start, until):
-            if occurrence <= start:
-                continue
-            if parsed.count is not None and used >= parsed.count:
-                return None
-            if occurrence.date() >= today:
-                count = None if parsed.count is None else parsed.count - used
-                return Advance(due=_show(occurrence, zone), rule=replace(parsed, count=count).body(), used=used)
-            used += 1
+        found = next_occurrence(parsed, start, until, today)  # computed, not stepped, when far behind
     except (ValueError, OverflowError):  # past year 9999
         return None
-    return None
+    if found is None:
+        return None
+    occurrence, used = found
+    count = None if parsed.count is None else parsed.count - used
+    return Advance(due=_show(occurrence, zone), rule=replace(parsed, count=count).body(), used=used)
+
+
+def check_until(rule: str, due: str) -> None:
+    """Refuse a rule whose UNTIL is before the day of `due` (an ISO date or date-time): such
+    a series ends at once, which is never what "daily until 0001-01-01" meant. A date-time
+    UNTIL (UTC) is given a day of slack for the due's own zone."""
+    until = _parse(rule).until
+    if until is None or not _DATE_RE.fullmatch(due.strip()[:10]):
+        return
+    day = date.fromisoformat(due.strip()[:10])
+    slack = 1 if isinstance(until, datetime) else 0
+    if (day - (until.date() if isinstance(until, datetime) else until)).days > slack:
+        raise InvalidInput(
+            f"recur {rule!r}: UNTIL {until.isoformat()} is before the due date {day.isoformat()}, so the series "
+            "would end at once; give a later UNTIL or none"
+        )
 
 
 def next_due(rule: str, due: str, due_tz: str | None, today: date, *, completed_count: int = 0) -> str | None:

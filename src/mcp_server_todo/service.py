@@ -19,6 +19,7 @@ import base64
 import binascii
 import hashlib
 import json
+import math
 import uuid
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -30,6 +31,7 @@ from .dates import parse_due, parse_due_bound, utc_now, zone
 from .errors import Conflict, InvalidInput, NotFound, TodoError
 from .model import (
     DEFAULT_PROJECT,
+    ID_MAX,
     SORTS,
     Change,
     Due,
@@ -182,7 +184,7 @@ class TodoService:
         now = self.now()
         if cursor:
             q.after, now_text = _decode_cursor(cursor, fingerprint)
-            if len(q.after) != _KEY_LENGTHS[sort]:
+            if len(q.after) != _KEY_LENGTHS[sort] or not isinstance(q.after[-1], int):  # the last is an id
                 raise InvalidInput("cursor is not one this server returned; call list_items without a cursor")
             now = datetime.fromisoformat(now_text).astimezone(self.tz)
         if due is not None:
@@ -260,6 +262,8 @@ class TodoService:
         recur = _recurrence().parse_recur(item["recur"]) if item.get("recur") else None
         if recur and due is None:
             due = parse_due(_recurrence().first_due(recur, self.today()), self.tz)
+        elif recur and due is not None:
+            _recurrence().check_until(recur, due.iso)
         parent = item.get("parent_id")
         return Task.model_construct(
             id=0,
@@ -404,6 +408,8 @@ class TodoService:
             changes["due_tz"] = due.tz if due else None
         if fields.get("recur") is not None:
             changes["recur"] = _recurrence().parse_recur(fields["recur"]) if fields["recur"].strip() else None
+            if changes["recur"] and changes.get("due"):
+                _recurrence().check_until(changes["recur"], changes["due"])
         if fields.get("project") is not None:
             changes["project"] = clean_project(fields["project"])
         if fields.get("tags") is not None:
@@ -614,13 +620,33 @@ def _encode_cursor(after: list[Any], now: str, fingerprint: str) -> str:
     return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
 
 
+_CURSOR_NOW_MIN = datetime(1900, 1, 1, tzinfo=UTC)
+_CURSOR_NOW_MAX = datetime(9000, 1, 1, tzinfo=UTC)
+
+
+def _key_value_ok(value: Any) -> bool:
+    """A sort key value as a page returns it: an id or priority within SQL's bigint, a finite
+    urgency, a short due key (a forged 10**30 or NaN must not reach the store)."""
+    if isinstance(value, bool):
+        return False
+    if isinstance(value, int):
+        return -ID_MAX <= value <= ID_MAX
+    if isinstance(value, float):
+        return math.isfinite(value) and abs(value) < 1e12
+    return isinstance(value, str) and len(value) <= 40
+
+
 def _decode_cursor(cursor: str, fingerprint: str) -> tuple[list[Any], str]:
     try:
         version, after, now, expected = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
-        datetime.fromisoformat(now)
-        if version != 2 or not isinstance(after, list) or not all(isinstance(v, int | float | str) for v in after):
+        moment = datetime.fromisoformat(now)
+        # the query's "now", with an offset, far enough inside Python's range for the week and
+        # day windows around it in any zone (a cursor this server made holds the time of a call)
+        if moment.tzinfo is None or not _CURSOR_NOW_MIN <= moment <= _CURSOR_NOW_MAX:
+            raise ValueError(now)
+        if version != 2 or not isinstance(after, list) or not all(_key_value_ok(v) for v in after):
             raise ValueError(cursor)
-    except (ValueError, TypeError, binascii.Error, UnicodeDecodeError):
+    except (ValueError, TypeError, OverflowError, binascii.Error, UnicodeDecodeError, RecursionError):
         raise InvalidInput("cursor is not one this server returned; call list_items without a cursor") from None
     if expected != fingerprint:
         raise InvalidInput("cursor belongs to a different query; pass the same filters as the call that returned it")

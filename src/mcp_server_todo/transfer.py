@@ -165,7 +165,7 @@ def merge_stamp(stored_value: str | None, given: str | None, what: str) -> str |
         return stored_value
     try:
         moment, precision = _stamp_parts(given)
-    except ValueError:
+    except (ValueError, OverflowError):  # OverflowError: 0001-01-01T00:00+14:00 is before the year 1 in UTC
         raise InvalidInput(f"{what} {given!r} is not a date or ISO timestamp") from None
     if stored_value is not None:
         old = datetime.fromisoformat(stored_value.replace("Z", "+00:00"))

@@ -24,6 +24,9 @@ from . import Problem
 
 MAX_ELEMENT = 16 * 1024 * 1024
 """The longest one element may be (characters) before the file is judged broken."""
+MAX_DEPTH = 64
+"""The deepest nesting of arrays and objects in one element (a task needs 3 or 4 levels);
+deeper would reach Python's recursion limit, in the decoder or in the code that reads it."""
 
 _DECODER = json.JSONDecoder()
 _SPACE = " \t\r\n"
@@ -47,6 +50,10 @@ class _Broken(Exception):
     def __init__(self, line: int, message: str) -> None:
         super().__init__(message)
         self.line = line
+
+
+class _TooDeep(ValueError):
+    """An element nested deeper than MAX_DEPTH: where it ends cannot be found, so it is fatal."""
 
 
 class _Scanner:
@@ -98,11 +105,15 @@ class _Scanner:
         while True:
             try:
                 value, end = _DECODER.raw_decode(self.buf, self.pos)
+            except RecursionError:
+                raise _TooDeep(f"JSON nested deeper than {MAX_DEPTH} levels") from None
             except json.JSONDecodeError as exc:
                 complete = exc.pos < len(self.buf) - 1 and "\n" in self.buf[exc.pos :]
                 if complete or len(self.buf) - self.pos > MAX_ELEMENT or not self._fill():
                     raise ValueError(f"{exc.msg} (column {exc.colno})") from None
                 continue
+            if _deeper_than(value, MAX_DEPTH):
+                raise _TooDeep(f"JSON nested deeper than {MAX_DEPTH} levels")
             self._advance(end)
             return line, value
 
@@ -116,6 +127,18 @@ class _Scanner:
             self.pos = len(self.buf)
             if not self._fill():
                 return
+
+
+def _deeper_than(value: Any, limit: int) -> bool:
+    """Arrays and objects nested more than `limit` levels (without recursion)."""
+    stack = [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        children = item.values() if isinstance(item, dict) else item if isinstance(item, list) else ()
+        if children and depth > limit:
+            return True
+        stack.extend((child, depth + 1) for child in children if isinstance(child, dict | list))
+    return False
 
 
 def _elements(scan: _Scanner, closing: str | None) -> Iterator[Item | Problem]:
@@ -134,6 +157,8 @@ def _elements(scan: _Scanner, closing: str | None) -> Iterator[Item | Problem]:
         line = scan.line
         try:
             line, value = scan.value()
+        except _TooDeep as exc:
+            raise _Broken(line, str(exc)) from None
         except ValueError as exc:
             yield Problem(line, f"not valid JSON: {exc}; skipped")
             scan.skip_line()

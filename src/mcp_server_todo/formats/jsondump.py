@@ -21,7 +21,7 @@ from typing import Any, TextIO
 
 from pydantic import ValidationError
 
-from ..model import COMPUTED_FIELDS, Task
+from ..model import COMPUTED_FIELDS, ID_MAX, Task
 from . import Format, ImportedTask, Options, Problem, Record, utc_stamp
 from ._jsonstream import Header, object_items
 
@@ -42,6 +42,13 @@ def task_record(value: Any, line: int) -> Record:
         task = Task.model_validate({k: v for k, v in value.items() if k not in COMPUTED_FIELDS})
     except ValidationError as exc:
         return Problem(line, f"not a task ({_problem(exc)}); skipped")
+    for name, number in (
+        ("id", task.id),
+        ("parent_id", task.parent_id or 1),
+        *(("depends_on", d) for d in task.depends_on),
+    ):
+        if not 1 <= number <= ID_MAX:
+            return Problem(line, f"not a task ({name}: {number} is not a task id, 1 to {ID_MAX}); skipped")
     return ImportedTask(
         line=line,
         title=task.title,

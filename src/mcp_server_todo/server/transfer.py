@@ -121,6 +121,8 @@ def _local(uri_or_path: str) -> Path:
 
 def resolve_path(path: str, roots: ListRootsResult) -> Path:
     """The file `path` names, if it lies under one of the roots (symlinks followed first)."""
+    if "\x00" in path:
+        raise InvalidInput("path contains a NUL character (\\u0000), which no file name has; send the file's path")
     folders = [_local(str(root.uri)).resolve() for root in roots.roots if str(root.uri).startswith("file:")]
     if not folders:
         raise InvalidInput(

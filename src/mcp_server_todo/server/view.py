@@ -60,7 +60,7 @@ async def show_tasks(
     project: Annotated[Str | None, Field(description="Only this project.")] = None,
     tag: Annotated[Str | None, Field(description="Only this tag.")] = None,
     due: Annotated[Str | None, Field(description="overdue, today, this_week, or a date: due by then.")] = None,
-    query: Annotated[Str | None, Field(description="Words in title or notes.")] = None,
+    query: Annotated[Str | None, Field(description="Words in title or notes (max 32 words, 500 chars).")] = None,
     parent_id: Annotated[int | None, Field(strict=True, description="Subtasks of this task.")] = None,
     sort: Annotated[
         Literal["created", "due", "priority", "urgency"], Field(description="urgency: what to do next.")

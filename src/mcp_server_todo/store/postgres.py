@@ -120,7 +120,7 @@ def search_words(text: str) -> list[str]:
 
 def ts_query(text: str) -> str | None:
     """Words of `text` as a tsquery: every word must appear, as a word or a prefix."""
-    words = search_words(text)
+    words = queries.distinct_prefixes(search_words(text))
     return " & ".join("'" + word.replace("\\", "\\\\").replace("'", "''") + "':*" for word in words) or None
 
 

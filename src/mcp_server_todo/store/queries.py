@@ -243,3 +243,20 @@ class Share:
     member: str
     mount: str
     created_at: str
+
+
+def distinct_prefixes(words: list[str]) -> list[str]:
+    """The search words that narrow a prefix search, in order: a repeated word, or one that
+    begins another word ("t" with "task"), matches nothing the longer one does not, and each
+    word costs a pass over its matches (model.QUERY_TERMS_MAX bounds how many are left)."""
+    folded = [word.lower() for word in words]
+    kept: list[str] = []
+    for index, word in enumerate(folded):
+        if any(
+            other.startswith(word) and (other != word or later < index)
+            for later, other in enumerate(folded)
+            if later != index
+        ):
+            continue
+        kept.append(words[index])
+    return kept

@@ -89,7 +89,7 @@ def _row_to_task(row: tuple[Any, ...]) -> Task:
 
 def fts_query(text: str) -> str | None:
     """Words of `text` as an FTS5 query: every word must appear, as a word or a prefix."""
-    words = re.findall(r"\w+", text)
+    words = queries.distinct_prefixes(re.findall(r"\w+", text))
     return " ".join('"' + word.replace('"', '""') + '"*' for word in words) or None
 
 

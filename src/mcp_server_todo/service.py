@@ -50,7 +50,7 @@ from .model import (
     clean_user,
     stored,
 )
-from .store import LOCAL_OWNER, Share, Store, StoreTx
+from .store import LOCAL_OWNER, Share, Store, StoreTx, off_the_loop
 from .when import WindowKind, humanize, window
 
 _STATUS_FILTERS = {"pending": Status.pending, "done": Status.done, "deleted": Status.deleted, "all": None}
@@ -328,6 +328,7 @@ class TodoService:
         tx.log(Change(op="complete", task_id=task.id, before=stored(task), after=done, at=now))
         result.done.append(done)
         if task.recur:
+            off_the_loop()  # a catch-up over missed occurrences is not bounded small
             step = _recurrence().advance(task.recur, task.due or self.today().isoformat(), task.due_tz, self.today())
             if step is not None:
                 nxt = stored(task).model_copy(

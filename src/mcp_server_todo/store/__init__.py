@@ -55,6 +55,14 @@ def would_block_allowed() -> bool:
     return state is not None and state[0]
 
 
+def off_the_loop() -> None:
+    """Heavy work ahead (a big undo, a recurrence catch-up): inside `nowait()`, before any
+    transaction of the call has committed, raise `WouldBlock` so the whole call is rolled back
+    and run again on a worker thread instead of stalling the event loop; elsewhere, nothing."""
+    if would_block_allowed():
+        raise WouldBlock
+
+
 def transaction_done() -> None:
     state = _NOWAIT.get()
     if state is not None:

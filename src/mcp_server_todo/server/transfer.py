@@ -8,10 +8,10 @@ send the text. Over HTTP a path is refused too: it would name a file on the serv
 not the user's. Everything runs as the requester's owner (base.service_of): an import over
 HTTP lands in that user's list only, and an export holds only their tasks.
 
-It previews by default (`dry_run` true): the same import, rolled back, so a model can show
-the user what would change; `dry_run=false` imports, one undo step. The result lists the
-counts and, item by item, what was added, updated or skipped and why (the first
-`ITEMS_SHOWN`).
+It previews by default (`dry_run` true): the same import on a read snapshot, writing nothing
+and locking nothing, so a model can show the user what would change; `dry_run=false`
+imports, one undo step. The result lists the counts and, item by item, what was added,
+updated or skipped and why (the first `ITEMS_SHOWN`).
 
 Export is a resource so a client can read or attach it: todotxt, ical, taskwarrior,
 markdown or json; `?project=NAME` for one project. It is text/plain whatever the format

@@ -104,6 +104,23 @@ class StoreTx(Protocol):
 
     def mark_undone(self, group: int) -> None: ...
 
+    def current_group(self) -> int:
+        """The group this transaction's log entries form so far (0: none logged yet)."""
+        ...
+
+    def join_group(self, group: int) -> None:
+        """Log this transaction's entries in `group`, begun by an earlier transaction: an import
+        committed in batches stays one step of `undo`."""
+        ...
+
+    def group_entries(self, group: int) -> list[Change]:
+        """Every log entry of `group`, oldest first."""
+        ...
+
+    def next_id(self) -> int:
+        """The id the next new task would get, without taking it (an import preview)."""
+        ...
+
     def history(self, task_id: int | None, limit: int) -> list[Change]: ...
 
     def projects(self) -> list[tuple[str, int, int]]:

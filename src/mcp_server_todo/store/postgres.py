@@ -362,6 +362,15 @@ class PostgresTx(queries.SharingQueries):
     def mark_undone(self, group: int) -> None:
         self._x("UPDATE changes SET undone = true WHERE owner = %s AND grp = %s", (self._owner, group))
 
+    def current_group(self) -> int:
+        return self._group
+
+    def join_group(self, group: int) -> None:
+        self._group = group
+
+    def group_entries(self, group: int) -> list[Change]:
+        return self._changes(_log(queries.GROUP), (self._owner, group))
+
     def projects(self) -> list[tuple[str, int, int]]:
         rows = self._x(queries.pg(queries.PROJECTS), (self._owner,)).fetchall()
         return [(row[0], int(row[1]), int(row[2])) for row in rows]

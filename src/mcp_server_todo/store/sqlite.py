@@ -307,6 +307,15 @@ class SQLiteTx(queries.SharingQueries):
     def mark_undone(self, group: int) -> None:
         self._conn.execute("UPDATE changes SET undone = 1 WHERE owner = ? AND grp = ?", (self._owner, group))
 
+    def current_group(self) -> int:
+        return self._group
+
+    def join_group(self, group: int) -> None:
+        self._group = group
+
+    def group_entries(self, group: int) -> list[Change]:
+        return self._changes(_log(queries.GROUP), (self._owner, group))
+
     def projects(self) -> list[tuple[str, int, int]]:
         rows = self._conn.execute(queries.PROJECTS, (self._owner,)).fetchall()
         return [(row[0], int(row[1]), int(row[2])) for row in rows]

@@ -351,8 +351,10 @@ class PostgresTx(queries.SharingQueries):
         return [queries.change_from_row(row) for row in self._all(query, args)]
 
     def last_group(self) -> list[Change]:
+        # the group of the newest entry (see SQLiteTx.last_group)
         row = self._x(
-            "SELECT max(grp) FROM changes WHERE owner = %s AND NOT undone AND op <> 'undo' AND actor IS NULL",
+            "SELECT grp FROM changes WHERE owner = %s AND NOT undone AND op <> 'undo' AND actor IS NULL "
+            "ORDER BY id DESC LIMIT 1",
             (self._owner,),
         ).fetchone()
         if row is None or row[0] is None:

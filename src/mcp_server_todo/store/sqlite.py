@@ -293,8 +293,11 @@ class SQLiteTx(queries.SharingQueries):
         return [queries.change_from_row(row) for row in self._conn.execute(sql, args)]
 
     def last_group(self) -> list[Change]:
+        # the group of the newest entry: an import committed in batches is newer than a change
+        # another writer made between two of its batches
         row = self._conn.execute(
-            "SELECT max(grp) FROM changes WHERE owner = ? AND undone = 0 AND op != 'undo' AND actor IS NULL",
+            "SELECT grp FROM changes WHERE owner = ? AND undone = 0 AND op != 'undo' AND actor IS NULL "
+            "ORDER BY id DESC LIMIT 1",
             (self._owner,),
         ).fetchone()
         if row is None or row[0] is None:

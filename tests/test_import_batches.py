@@ -1,0 +1,152 @@
+"""Big imports and the other writers (issue 11, point 5), on both backends: a preview takes
+no write lock, a real import commits in batches so another writer waits about a batch, one
+undo still reverts the whole import, a failed import leaves nothing, and an import killed
+half-way is completed by running it again."""
+
+from __future__ import annotations
+
+import signal
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import pytest
+from conftest import subprocess_env
+
+from mcp_server_todo.errors import InvalidInput
+from mcp_server_todo.model import ListQuery
+from mcp_server_todo.service import TodoService
+from mcp_server_todo.store import Store, open_store
+from mcp_server_todo import transfer_tx
+from mcp_server_todo.transfer import Transfer
+
+pytestmark = [pytest.mark.slow, pytest.mark.timeout(300)]
+
+OWNER = "alice"
+WAIT_BOUND = 1.5
+"""The longest another writer may wait for an import (batches commit every 0.5 s)."""
+
+
+def lines(count: int, start: int = 0) -> list[str]:
+    return [f"(B) 2024-03-0{i % 9 + 1} Imported task {i} +p{i % 40} @c{i % 7}\n" for i in range(start, start + count)]
+
+
+def total(store: Store, owner: str = OWNER) -> int:
+    with store.read(owner) as tx:
+        return tx.query(ListQuery(status=None, limit=1)).total
+
+
+class Background:
+    """An import on a worker thread, its report or error kept."""
+
+    def __init__(self, store: Store, text: list[str], *, dry_run: bool, strict: bool = False) -> None:
+        self.report = None
+        self.error: BaseException | None = None
+        self.ended = 0.0
+
+        def run() -> None:
+            try:
+                self.report = Transfer(store, owner=OWNER).import_lines(text, "todotxt", dry_run=dry_run, strict=strict)
+            except BaseException as exc:
+                self.error = exc
+            self.ended = time.monotonic()
+
+        self.thread = threading.Thread(target=run, daemon=True)
+        self.started = time.monotonic()
+        self.thread.start()
+
+    def join(self) -> None:
+        self.thread.join(240)
+        assert not self.thread.is_alive()
+
+
+def timed_adds(service: TodoService, job: Background, count: int, pause: float) -> list[float]:
+    """`count` new tasks while the import runs; how long each waited."""
+    waits = []
+    time.sleep(0.5)  # the import is under way
+    for n in range(count):
+        began = time.monotonic()
+        service.add(f"written during the import {n}")
+        waits.append(time.monotonic() - began)
+        time.sleep(pause)
+    assert job.thread.is_alive(), "the import ended before the other writer was done: make the file bigger"
+    return waits
+
+
+def test_a_preview_takes_no_write_lock(backend: Store) -> None:
+    job = Background(backend, lines(60_000), dry_run=True)
+    waits = timed_adds(TodoService(backend, owner=OWNER), job, 4, 0.2)
+    job.join()
+    assert job.error is None and job.report is not None
+    assert job.report.added == 60_000 and job.report.dry_run
+    assert max(waits) < WAIT_BOUND, waits  # before: each add waited for the whole preview
+    assert total(backend) == 4  # the preview wrote nothing
+
+
+def test_batches_let_another_writer_in_and_one_undo_reverts_the_whole_import(backend: Store) -> None:
+    job = Background(backend, lines(60_000), dry_run=False)
+    service = TodoService(backend, owner=OWNER)
+    waits = timed_adds(service, job, 4, 0.3)
+    job.join()
+    assert job.error is None and job.report is not None and job.report.added == 60_000
+    assert max(waits) < WAIT_BOUND, waits  # before: the first add waited for the whole import
+    assert total(backend) == 60_004
+    undone = service.undo()  # the import ended last: its whole group, every batch
+    assert len(undone) == 60_000 and {u.op for u in undone} == {"add"}
+    assert [t.title for t in service.list_tasks(limit=10).items] == [f"written during the import {n}" for n in range(4)]
+    assert [u.title for u in service.undo()] == ["written during the import 3"]  # then the adds, one by one
+
+    # and a second run of the same file adds it all again
+    again = Transfer(backend, owner=OWNER).import_lines(lines(60_000), "todotxt")
+    assert again.added == 60_000 and total(backend) == 60_003
+
+
+def test_a_failed_import_leaves_nothing_after_several_batches(backend: Store) -> None:
+    bad = [*lines(30_000), "+only_a_project @and_a_context\n"]
+    began = time.monotonic()
+    with pytest.raises(InvalidInput, match="nothing was imported"):
+        Transfer(backend, owner=OWNER).import_lines(bad, "todotxt", strict=True)
+    assert time.monotonic() - began > 2 * transfer_tx.BATCH_SECONDS  # batches were committed, then reverted
+    assert total(backend) == 0
+    service = TodoService(backend, owner=OWNER)
+    with pytest.raises(Exception, match="nothing to undo"):
+        service.undo()
+
+
+def test_an_import_killed_half_way_is_completed_by_running_it_again(tmp_path: Path, isolated_env: Path) -> None:
+    db = tmp_path / "killed.db"
+    source = tmp_path / "big.txt"
+    source.write_text("".join(lines(80_000)), encoding="utf-8")
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "mcp_server_todo", "import", str(source), "--db", str(db)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        env=subprocess_env(isolated_env),
+    )
+    store = None
+    try:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:  # wait for the first committed batches
+            time.sleep(0.2)
+            if db.exists():
+                store = store or open_store("sqlite:///" + db.as_posix().lstrip("/"))
+                if total(store, "local") >= 5_000:
+                    break
+        proc.send_signal(signal.SIGKILL)
+        proc.wait(10)
+        assert store is not None
+        landed = total(store, "local")
+        assert 0 < landed < 80_000, landed
+
+        report = Transfer(store).import_lines(source.read_text(encoding="utf-8").splitlines(True), "todotxt")
+        assert (report.added, report.skipped, report.problems) == (80_000 - landed, landed, 0)
+        assert total(store, "local") == 80_000
+        titles = {t.title for t in TodoService(store).list_tasks(limit=500, query="Imported task 79999").items}
+        assert titles == {"Imported task 79999"}
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+        if store is not None:
+            store.close()

@@ -15,11 +15,11 @@ from pathlib import Path
 import pytest
 from conftest import subprocess_env
 
+from mcp_server_todo import transfer_tx
 from mcp_server_todo.errors import InvalidInput
 from mcp_server_todo.model import ListQuery
 from mcp_server_todo.service import TodoService
 from mcp_server_todo.store import Store, open_store
-from mcp_server_todo import transfer_tx
 from mcp_server_todo.transfer import Transfer
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(300)]

@@ -221,9 +221,7 @@ def test_reads_do_not_queue_behind_a_writer_waiting_for_another_process(db_path:
 # ---- SIGTERM with a heavy call running ---------------------------------------------------------------
 
 
-def test_sigterm_exits_within_the_shutdown_timeout_with_a_heavy_call_running(
-    db_path: Path, isolated_env: Path
-) -> None:
+def test_sigterm_exits_within_the_shutdown_timeout_with_a_heavy_call_running(db_path: Path, isolated_env: Path) -> None:
     tokens = prepare(db_path, alice_tasks=100_000)
     with http_server(db_path, isolated_env, *SERVE, "--shutdown-timeout", "2", "--log-level", "INFO") as server:
         heavy = Heavy(lambda: rpc(server, tokens["alice"], "undo", {}))

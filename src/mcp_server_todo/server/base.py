@@ -194,7 +194,9 @@ async def offload(service: TodoService, fn: Callable[[TodoService], _T], *, heav
                 return fn(service)
         except WouldBlock:
             pass
-    return await anyio.to_thread.run_sync(fn, service)
+    # abandoned if cancelled (a shutdown past its timeout): the thread cannot be stopped, and
+    # waiting for it would hold up the exit; what it had not committed is rolled back
+    return await anyio.to_thread.run_sync(fn, service, abandon_on_cancel=True)
 
 
 async def call(ctx: Ctx, fn: Callable[[TodoService], CallToolResult], *, heavy: bool = False) -> CallToolResult:

@@ -178,7 +178,9 @@ async def import_items(
     service = service_of(ctx)
     try:
         file = resolve_path(path, roots) if path is not None else None
-        report = await anyio.to_thread.run_sync(_import, service, content, file, format, dry_run)
+        report = await anyio.to_thread.run_sync(
+            _import, service, content, file, format, dry_run, abandon_on_cancel=True
+        )
     except TodoError as exc:
         return error(exc)
     except (OSError, UnicodeDecodeError) as exc:
@@ -211,6 +213,6 @@ def register(server: MCPServer[AppState]) -> None:
         try:
             if formats.name_of(format) not in formats.writable_names():
                 raise InvalidInput(f"{format!r} cannot be exported; use {names}")
-            return await anyio.to_thread.run_sync(export_text, service, format, project)
+            return await anyio.to_thread.run_sync(export_text, service, format, project, abandon_on_cancel=True)
         except TodoError as exc:
             raise ResourceNotFoundError(str(exc)) from None

@@ -163,7 +163,9 @@ def test_undo_of_a_100k_task_import_stalls_nobody(db_path: Path, isolated_env: P
 
 def test_a_long_search_stalls_nobody(db_path: Path, isolated_env: Path) -> None:
     tokens = prepare(db_path, alice_tasks=20_000)
-    query = " ".join(["t"] * 200)  # every word a prefix of most words: each term reads the whole index
+    # 1,000 words (the most the issue asks for), each a prefix of most words: each term reads the
+    # whole index (about 7 s here; if a cap on query terms makes this quick, the test says so)
+    query = " ".join(["i"] * 1000)
     with http_server(db_path, isolated_env, *SERVE) as server:
         heavy = Heavy(lambda: rpc(server, tokens["alice"], "list_items", {"query": query, "limit": 1}))
         found = probes_during(server, tokens["bob"], heavy)

@@ -10,7 +10,9 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 from conftest import subprocess_env
@@ -40,16 +42,19 @@ def total(store: Store, owner: str = OWNER) -> int:
 
 
 class Background:
-    """An import on a worker thread, its report or error kept."""
+    """An import (or another call) on a worker thread, its result or error kept."""
 
-    def __init__(self, store: Store, text: list[str], *, dry_run: bool, strict: bool = False) -> None:
-        self.report = None
+    def __init__(self, store: Store, text: list[str], *, dry_run: bool, call: Callable[[], Any] | None = None) -> None:
+        self.report: Any = None
         self.error: BaseException | None = None
         self.ended = 0.0
 
         def run() -> None:
             try:
-                self.report = Transfer(store, owner=OWNER).import_lines(text, "todotxt", dry_run=dry_run, strict=strict)
+                if call is not None:
+                    self.report = call()
+                else:
+                    self.report = Transfer(store, owner=OWNER).import_lines(text, "todotxt", dry_run=dry_run)
             except BaseException as exc:
                 self.error = exc
             self.ended = time.monotonic()
@@ -61,7 +66,8 @@ class Background:
     def join(self) -> None:
         self.thread.join(240)
         assert not self.thread.is_alive()
-        assert self.ended - self.started > 2 * WAIT_BOUND, "the import was too quick to tell: make it bigger"
+        # else a writer waiting for all of it (as before batches) would wait less than the bound
+        assert self.ended - self.started > WAIT_BOUND + 1, "the import was too quick to tell: make it bigger"
 
 
 def timed_adds(service: TodoService, job: Background, count: int, pause: float) -> list[float]:
@@ -78,11 +84,11 @@ def timed_adds(service: TodoService, job: Background, count: int, pause: float) 
 
 
 def test_a_preview_takes_no_write_lock(backend: Store) -> None:
-    job = Background(backend, lines(60_000), dry_run=True)
+    job = Background(backend, lines(200_000), dry_run=True)
     waits = timed_adds(TodoService(backend, owner=OWNER), job, 4, 0.2)
     job.join()
     assert job.error is None and job.report is not None
-    assert job.report.added == 60_000 and job.report.dry_run
+    assert job.report.added == 200_000 and job.report.dry_run
     assert max(waits) < WAIT_BOUND, waits  # before: each add waited for the whole preview
     assert total(backend) == 4  # the preview wrote nothing
 
@@ -103,6 +109,18 @@ def test_batches_let_another_writer_in_and_one_undo_reverts_the_whole_import(bac
     # and a second run of the same file adds it all again
     again = Transfer(backend, owner=OWNER).import_lines(lines(60_000), "todotxt")
     assert again.added == 60_000 and total(backend) == 60_003
+
+
+def test_undo_of_a_big_import_lets_another_writer_in(backend: Store) -> None:
+    Transfer(backend, owner=OWNER).import_lines(lines(60_000), "todotxt")
+    service = TodoService(backend, owner=OWNER)
+    job = Background(backend, [], dry_run=False, call=service.undo)
+    waits = timed_adds(service, job, 4, 0.3)
+    job.join()
+    assert job.error is None and len(job.report) == 60_000
+    assert max(waits) < WAIT_BOUND, waits  # before: the first add waited for the whole undo
+    assert total(backend) == 4  # the adds made during the undo stay
+    assert [u.title for u in service.undo()] == ["written during the import 3"]
 
 
 def test_a_failed_import_leaves_nothing_after_several_batches(backend: Store) -> None:

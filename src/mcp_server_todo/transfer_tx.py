@@ -10,7 +10,8 @@ A real import commits every `BATCH_SECONDS` (`Batches`), so another writer (anot
 another process) waits at most about that long, never the whole import. Every batch logs in
 the group the first one began, so one `undo` reverts the whole import. If the import fails
 half-way (a fatal line, `strict`, a file cut short), the batches already committed are
-reverted, with `undo` entries in the log: nothing was imported. If the process dies
+reverted, with `undo` entries in the log: nothing was imported. An `undo` of a big group
+(an import's) reverts in batches too (`revert`). If the process dies
 half-way, the committed batches stay; importing the same file again completes the import,
 since records are matched by uid (the tasks already there are "unchanged").
 """
@@ -22,7 +23,7 @@ from contextlib import AbstractContextManager
 from types import TracebackType
 
 from .dates import utc_now
-from .model import Change, ListQuery, Status, Task, TaskPage
+from .model import Change, ListQuery, Status, Task, TaskPage, stored
 from .store import Share, Store, StoreTx, WriteTx
 
 __all__ = ["BATCH_PAUSE", "BATCH_SECONDS", "Batches", "PreviewTx", "revert_group"]
@@ -199,16 +200,40 @@ class Batches:
 
 
 def revert_group(store: Store, owner: str, group: int) -> int:
-    """Revert every entry of `group` (newest first) in one write transaction, logging each as
-    an `undo`, as `undo` does; how many were reverted."""
-    with store.write(owner) as tx:
+    """Revert every entry of `group` (a failed import's committed batches); how many."""
+    with store.read(owner) as tx:
         entries = tx.group_entries(group)
-        now = utc_now()
-        for change in reversed(entries):
-            if change.before is None:
-                tx.remove(change.task_id)
-            else:
-                tx.put(change.before)
-            tx.log(Change(op="undo", task_id=change.task_id, before=change.after, after=change.before, at=now))
-        tx.mark_undone(group)
+    if entries:
+        revert(store, owner, entries, utc_now())
     return len(entries)
+
+
+def revert(store: Store, owner: str, entries: list[Change], now: str) -> None:
+    """Revert `entries` (one group, oldest first), newest first, logging each as an `undo`
+    (as `undo` does) in one undo group; in batches like an import, so a big group (an
+    import's) never holds the write lock for long. The group is marked undone with the last
+    batch: if the process dies half-way, undo again finishes the revert."""
+    group = entries[0].group
+    undo_group = 0
+    pending = entries[::-1]
+    at = 0
+    while at < len(pending):
+        with store.write(owner) as tx:
+            if undo_group:
+                tx.join_group(undo_group)
+            started = time.monotonic()
+            while at < len(pending) and (at % 100 or time.monotonic() - started < BATCH_SECONDS):
+                change = pending[at]
+                current = tx.get(change.task_id)
+                if change.before is None:
+                    tx.remove(change.task_id)
+                else:
+                    tx.put(change.before)
+                before = stored(current) if current is not None else None
+                tx.log(Change(op="undo", task_id=change.task_id, before=before, after=change.before, at=now))
+                at += 1
+            undo_group = tx.current_group() or undo_group
+            if at == len(pending):
+                tx.mark_undone(group)
+        if at < len(pending):
+            time.sleep(BATCH_PAUSE)

@@ -19,7 +19,7 @@ from conftest import subprocess_env
 
 from mcp_server_todo import transfer_tx
 from mcp_server_todo.errors import InvalidInput
-from mcp_server_todo.model import ListQuery
+from mcp_server_todo.model import Change, ListQuery
 from mcp_server_todo.service import TodoService
 from mcp_server_todo.store import Store, open_store
 from mcp_server_todo.transfer import Transfer
@@ -170,3 +170,38 @@ def test_an_import_killed_half_way_is_completed_by_running_it_again(tmp_path: Pa
             proc.kill()
         if store is not None:
             store.close()
+
+
+def test_a_transaction_can_continue_the_group_of_an_earlier_one(backend: Store) -> None:
+    """The store methods behind batches (contract, both backends): current_group, join_group,
+    group_entries, and next_id, which takes nothing; undo reverts the group of the newest entry."""
+    service = TodoService(backend, owner=OWNER)
+    model = service.add("before")
+    with backend.read(OWNER) as tx:
+        upcoming = tx.next_id()
+    with backend.read(OWNER) as tx:
+        assert tx.next_id() == upcoming  # reading it took nothing
+
+    def add(tx: Any, title: str) -> None:
+        task_id = tx.allocate_id()
+        task = model.model_copy(update={"id": task_id, "title": title, "uid": None})
+        tx.put(task)
+        tx.log(Change(op="add", task_id=task_id, before=None, after=task))
+
+    with backend.write(OWNER) as tx:
+        assert tx.current_group() == 0
+        add(tx, "batch one 0")
+        add(tx, "batch one 1")
+        group = tx.current_group()
+    assert group > 0
+    service.add("between")  # another writer between two batches: its own group
+    with backend.write(OWNER) as tx:
+        tx.join_group(group)
+        add(tx, "batch two")
+        assert tx.current_group() == group
+    with backend.read(OWNER) as tx:
+        entries = tx.group_entries(group)
+    assert [e.after.title for e in entries if e.after] == ["batch one 0", "batch one 1", "batch two"]
+    assert {e.group for e in entries} == {group}
+    assert [u.title for u in service.undo()] == ["batch two", "batch one 1", "batch one 0"]  # one step
+    assert [t.title for t in service.list_tasks().items] == ["before", "between"]

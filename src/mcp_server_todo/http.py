@@ -637,7 +637,7 @@ def _leave_running_calls(code: int) -> None:
     Its transaction is not committed, so SQLite or PostgreSQL rolls it back."""
     if threading.current_thread() is not threading.main_thread():
         return  # not the process's own server (a test runs it on a thread)
-    deadline = time.monotonic() + 0.5  # idle workers stop at once
+    deadline = time.monotonic() + 0.2  # idle workers stop at once
     busy = [t for t in threading.enumerate() if t.name == "AnyIO worker thread"]
     for thread in busy:
         thread.join(max(0.0, deadline - time.monotonic()))

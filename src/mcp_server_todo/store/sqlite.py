@@ -32,7 +32,7 @@ log = logging.getLogger(__name__)
 
 BUSY_TIMEOUT_MS = 5_000
 LOCK_RETRY_SECONDS = 30.0
-CLOSE_WAIT_SECONDS = 1.0
+CLOSE_WAIT_SECONDS = 0.1
 
 _CHANGE_COLUMNS = "id, grp, at, op, task_id, before, after, actor"
 _COLUMNS = (

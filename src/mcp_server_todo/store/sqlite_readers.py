@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import sqlite3
 import threading
+from collections.abc import Callable
 from pathlib import Path
 
 from . import WouldBlock
@@ -21,12 +22,22 @@ MAX_READERS = 8
 """Read connections at most; a read beyond them waits for one to be given back."""
 
 
-class Readers:
-    """Read connections to one file, opened on demand and kept for the next read."""
+Connect = Callable[..., sqlite3.Connection]
+"""How a connection is opened: `connect(path, timeout=seconds)`, as the write connection is."""
 
-    def __init__(self, path: Path, busy_timeout_ms: int) -> None:
+
+def plain_connect(path: Path, *, timeout: float) -> sqlite3.Connection:
+    return sqlite3.connect(path, isolation_level=None, check_same_thread=False, timeout=timeout)
+
+
+class Readers:
+    """Read connections to one file, opened on demand (with `connect`, the way the store opens
+    its write connection) and kept for the next read."""
+
+    def __init__(self, path: Path, busy_timeout_ms: int, connect: Connect = plain_connect) -> None:
         self._path = path
         self._busy_timeout_ms = busy_timeout_ms
+        self._connect_to = connect
         self._idle: list[sqlite3.Connection] = []
         self._open = 0
         self._closed = False
@@ -74,9 +85,7 @@ class Readers:
             self._cond.notify_all()
 
     def _connect(self) -> sqlite3.Connection:
-        conn = sqlite3.connect(
-            self._path, isolation_level=None, check_same_thread=False, timeout=self._busy_timeout_ms / 1000
-        )
+        conn = self._connect_to(self._path, timeout=self._busy_timeout_ms / 1000)
         try:
             conn.execute(f"PRAGMA busy_timeout = {self._busy_timeout_ms}")
             conn.execute("PRAGMA query_only = ON")

@@ -4,7 +4,8 @@ In WAL mode a reader never waits for a writer, of this process or another: it re
 last committed state while the writer appends to the log. So reads get their own
 connections, and a listing never queues behind a write that waits for another process's
 lock (up to 30 s), nor behind a long read of someone else (an export, an import preview, a
-search): each read in flight holds one connection, up to `MAX_READERS` at once.
+search): each read in flight holds a connection of its own (the worker threads bound how
+many), and up to `IDLE_READERS` are kept open for the next reads.
 
 The connections are `query_only`: a read transaction can never take the write lock.
 """
@@ -16,10 +17,8 @@ import threading
 from collections.abc import Callable
 from pathlib import Path
 
-from . import WouldBlock
-
-MAX_READERS = 8
-"""Read connections at most; a read beyond them waits for one to be given back."""
+IDLE_READERS = 8
+"""Read connections kept open between reads; more are opened when more reads run at once."""
 
 
 Connect = Callable[..., sqlite3.Connection]
@@ -39,50 +38,34 @@ class Readers:
         self._busy_timeout_ms = busy_timeout_ms
         self._connect_to = connect
         self._idle: list[sqlite3.Connection] = []
-        self._open = 0
         self._closed = False
-        self._cond = threading.Condition()
+        self._lock = threading.Lock()
 
     def take(self, *, nowait: bool) -> sqlite3.Connection:
-        """An idle connection, or a new one; with every one busy, wait for one (or raise
-        `WouldBlock` when `nowait`: the caller retries where waiting is harmless)."""
-        with self._cond:
-            while not self._idle and self._open >= MAX_READERS:
-                if nowait:
-                    raise WouldBlock
-                self._cond.wait()
+        """An idle connection, or a new one (opening one takes no lock and never waits: `nowait`
+        changes nothing, it is there for the store's other kinds of transaction)."""
+        with self._lock:
             if self._closed:
                 raise sqlite3.ProgrammingError("the task database is closed")
             if self._idle:
                 return self._idle.pop()
-            self._open += 1
-        try:
-            return self._connect()
-        except BaseException:
-            with self._cond:
-                self._open -= 1
-                self._cond.notify()
-            raise
+        return self._connect()
 
     def give(self, conn: sqlite3.Connection) -> None:
         """Give back a connection `take` handed out (its transaction ended)."""
-        with self._cond:
-            if self._closed or conn.in_transaction:
-                self._open -= 1
-                conn.close()
-            else:
+        with self._lock:
+            if not self._closed and not conn.in_transaction and len(self._idle) < IDLE_READERS:
                 self._idle.append(conn)
-            self._cond.notify()
+                return
+        conn.close()
 
     def close(self) -> None:
         """Close the idle connections; those in use close when given back."""
-        with self._cond:
+        with self._lock:
             self._closed = True
-            for conn in self._idle:
-                self._open -= 1
-                conn.close()
-            self._idle.clear()
-            self._cond.notify_all()
+            idle, self._idle = self._idle, []
+        for conn in idle:
+            conn.close()
 
     def _connect(self) -> sqlite3.Connection:
         conn = self._connect_to(self._path, timeout=self._busy_timeout_ms / 1000)

@@ -259,18 +259,21 @@ async def undo(
 
     def run(service: TodoService) -> CallToolResult:
         undone: list[Undone] = service.undo(steps)
-        shown, more = undone[:UNDO_SHOWN], max(0, len(undone) - UNDO_SHOWN)
+        more = max(0, len(undone) - UNDO_SHOWN)  # an import's undo: thousands, the first listed
+        undone = undone[:UNDO_SHOWN]
         model = UndoResult(
             undone=[
                 UndoneChange(op=u.op, id=u.task_id, title=u.title, status=u.task.status.value if u.task else None)
-                for u in shown
-            ],
-            more=more or None,
+                for u in undone
+            ]
         )
         lines = [
             f"Undid {u.op} of #{u.task_id} {u.title}" + (f" (now {u.task.status.value})" if u.task else " (removed)")
-            for u in shown
-        ] + ([f"(and {more} more changes undone)"] if more else [])
+            for u in undone
+        ]
+        if more:
+            model.more = more
+            lines.append(f"(and {more} more changes undone)")
         return result("\n".join(lines), model)
 
     return await call(ctx, run, heavy=True)  # an import's undo reverts thousands

@@ -372,6 +372,7 @@ class SQLiteStore:
         self.path = path
         self.url = "sqlite:///" + path.as_posix().lstrip("/")
         self._lock = threading.RLock()
+        self._readers = Readers(path, BUSY_TIMEOUT_MS)  # reads never queue behind the writer
         sync = (synchronous or os.environ.get("TODO_SYNC") or "full").upper()
         if sync not in ("FULL", "NORMAL", "EXTRA"):
             raise StorageError(f"TODO_SYNC must be full, normal or extra; got {sync.lower()!r}")
@@ -391,7 +392,6 @@ class SQLiteStore:
         except sqlite3.DatabaseError as exc:
             self._conn.close()
             raise StorageError(f"the task database {path} cannot be used: {exc}") from exc
-        self._readers = Readers(path, BUSY_TIMEOUT_MS)  # reads never queue behind the writer
 
     # -- transactions ---------------------------------------------------------------
 

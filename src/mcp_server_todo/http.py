@@ -38,7 +38,9 @@ import ipaddress
 import logging
 import os
 import signal
+import sys
 import threading
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -674,4 +676,25 @@ def run(app: HttpApp, options: HttpOptions) -> int:
         closing = getattr(app.verifier, "close", None)
         if closing is not None:
             closing()
-    return 0 if server.started else 1
+    code = 0 if server.started else 1
+    _leave_running_calls(code)
+    return code
+
+
+def _leave_running_calls(code: int) -> None:
+    """A call still running on a worker thread after the shutdown timeout (an import, an undo)
+    cannot be cancelled, and Python would wait for its thread at exit: end the process now.
+    Its transaction is not committed, so SQLite or PostgreSQL rolls it back."""
+    if threading.current_thread() is not threading.main_thread():
+        return  # not the process's own server (a test runs it on a thread)
+    deadline = time.monotonic() + 0.2  # idle workers stop at once
+    busy = [t for t in threading.enumerate() if t.name == "AnyIO worker thread"]
+    for thread in busy:
+        thread.join(max(0.0, deadline - time.monotonic()))
+    left = sum(1 for thread in busy if thread.is_alive())
+    if left:
+        log.warning("exiting with %d call(s) unfinished after the shutdown timeout; their writes are rolled back", left)
+        logging.shutdown()
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(code)

@@ -52,7 +52,7 @@ from .model import (
     clean_user,
     stored,
 )
-from .store import LOCAL_OWNER, Share, Store, StoreTx
+from .store import LOCAL_OWNER, Share, Store, StoreTx, off_the_loop
 from .when import WindowKind, humanize, window
 
 _STATUS_FILTERS = {"pending": Status.pending, "done": Status.done, "deleted": Status.deleted, "all": None}
@@ -60,6 +60,8 @@ DUE_FILTERS = ("overdue", "today", "this_week")
 _KEY_LENGTHS = {"created": 1, "due": 2, "priority": 3, "urgency": 2}
 """How many values a page's sort key has (the store's keyset), to refuse a forged cursor."""
 BULK_MAX = 100
+UNDO_AT_ONCE = 1000
+"""A bigger group (an import) is reverted in batches: other writers never wait for all of it."""
 _FIELDS = ("title", "notes", "priority", "due", "recur", "project", "tags", "parent_id", "depends_on")
 
 
@@ -332,6 +334,7 @@ class TodoService:
         tx.log(Change(op="complete", task_id=task.id, before=stored(task), after=done, at=now))
         result.done.append(done)
         if task.recur:
+            off_the_loop()  # a catch-up over missed occurrences is not bounded small
             step = _recurrence().advance(task.recur, task.due or self.today().isoformat(), task.due_tz, self.today())
             if step is not None:
                 nxt = stored(task).model_copy(
@@ -497,6 +500,7 @@ class TodoService:
         if not 1 <= steps <= 50:
             raise InvalidInput(f"steps must be between 1 and 50; got {steps}")
         undone: list[Undone] = []
+        big: list[Change] = []
         with self.store.write(self.owner) as tx:
             now = self._clock()
             for _ in range(steps):
@@ -505,6 +509,9 @@ class TodoService:
                     if undone:
                         break
                     raise Conflict("nothing to undo: no change has been made yet (or all were undone)")
+                if len(group) > UNDO_AT_ONCE:
+                    big = group  # an import's: reverted in batches, after this transaction
+                    break
                 for change in reversed(group):
                     current = tx.get(change.task_id)
                     if change.before is None:
@@ -516,6 +523,13 @@ class TodoService:
                     title = (change.after or change.before or current or _GONE).title
                     undone.append(Undone(op=change.op, task_id=change.task_id, title=title, task=change.before))
                 tx.mark_undone(group[0].group)
+        if big:
+            from .transfer_tx import revert
+
+            revert(self.store, self.owner, big, now)
+            for change in reversed(big):
+                title = (change.after or change.before or _GONE).title
+                undone.append(Undone(op=change.op, task_id=change.task_id, title=title, task=change.before))
         return undone
 
     # -- rules --------------------------------------------------------------------------

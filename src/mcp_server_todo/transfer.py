@@ -1,8 +1,9 @@
 """Import and export: files in the formats of formats/ to and from the store. Pure domain
 logic over a `Store`: no MCP, no SQL.
 
-An import is one write transaction, so it lands whole or not at all and is one step of
-`undo`; its change-log entries are "add" and "update" like the service's. Records stream
+An import lands whole or not at all and is one step of `undo`; it commits in short batches,
+so other writers never wait for all of it (transfer_tx.py); its change-log entries are "add"
+and "update" like the service's. Records stream
 from the reader and are written as they come (new tasks in batches); only tasks that name
 a parent or dependencies are held until the end, when every key they name is known. Each record is
 matched to a stored task by its key: the uid the file carries (iCalendar UID, Taskwarrior
@@ -16,7 +17,8 @@ date-time the file gives in another zone (the same instant).
 
 A malformed line or component is reported with its line number and skipped; with
 `strict` the whole import is refused instead. A file whose structure is broken (cut
-short, unbalanced) is never imported. A dry run does all the work and rolls it back.
+short, unbalanced) is never imported. A dry run does all the work on a read snapshot and
+writes nothing (it takes no write lock).
 
 Export reads one snapshot and writes every task in id order, the trash too where the
 format can say "deleted".
@@ -54,6 +56,7 @@ from .model import (
 )
 from .render import one_line
 from .store import LOCAL_OWNER, Store, StoreTx
+from .transfer_tx import Batches, PreviewTx
 
 __all__ = ["DETAIL_MAX", "ImportReport", "Outcome", "Transfer", "progress_lines"]
 
@@ -112,10 +115,6 @@ class ImportReport:
         return f"{verb} ({self.format}): {counts}{problems}" + (
             " (dry run: nothing was changed)" if self.dry_run else ""
         )
-
-
-class _DryRun(Exception):
-    """Raised at the end of a dry run so the store rolls the transaction back."""
 
 
 # ---- values ------------------------------------------------------------------------------
@@ -240,7 +239,7 @@ class _Held:
 
 
 class _Import:
-    """One import inside one write transaction."""
+    """One import, in its transaction(s): a preview's snapshot, or the batches of a real one."""
 
     def __init__(self, tx: StoreTx, fmt: str, tz: tzinfo, now: str, report: ImportReport, *, strict: bool) -> None:
         self.tx = tx
@@ -261,6 +260,26 @@ class _Import:
         self.added: set[int] = set()
         self.batch: dict[str, Task] = {}
         self.clean = _Cleaned()
+
+    def run(self, records: Iterable[formats.Record], batches: Batches | None = None) -> None:
+        """Every record, then the held ones; with `batches`, committed whenever one is due."""
+        for record in records:
+            if isinstance(record, Problem):
+                self.problem(record)
+            else:
+                self.record(record)
+            if batches is not None and batches.due():
+                self._flush()
+                self._reserve()
+                self.tx = batches.commit()
+                self.next_id = None  # another writer may have taken ids meanwhile: ask again
+        self.finish()
+        self.report.items.sort(key=lambda item: item.line)  # held tasks were written last
+
+    def _reserve(self) -> None:
+        last = max(self.kept_max, (self.next_id or 1) - 1)
+        if last:
+            self.tx.reserve_ids(last)
 
     # -- one record --
 
@@ -429,9 +448,7 @@ class _Import:
                 parents[held.task.id] = held.task.parent_id = None
             self._write(held.task, held.before, held.record)
         self._flush()
-        last = max(self.kept_max, (self.next_id or 1) - 1)
-        if last:
-            self.tx.reserve_ids(last)
+        self._reserve()
 
     def _link_parent(self, held: _Held) -> int | None:
         ref = held.record.parent
@@ -576,26 +593,22 @@ class Transfer:
         strict: bool = False,
         source: str | None = None,
     ) -> ImportReport:
-        """Import a file given as lines, in one transaction; `source` is its name, if any."""
+        """Import a file given as lines (one undo step); `source` is its name, if any."""
         reader = formats.get(fmt)
         if not reader.readable:
             raise InvalidInput(f"{reader.title} files cannot be imported")
         report = ImportReport(format=reader.name, dry_run=dry_run)
         options = self.options(source)
-        try:
-            with self.store.write(self.owner) as tx:
-                job = _Import(tx, reader.name, self.tz, self._clock(), report, strict=strict)
-                for record in _records(reader, lines, options):
-                    if isinstance(record, Problem):
-                        job.problem(record)
-                    else:
-                        job.record(record)
-                job.finish()
-                report.items.sort(key=lambda item: item.line)  # held tasks were written last
-                if dry_run:
-                    raise _DryRun
-        except _DryRun:
+        records = _records(reader, lines, options)
+        if dry_run:  # a read snapshot: no write lock, nobody waits (transfer_tx.py)
+            with self.store.read(self.owner) as snapshot:
+                job = _Import(PreviewTx(snapshot), reader.name, self.tz, self._clock(), report, strict=strict)
+                job.run(records)
             report.items = [item if item.action != "added" else _without_id(item) for item in report.items]
+            return report
+        with Batches(self.store, self.owner) as batches:  # committed in batches, one undo group
+            job = _Import(batches.tx, reader.name, self.tz, self._clock(), report, strict=strict)
+            job.run(records, batches)
         return report
 
     def export(self, fmt: str, out: TextIO, *, project: str | None = None, trash: bool | None = None) -> int:

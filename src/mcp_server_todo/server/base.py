@@ -214,19 +214,25 @@ def error(exc: TodoError) -> CallToolResult:
     return CallToolResult(content=[TextContent(type="text", text=str(exc))], is_error=True)
 
 
-async def offload(service: TodoService, fn: Callable[[TodoService], _T]) -> _T:
-    """Run a service call on the event loop when the store needs no waiting (the common case:
-    no thread hop), else on a worker thread where waiting for another process's lock is harmless."""
-    try:
-        with nowait():
-            return fn(service)
-    except WouldBlock:
-        return await anyio.to_thread.run_sync(fn, service)
+async def offload(service: TodoService, fn: Callable[[TodoService], _T], *, heavy: bool = False) -> _T:
+    """Run a service call on the event loop when the store needs no waiting (the common, short
+    calls: no thread hop), else on a worker thread where waiting for another process's lock is
+    harmless. A `heavy` call (an import, an export, an undo, a search: any whose cost the
+    caller cannot bound small) always runs on a worker thread, so it never stalls the loop."""
+    if not heavy:
+        try:
+            with nowait():
+                return fn(service)
+        except WouldBlock:
+            pass
+    # abandoned if cancelled (a shutdown past its timeout): the thread cannot be stopped, and
+    # waiting for it would hold up the exit; what it had not committed is rolled back
+    return await anyio.to_thread.run_sync(fn, service, abandon_on_cancel=True)
 
 
-async def call(ctx: Ctx, fn: Callable[[TodoService], CallToolResult]) -> CallToolResult:
+async def call(ctx: Ctx, fn: Callable[[TodoService], CallToolResult], *, heavy: bool = False) -> CallToolResult:
     """A tool's service call; expected failures become tool errors that say what to do."""
     try:
-        return await offload(service_of(ctx), fn)
+        return await offload(service_of(ctx), fn, heavy=heavy)
     except TodoError as exc:
         return error(exc)

@@ -65,6 +65,11 @@ class UndoneChange(BaseModel):
 
 class UndoResult(BaseModel):
     undone: list[Annotated[UndoneChange, WithJsonSchema({"type": "object", "required": ["op", "id", "title"]})]]
+    more: int | None = None
+    """Changes undone beyond the UNDO_SHOWN listed (an import's undo reverts thousands)."""
+
+
+UNDO_SHOWN = 100
 
 
 class HistoryEntry(BaseModel):
@@ -141,7 +146,7 @@ async def list_items(
         model = TaskList(items=page.items, total=page.total, next_cursor=page.next_cursor)
         return result(page_text(page, status), model)
 
-    return await call(ctx, run)
+    return await call(ctx, run, heavy=query is not None or sort == "urgency")  # a search or a scoring scan
 
 
 @tools.tool(ADD)
@@ -254,6 +259,8 @@ async def undo(
 
     def run(service: TodoService) -> CallToolResult:
         undone: list[Undone] = service.undo(steps)
+        more = max(0, len(undone) - UNDO_SHOWN)  # an import's undo: thousands, the first listed
+        undone = undone[:UNDO_SHOWN]
         model = UndoResult(
             undone=[
                 UndoneChange(op=u.op, id=u.task_id, title=u.title, status=u.task.status.value if u.task else None)
@@ -265,9 +272,12 @@ async def undo(
             + (f" (now {u.task.status.value})" if u.task else " (removed)")
             for u in undone
         ]
+        if more:
+            model.more = more
+            lines.append(f"(and {more} more changes undone)")
         return result("\n".join(lines), model)
 
-    return await call(ctx, run)
+    return await call(ctx, run, heavy=True)  # an import's undo reverts thousands
 
 
 @tools.tool(READ, group="history")

@@ -8,10 +8,10 @@ send the text. Over HTTP a path is refused too: it would name a file on the serv
 not the user's. Everything runs as the requester's owner (base.service_of): an import over
 HTTP lands in that user's list only, and an export holds only their tasks.
 
-It previews by default (`dry_run` true): the same import, rolled back, so a model can show
-the user what would change; `dry_run=false` imports, one undo step. The result lists the
-counts and, item by item, what was added, updated or skipped and why (the first
-`ITEMS_SHOWN`).
+It previews by default (`dry_run` true): the same import on a read snapshot, writing nothing
+and locking nothing, so a model can show the user what would change; `dry_run=false`
+imports, one undo step. The result lists the counts and, item by item, what was added,
+updated or skipped and why (the first `ITEMS_SHOWN`).
 
 Export is a resource so a client can read or attach it: todotxt, ical, taskwarrior,
 markdown or json; `?project=NAME` for one project. It is text/plain whatever the format
@@ -183,7 +183,9 @@ async def import_items(
     service = service_of(ctx)
     try:
         file = resolve_path(path, roots) if path is not None else None
-        report = await anyio.to_thread.run_sync(_import, service, content, file, format, dry_run)
+        report = await anyio.to_thread.run_sync(
+            _import, service, content, file, format, dry_run, abandon_on_cancel=True
+        )
     except TodoError as exc:
         return error(exc)
     except (OSError, UnicodeDecodeError) as exc:
@@ -216,6 +218,6 @@ def register(server: MCPServer[AppState]) -> None:
         try:
             if formats.name_of(format) not in formats.writable_names():
                 raise InvalidInput(f"{format!r} cannot be exported; use {names}")
-            return await anyio.to_thread.run_sync(export_text, service, format, project)
+            return await anyio.to_thread.run_sync(export_text, service, format, project, abandon_on_cancel=True)
         except TodoError as exc:
             raise ResourceNotFoundError(str(exc)) from None

@@ -55,6 +55,14 @@ def would_block_allowed() -> bool:
     return state is not None and state[0]
 
 
+def off_the_loop() -> None:
+    """Heavy work ahead (a big undo, a recurrence catch-up): inside `nowait()`, before any
+    transaction of the call has committed, raise `WouldBlock` so the whole call is rolled back
+    and run again on a worker thread instead of stalling the event loop; elsewhere, nothing."""
+    if would_block_allowed():
+        raise WouldBlock
+
+
 def transaction_done() -> None:
     state = _NOWAIT.get()
     if state is not None:
@@ -91,10 +99,27 @@ class StoreTx(Protocol):
         ...
 
     def last_group(self) -> list[Change]:
-        """The most recent group of changes not yet undone (undo entries excluded), oldest first."""
+        """The group of the newest change not yet undone (undo entries excluded), oldest first."""
         ...
 
     def mark_undone(self, group: int) -> None: ...
+
+    def current_group(self) -> int:
+        """The group this transaction's log entries form so far (0: none logged yet)."""
+        ...
+
+    def join_group(self, group: int) -> None:
+        """Log this transaction's entries in `group`, begun by an earlier transaction: an import
+        committed in batches stays one step of `undo`."""
+        ...
+
+    def group_entries(self, group: int) -> list[Change]:
+        """Every log entry of `group`, oldest first."""
+        ...
+
+    def next_id(self) -> int:
+        """The id the next new task would get, without taking it (an import preview)."""
+        ...
 
     def history(self, task_id: int | None, limit: int) -> list[Change]: ...
 

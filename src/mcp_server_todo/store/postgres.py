@@ -351,8 +351,10 @@ class PostgresTx(queries.SharingQueries):
         return [queries.change_from_row(row) for row in self._all(query, args)]
 
     def last_group(self) -> list[Change]:
+        # the group of the newest entry (see SQLiteTx.last_group)
         row = self._x(
-            "SELECT max(grp) FROM changes WHERE owner = %s AND NOT undone AND op <> 'undo' AND actor IS NULL",
+            "SELECT grp FROM changes WHERE owner = %s AND NOT undone AND op <> 'undo' AND actor IS NULL "
+            "ORDER BY id DESC LIMIT 1",
             (self._owner,),
         ).fetchone()
         if row is None or row[0] is None:
@@ -361,6 +363,15 @@ class PostgresTx(queries.SharingQueries):
 
     def mark_undone(self, group: int) -> None:
         self._x("UPDATE changes SET undone = true WHERE owner = %s AND grp = %s", (self._owner, group))
+
+    def current_group(self) -> int:
+        return self._group
+
+    def join_group(self, group: int) -> None:
+        self._group = group
+
+    def group_entries(self, group: int) -> list[Change]:
+        return self._changes(_log(queries.GROUP), (self._owner, group))
 
     def projects(self) -> list[tuple[str, int, int]]:
         rows = self._x(queries.pg(queries.PROJECTS), (self._owner,)).fetchall()

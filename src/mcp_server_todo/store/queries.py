@@ -171,6 +171,11 @@ class SharingQueries:
     def owner(self) -> str:
         return self._owner
 
+    def next_id(self) -> int:
+        """The id the next new task would get, without taking it (an import preview)."""
+        rows = self._rows("SELECT next_id FROM owners WHERE owner = ?", (self._owner,))
+        return int(rows[0][0]) if rows else 1
+
     def has_shares(self) -> bool:
         """Whether this owner shares a project or is a member of one."""
         rows = self._rows(

@@ -64,6 +64,14 @@ class SharingTx(Protocol):
 
     def mark_undone(self, group: int) -> None: ...
 
+    def current_group(self) -> int: ...
+
+    def join_group(self, group: int) -> None: ...
+
+    def group_entries(self, group: int) -> list[Change]: ...
+
+    def next_id(self) -> int: ...
+
     def history(self, task_id: int | None, limit: int) -> list[Change]: ...
 
     def projects(self) -> list[tuple[str, int, int]]: ...
@@ -139,6 +147,18 @@ class SharedTx:
 
     def mark_undone(self, group: int) -> None:
         self.raw.mark_undone(group)
+
+    def current_group(self) -> int:
+        return self.raw.current_group()
+
+    def join_group(self, group: int) -> None:
+        self.raw.join_group(group)
+
+    def group_entries(self, group: int) -> list[Change]:
+        return self.raw.group_entries(group)
+
+    def next_id(self) -> int:
+        return self.raw.next_id()
 
     def history(self, task_id: int | None, limit: int) -> list[Change]:
         return self.raw.history(task_id, limit)

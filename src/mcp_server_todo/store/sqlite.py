@@ -26,11 +26,13 @@ from ..model import Change, ListQuery, Task, TaskPage
 from . import TokenInfo, WouldBlock, backup, faults, queries, transaction_done, would_block_allowed
 from .migrations import SQLITE_MIGRATIONS
 from .sharing import SharedTx
+from .sqlite_readers import Readers
 
 log = logging.getLogger(__name__)
 
 BUSY_TIMEOUT_MS = 5_000
 LOCK_RETRY_SECONDS = 30.0
+CLOSE_WAIT_SECONDS = 0.1
 
 _CHANGE_COLUMNS = "id, grp, at, op, task_id, before, after, actor"
 _COLUMNS = (
@@ -107,6 +109,10 @@ class SQLiteTx(queries.SharingQueries):
         self._conn = conn
         self._owner = owner
         self._group = 0
+
+    @property
+    def conn(self) -> sqlite3.Connection:
+        return self._conn
 
     def as_owner(self, owner: str) -> SQLiteTx:
         """The same transaction, seeing `owner`'s tasks (sharing writes a member's copies)."""
@@ -287,8 +293,11 @@ class SQLiteTx(queries.SharingQueries):
         return [queries.change_from_row(row) for row in self._conn.execute(sql, args)]
 
     def last_group(self) -> list[Change]:
+        # the group of the newest entry: an import committed in batches is newer than a change
+        # another writer made between two of its batches
         row = self._conn.execute(
-            "SELECT max(grp) FROM changes WHERE owner = ? AND undone = 0 AND op != 'undo' AND actor IS NULL",
+            "SELECT grp FROM changes WHERE owner = ? AND undone = 0 AND op != 'undo' AND actor IS NULL "
+            "ORDER BY id DESC LIMIT 1",
             (self._owner,),
         ).fetchone()
         if row is None or row[0] is None:
@@ -300,6 +309,15 @@ class SQLiteTx(queries.SharingQueries):
 
     def mark_undone(self, group: int) -> None:
         self._conn.execute("UPDATE changes SET undone = 1 WHERE owner = ? AND grp = ?", (self._owner, group))
+
+    def current_group(self) -> int:
+        return self._group
+
+    def join_group(self, group: int) -> None:
+        self._group = group
+
+    def group_entries(self, group: int) -> list[Change]:
+        return self._changes(_log(queries.GROUP), (self._owner, group))
 
     def projects(self) -> list[tuple[str, int, int]]:
         rows = self._conn.execute(queries.PROJECTS, (self._owner,)).fetchall()
@@ -354,6 +372,7 @@ class SQLiteStore:
         self.path = path
         self.url = "sqlite:///" + path.as_posix().lstrip("/")
         self._lock = threading.RLock()
+        self._readers = Readers(path, BUSY_TIMEOUT_MS)  # reads never queue behind the writer
         sync = (synchronous or os.environ.get("TODO_SYNC") or "full").upper()
         if sync not in ("FULL", "NORMAL", "EXTRA"):
             raise StorageError(f"TODO_SYNC must be full, normal or extra; got {sync.lower()!r}")
@@ -391,7 +410,8 @@ class SQLiteStore:
                 delay = min(delay * 2, 0.1)
 
     def read(self, owner: str = "local") -> AbstractContextManager[SQLiteTx]:
-        """A snapshot for reading (other processes keep writing meanwhile)."""
+        """A snapshot for reading, on a read connection of its own: it waits for no writer
+        (this process's or another's), and writers keep writing meanwhile."""
         return self._transaction(owner, "BEGIN DEFERRED")
 
     @contextmanager
@@ -404,42 +424,55 @@ class SQLiteStore:
     @faults.translating  # disk full, read-only, damaged: one-line StorageErrors
     @contextmanager
     def _transaction(self, owner: str, begin: str) -> Iterator[SQLiteTx]:
+        """A read (BEGIN DEFERRED, on a read connection) or write transaction (on the one
+        write connection, under its lock)."""
         nowait = would_block_allowed()
-        if not self._lock.acquire(blocking=not nowait):
+        reading = begin == "BEGIN DEFERRED"
+        if reading:
+            conn = self._readers.take(nowait=nowait)
+        elif self._lock.acquire(blocking=not nowait):
+            conn = self._conn
+        else:
             raise WouldBlock
         try:
-            if nowait:
-                self._begin_nowait(begin)
+            if reading:
+                conn.execute(begin)  # takes no lock: a WAL reader never waits for a writer
+            elif nowait:
+                self._begin_nowait(conn, begin)
             else:
-                self._retrying(lambda: self._conn.execute(begin))
+                self._retrying(lambda: conn.execute(begin))
             try:
-                yield SQLiteTx(self._conn, owner)
+                yield SQLiteTx(conn, owner)
             except BaseException:
-                self._conn.execute("ROLLBACK")
+                conn.execute("ROLLBACK")
                 raise
             try:
-                self._retrying(lambda: self._conn.execute("COMMIT"))
+                self._retrying(lambda: conn.execute("COMMIT"))
             except BaseException:
-                if self._conn.in_transaction:
-                    self._conn.execute("ROLLBACK")
+                if conn.in_transaction:
+                    conn.execute("ROLLBACK")
                 raise
-            if begin != "BEGIN DEFERRED":
+            if not reading:
                 transaction_done()  # a write happened: never run this call twice
         finally:
-            self._lock.release()
+            if reading:
+                self._readers.give(conn)
+            else:
+                self._lock.release()
 
-    def _begin_nowait(self, begin: str) -> None:
+    @staticmethod
+    def _begin_nowait(conn: sqlite3.Connection, begin: str) -> None:
         """BEGIN without waiting: another process holding the write lock means WouldBlock
         (the caller retries where blocking is fine) instead of a wait on this thread."""
-        self._conn.execute("PRAGMA busy_timeout = 0")
+        conn.execute("PRAGMA busy_timeout = 0")
         try:
-            self._conn.execute(begin)
+            conn.execute(begin)
         except sqlite3.OperationalError as exc:
             if "locked" in str(exc) or "busy" in str(exc):
                 raise WouldBlock from exc
             raise
         finally:
-            self._conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+            conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
 
     # -- schema -----------------------------------------------------------------------
 
@@ -483,8 +516,8 @@ class SQLiteStore:
             return int(cursor.lastrowid or 0)
 
     def tokens(self) -> list[TokenInfo]:
-        with self._transaction("", "BEGIN DEFERRED"):
-            rows = self._conn.execute(
+        with self._transaction("", "BEGIN DEFERRED") as tx:
+            rows = tx.conn.execute(
                 "SELECT id, user, label, created_at, revoked_at IS NOT NULL FROM api_tokens ORDER BY id"
             ).fetchall()
         return [TokenInfo(id=r[0], user=r[1], label=r[2], created_at=r[3], revoked=bool(r[4])) for r in rows]
@@ -497,16 +530,16 @@ class SQLiteStore:
             return cursor.rowcount > 0
 
     def user_for_token(self, token_hash: str) -> str | None:
-        with self._transaction("", "BEGIN DEFERRED"):
-            row = self._conn.execute(
+        with self._transaction("", "BEGIN DEFERRED") as tx:
+            row = tx.conn.execute(
                 "SELECT user FROM api_tokens WHERE token_hash = ? AND revoked_at IS NULL", (token_hash,)
             ).fetchone()
         return None if row is None else str(row[0])
 
     def quick_check(self) -> list[str]:
         """SQLite's own consistency check: ["ok"], or what is damaged."""
-        with self._transaction("", "BEGIN DEFERRED"):
-            return [str(row[0]) for row in self._conn.execute("PRAGMA quick_check")]
+        with self._transaction("", "BEGIN DEFERRED") as tx:
+            return [str(row[0]) for row in tx.conn.execute("PRAGMA quick_check")]
 
     def schema_version(self) -> int:
         with self._lock:
@@ -514,5 +547,12 @@ class SQLiteStore:
         return int(row[0] or 0)
 
     def close(self) -> None:
-        with self._lock:
-            self._conn.close()
+        """Close the connections. A write still running on a worker thread (a shutdown that
+        timed out) keeps the write connection: the process ends, and SQLite rolls back what
+        it had not committed."""
+        self._readers.close()
+        if self._lock.acquire(timeout=CLOSE_WAIT_SECONDS):
+            try:
+                self._conn.close()
+            finally:
+                self._lock.release()

@@ -372,7 +372,7 @@ class SQLiteStore:
         self.path = path
         self.url = "sqlite:///" + path.as_posix().lstrip("/")
         self._lock = threading.RLock()
-        self._readers = Readers(path, BUSY_TIMEOUT_MS)  # reads never queue behind the writer
+        self._readers = Readers(path, BUSY_TIMEOUT_MS, faults.connect)  # reads never queue behind the writer
         sync = (synchronous or os.environ.get("TODO_SYNC") or "full").upper()
         if sync not in ("FULL", "NORMAL", "EXTRA"):
             raise StorageError(f"TODO_SYNC must be full, normal or extra; got {sync.lower()!r}")

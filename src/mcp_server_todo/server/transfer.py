@@ -153,6 +153,12 @@ def _import(
         before_import(service.store)  # an automatic backup (SQLite), rotated
     if file is None:
         text = content or ""
+        try:
+            text.encode("utf-8")  # a JSON string may carry lone surrogates; a file never does
+        except UnicodeEncodeError as exc:
+            raise InvalidInput(
+                f"content holds an unpaired UTF-16 surrogate at character {exc.start + 1}; send valid Unicode text"
+            ) from None
         name = formats.name_of(fmt) if fmt else formats.sniff(text[:8192])
         return transfer.import_lines(io.StringIO(text), name, dry_run=dry_run)
     with file.open(encoding="utf-8-sig") as handle:

@@ -372,7 +372,8 @@ class SQLiteStore:
         self.path = path
         self.url = "sqlite:///" + path.as_posix().lstrip("/")
         self._lock = threading.RLock()
-        self._readers = Readers(path, BUSY_TIMEOUT_MS, faults.connect)  # reads never queue behind the writer
+        # reads never queue behind the writer; a read-only fallback snapshot is never kept
+        self._readers = Readers(path, BUSY_TIMEOUT_MS, faults.connect, faults.reusable)
         sync = (synchronous or os.environ.get("TODO_SYNC") or "full").upper()
         if sync not in ("FULL", "NORMAL", "EXTRA"):
             raise StorageError(f"TODO_SYNC must be full, normal or extra; got {sync.lower()!r}")

@@ -209,3 +209,60 @@ async def test_default_tools_list_is_under_6_kb(mode: str, db_path: Path) -> Non
             separators=(",", ":"),
         )
         assert len(wire.encode()) < 6000, len(wire.encode())
+
+
+@pytest.mark.slow
+async def test_emptying_a_big_trash_does_not_stall_the_event_loop(db_path: Path) -> None:
+    """A trash can be made big in one import (a dump of deleted tasks); removing it for good
+    takes seconds, which must not run on the event loop (before: the loop stood still for the
+    whole call, about 3 s for 20,000 tasks). The loop's longest pause during the call is
+    compared with the call's own duration, so a loaded machine slows both alike."""
+    import io
+    import time
+
+    import anyio
+
+    from mcp_server_todo.service import TodoService
+    from mcp_server_todo.store import open_store, sqlite_url
+    from mcp_server_todo.transfer import Transfer
+
+    store = open_store(sqlite_url(db_path))
+    try:
+        TodoService(store).add("template")
+        dump = io.StringIO()
+        Transfer(store).export("json", dump)
+        head, first, *_, tail = dump.getvalue().splitlines(True)
+        template = json.loads(first.lstrip(","))
+        records = [
+            ("," if n else "")
+            + json.dumps({**template, "id": n + 10, "uid": None, "title": f"gone {n}", "status": "deleted"})
+            for n in range(20_000)
+        ]
+        report = Transfer(store).import_lines([head, *(r + "\n" for r in records), tail], "json")
+        assert report.added == 20_000
+    finally:
+        store.close()
+
+    server = build_server(Config.resolve(str(db_path), "UTC"), "all")
+    async with Client(server, mode="legacy") as client:
+        pauses: list[float] = []
+
+        async def ticker() -> None:
+            last = time.monotonic()
+            while True:
+                await anyio.sleep(0.01)
+                now = time.monotonic()
+                pauses.append(now - last)
+                last = now
+
+        async with anyio.create_task_group() as tg:
+            tg.start_soon(ticker)
+            await anyio.sleep(0.05)
+            began = time.monotonic()
+            emptied = await client.call_tool("empty_trash", {"confirm": True})
+            took = time.monotonic() - began
+            tg.cancel_scope.cancel()
+    assert not emptied.is_error, emptied
+    assert emptied.structured_content["removed"] == 20_000
+    assert took > 1.0, f"{took:.2f} s: too quick to tell, make the trash bigger"
+    assert max(pauses) < took / 3, f"the loop stood still {max(pauses):.2f} s of a {took:.2f} s call"

@@ -154,4 +154,4 @@ async def empty_trash(
             f"Removed {removed} task(s) from the trash for good; undo brings them back.", Emptied(removed=removed)
         )
 
-    return await call(ctx, run)
+    return await call(ctx, run, heavy=True)  # an imported trash can hold many thousands

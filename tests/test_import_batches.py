@@ -235,3 +235,35 @@ def test_an_undo_that_meets_a_running_import_leaves_the_rest_undoable(backend: S
     assert sorted(t.title for t in service.list_tasks().items) == ["batch two", "before the import"]
     assert [u.title for u in service.undo()] == ["batch two"]  # the rest of the import, not the older add
     assert [t.title for t in service.list_tasks().items] == ["before the import"]
+
+
+def linked_lines(pairs: int) -> list[str]:
+    """A parent and a subtask per pair: the subtasks are held until every record is read."""
+    text = []
+    for i in range(pairs):
+        text.append(f"Parent {i} uid:p{i}\n")
+        text.append(f"Subtask {i} parent:p{i}\n")
+    return text
+
+
+def test_the_held_records_of_an_import_commit_in_batches_too(backend: Store) -> None:
+    """Records that name a parent (or dependencies) are written at the end, once every key is
+    known: those writes commit in batches as well (before: one transaction for all of them, and
+    another writer waited for the whole of it, seconds)."""
+    pairs = 60_000 if backend.url.startswith("sqlite") else 30_000  # PostgreSQL resolves each more slowly
+    job = Background(backend, linked_lines(pairs), dry_run=False)
+    service = TodoService(backend, owner=OWNER)
+    waits = []
+    time.sleep(0.5)
+    while job.thread.is_alive():  # the whole import, its held records included
+        began = time.monotonic()
+        service.add("written during the import")
+        waits.append(time.monotonic() - began)
+        time.sleep(0.2)
+    job.join()
+    assert job.error is None and job.report is not None and job.report.added == 2 * pairs
+    assert max(waits) < WAIT_BOUND, waits
+    undone = service.undo()
+    while len(undone) == 1:  # the adds made after the import's last batch come first
+        undone = service.undo()
+    assert len(undone) == 2 * pairs  # still one undo step

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import sqlite3
+import subprocess
 from pathlib import Path
 
 import httpx2
@@ -384,3 +385,29 @@ def test_postgres_disk_full_is_one_line(postgres_url: str) -> None:
             with psycopg.connect(cluster.admin_url, autocommit=True) as admin:
                 admin.execute(f"DROP TABLESPACE {name}")
     disk.rmdir()
+
+
+@pytest.mark.slow
+def test_a_store_opened_on_a_read_only_mount_does_not_keep_serving_a_stale_snapshot(
+    tmp_path: Path, isolated_env: Path
+) -> None:
+    """Where SQLite can only read the file as immutable (no -shm can be made), such a read
+    connection sees the file as it was when opened, forever: it must not be kept for the next
+    reads, or what another process writes later (here after the mount is made writable again)
+    is never seen (before: the pooled reader kept answering "first" only)."""
+    from mcp_server_todo.service import TodoService
+    from mcp_server_todo.store import open_store, sqlite_url
+
+    with tmpfs(tmp_path / "disk", "4m") as disk:
+        db = disk / "todo.db"
+        seeded(isolated_env, db, "first")
+        remount_read_only(disk)
+        store = open_store(sqlite_url(db))
+        try:
+            service = TodoService(store)
+            assert [t.title for t in service.list_tasks().items] == ["first"]
+            subprocess.run(["mount", "-o", "remount,rw", str(disk)], check=True, capture_output=True)
+            seeded(isolated_env, db, "second")  # another process writes
+            assert [t.title for t in service.list_tasks().items] == ["first", "second"]
+        finally:
+            store.close()

@@ -214,3 +214,65 @@ def test_a_transaction_can_continue_the_group_of_an_earlier_one(backend: Store) 
     assert {e.group for e in entries} == {group}
     assert [u.title for u in service.undo()] == ["batch two", "batch one 1", "batch one 0"]  # one step
     assert [t.title for t in service.list_tasks().items] == ["before", "between"]
+
+
+def test_an_undo_that_meets_a_running_import_leaves_the_rest_undoable(backend: Store) -> None:
+    """An undo of a big group reverts the entries it read, in batches; an import still running
+    logs more batches in that group meanwhile. Those were not reverted, so they must stay
+    undoable: the next undo reverts them (before: the group was marked undone whole, and the
+    next undo reverted the user's previous change instead)."""
+    service = TodoService(backend, owner=OWNER)
+    model = service.add("before the import")
+
+    def add(tx: Any, title: str) -> None:
+        task_id = tx.allocate_id()
+        task = model.model_copy(update={"id": task_id, "title": title, "uid": None})
+        tx.put(task)
+        tx.log(Change(op="add", task_id=task_id, before=None, after=task))
+
+    with backend.write(OWNER) as tx:  # the import's first batch
+        add(tx, "batch one")
+        group = tx.current_group()
+    with backend.read(OWNER) as tx:  # an undo reads the group ...
+        entries = tx.last_group()
+    assert [e.group for e in entries] == [group]
+    with backend.write(OWNER) as tx:  # ... the import commits its next batch ...
+        tx.join_group(group)
+        add(tx, "batch two")
+    transfer_tx.revert(backend, OWNER, entries, "2026-01-01T00:00:00Z")  # ... and the undo reverts in batches
+
+    assert sorted(t.title for t in service.list_tasks().items) == ["batch two", "before the import"]
+    assert [u.title for u in service.undo()] == ["batch two"]  # the rest of the import, not the older add
+    assert [t.title for t in service.list_tasks().items] == ["before the import"]
+
+
+def linked_lines(pairs: int) -> list[str]:
+    """A parent and a subtask per pair: the subtasks are held until every record is read."""
+    text = []
+    for i in range(pairs):
+        text.append(f"Parent {i} uid:p{i}\n")
+        text.append(f"Subtask {i} parent:p{i}\n")
+    return text
+
+
+def test_the_held_records_of_an_import_commit_in_batches_too(backend: Store) -> None:
+    """Records that name a parent (or dependencies) are written at the end, once every key is
+    known: those writes commit in batches as well (before: one transaction for all of them, and
+    another writer waited for the whole of it, seconds)."""
+    pairs = 60_000 if backend.url.startswith("sqlite") else 30_000  # PostgreSQL resolves each more slowly
+    job = Background(backend, linked_lines(pairs), dry_run=False)
+    service = TodoService(backend, owner=OWNER)
+    waits = []
+    time.sleep(0.5)
+    while job.thread.is_alive():  # the whole import, its held records included
+        began = time.monotonic()
+        service.add("written during the import")
+        waits.append(time.monotonic() - began)
+        time.sleep(0.2)
+    job.join()
+    assert job.error is None and job.report is not None and job.report.added == 2 * pairs
+    assert max(waits) < WAIT_BOUND, waits
+    undone = service.undo()
+    while len(undone) == 1:  # the adds made after the import's last batch come first
+        undone = service.undo()
+    assert len(undone) == 2 * pairs  # still one undo step

@@ -178,3 +178,20 @@ def test_session_flags_defaults_environment_and_checks(monkeypatch: pytest.Monke
     ]:
         with pytest.raises(ValueError, match=message):
             parse(*argv).check()
+
+
+def test_a_second_protocol_version_header_cannot_slip_past_the_limit(team: Team) -> None:
+    """The SDK routes on the first mcp-protocol-version header: the limit must read the same one
+    (a handshake version first and a modern one after opened sessions without being counted)."""
+    headers = [
+        *MCP_HEADERS.items(),
+        *bearer(team.tokens["alice"]).items(),
+        ("mcp-protocol-version", "2025-11-25"),
+        ("mcp-protocol-version", "2026-07-28"),
+    ]
+    statuses = [
+        httpx2.post(team.server.url, json=initialize_body(), headers=headers, timeout=30).status_code
+        for _ in range(PER_USER + 1)
+    ]
+    assert statuses == [200] * PER_USER + [429], statuses
+    session_of(team.open("bob"))

@@ -209,3 +209,92 @@ async def test_default_tools_list_is_under_6_kb(mode: str, db_path: Path) -> Non
             separators=(",", ":"),
         )
         assert len(wire.encode()) < 6000, len(wire.encode())
+
+
+def seed_dump(db_path: Path, count: int, **fields: Any) -> int:
+    """`count` tasks written by one JSON-dump import (each with `fields`); the first task's id."""
+    import io
+
+    from mcp_server_todo.service import TodoService
+    from mcp_server_todo.store import open_store, sqlite_url
+    from mcp_server_todo.transfer import Transfer
+
+    store = open_store(sqlite_url(db_path))
+    try:
+        first_id = TodoService(store).add("template").id
+        dump = io.StringIO()
+        Transfer(store).export("json", dump)
+        head, first, *_, tail = dump.getvalue().splitlines(True)
+        template = json.loads(first.lstrip(","))
+        records = [
+            "," + json.dumps({**template, "id": n + 10, "uid": None, "title": f"task {n}", **fields}) + "\n"
+            for n in range(count)
+        ]
+        report = Transfer(store).import_lines([head, first, *records, tail], "json")
+        assert report.added == count
+    finally:
+        store.close()
+    return first_id
+
+
+async def loop_pause_during(db_path: Path, tool: str, arguments: dict[str, Any]) -> tuple[CallToolResult, float, float]:
+    """Call `tool` in memory; (its result, the call's seconds, the event loop's longest pause)."""
+    import time
+
+    import anyio
+
+    server = build_server(Config.resolve(str(db_path), "UTC"), "all")
+    async with Client(server, mode="legacy") as client:
+        pauses: list[float] = []
+
+        async def ticker() -> None:
+            last = time.monotonic()
+            while True:
+                await anyio.sleep(0.01)
+                now = time.monotonic()
+                pauses.append(now - last)
+                last = now
+
+        async with anyio.create_task_group() as tg:
+            tg.start_soon(ticker)
+            await anyio.sleep(0.05)
+            began = time.monotonic()
+            answer = await client.call_tool(tool, arguments)
+            took = time.monotonic() - began
+            tg.cancel_scope.cancel()
+    assert took > 1.0, f"{took:.2f} s: too quick to tell, make it bigger"
+    return answer, took, max(pauses)
+
+
+@pytest.mark.slow
+async def test_emptying_a_big_trash_does_not_stall_the_event_loop(db_path: Path) -> None:
+    """A trash can be made big in one import (a dump of deleted tasks); removing it for good
+    takes seconds, which must not run on the event loop (before: the loop stood still for the
+    whole call, about 3 s for 20,000 tasks). The loop's longest pause during the call is
+    compared with the call's own duration, so a loaded machine slows both alike."""
+    seed_dump(db_path, 20_000, status="deleted")
+    emptied, took, pause = await loop_pause_during(db_path, "empty_trash", {"confirm": True})
+    assert not emptied.is_error, emptied
+    assert emptied.structured_content["removed"] == 20_000
+    assert pause < took / 3, f"the loop stood still {pause:.2f} s of a {took:.2f} s call"
+
+
+@pytest.mark.slow
+async def test_deleting_a_parent_of_thousands_does_not_stall_the_event_loop(db_path: Path) -> None:
+    """Deleting a task moves its subtasks too (up to 10,000 per id), read level by level: seconds
+    for a parent of 20,000 subtasks, which must not run on the event loop (before: about 2 s)."""
+    parent = seed_dump(db_path, 20_000, parent_id=1)
+    assert parent == 1
+    deleted, took, pause = await loop_pause_during(db_path, "delete_item", {"id": parent})
+    assert not deleted.is_error, deleted
+    assert pause < took / 3, f"the loop stood still {pause:.2f} s of a {took:.2f} s call"
+
+
+@pytest.mark.slow
+async def test_completing_a_parent_of_thousands_does_not_stall_the_event_loop(db_path: Path) -> None:
+    """Completing a task reads its subtasks first (to refuse, or to complete them too): seconds
+    for a parent of 20,000 subtasks, which must not run on the event loop (before: about 2 s)."""
+    parent = seed_dump(db_path, 20_000, parent_id=1)
+    refused, took, pause = await loop_pause_during(db_path, "complete_item", {"id": parent})
+    assert refused.is_error and "open subtask(s)" in refused.content[0].text, refused  # type: ignore[union-attr]
+    assert pause < took / 3, f"the loop stood still {pause:.2f} s of a {took:.2f} s call"

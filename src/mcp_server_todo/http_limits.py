@@ -102,7 +102,7 @@ class SessionLimits:
         for key, value in scope.get("headers", []):
             if key == SESSION_HEADER:
                 return False
-            if key == VERSION_HEADER:
+            if key == VERSION_HEADER and version is None:  # the first one, as the SDK routes on
                 version = bytes(value)
         return version is None or version in self._handshake
 

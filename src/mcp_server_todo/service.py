@@ -60,6 +60,8 @@ DUE_FILTERS = ("overdue", "today", "this_week")
 _KEY_LENGTHS = {"created": 1, "due": 2, "priority": 3, "urgency": 2}
 """How many values a page's sort key has (the store's keyset), to refuse a forged cursor."""
 BULK_MAX = 100
+DESCENDANTS_ON_LOOP = 50
+"""A task with more subtasks than this is completed or deleted on a worker thread."""
 UNDO_AT_ONCE = 1000
 """A bigger group (an import) is reverted in batches: other writers never wait for all of it."""
 _FIELDS = ("title", "notes", "priority", "due", "recur", "project", "tags", "parent_id", "depends_on")
@@ -551,6 +553,8 @@ class TodoService:
         while frontier and len(found) < 10_000:
             children = tx.query(ListQuery(status=None, parent_id=frontier.pop(), limit=500)).items
             found.extend(children)
+            if len(found) > DESCENDANTS_ON_LOOP:
+                off_the_loop()  # a query per subtask: a big tree takes seconds
             frontier.extend(child.id for child in children)
         return found
 

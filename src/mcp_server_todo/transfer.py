@@ -268,13 +268,16 @@ class _Import:
                 self.problem(record)
             else:
                 self.record(record)
-            if batches is not None and batches.due():
-                self._flush()
-                self._reserve()
-                self.tx = batches.commit()
-                self.next_id = None  # another writer may have taken ids meanwhile: ask again
-        self.finish()
+            self._commit_if_due(batches)
+        self.finish(batches)
         self.report.items.sort(key=lambda item: item.line)  # held tasks were written last
+
+    def _commit_if_due(self, batches: Batches | None) -> None:
+        if batches is not None and batches.due():
+            self._flush()
+            self._reserve()
+            self.tx = batches.commit()
+            self.next_id = None  # another writer may have taken ids meanwhile: ask again
 
     def _reserve(self) -> None:
         last = max(self.kept_max, (self.next_id or 1) - 1)
@@ -432,21 +435,24 @@ class _Import:
             return self.aliases[ref]
         return found.id if found is not None else None
 
-    def finish(self) -> None:
-        """Resolve the held tasks' links, refuse cycles, and write them."""
+    def finish(self, batches: Batches | None = None) -> None:
+        """Resolve the held tasks' links, refuse cycles, and write them (in batches too)."""
         self._flush()
         parents: dict[int, int | None] = {}
         for held in self.held.values():
             parents[held.task.id] = self._link_parent(held)
+            self._commit_if_due(batches)  # resolving reads the store: on PostgreSQL, seconds
         for held in self.held.values():
             if held.record.depends is not None:
                 self._link_depends(held)
             held.task.parent_id = parents[held.task.id]
+            self._commit_if_due(batches)
         for held in self.held.values():
             if held.task.parent_id is not None and self._parent_cycle(held.task.id, parents):
                 held.record.warnings.append(f"parent #{held.task.parent_id} would make a cycle; imported without it")
                 parents[held.task.id] = held.task.parent_id = None
             self._write(held.task, held.before, held.record)
+            self._commit_if_due(batches)
         self._flush()
         self._reserve()
 

@@ -100,7 +100,7 @@ class PreviewTx:
     def last_group(self) -> list[Change]:
         return self._tx.last_group()
 
-    def mark_undone(self, group: int) -> None:
+    def mark_undone(self, group: int, upto: int | None = None) -> None:
         """Nothing to mark: nothing is written."""
 
     def current_group(self) -> int:
@@ -234,6 +234,6 @@ def revert(store: Store, owner: str, entries: list[Change], now: str) -> None:
                 at += 1
             undo_group = tx.current_group() or undo_group
             if at == len(pending):
-                tx.mark_undone(group)
+                tx.mark_undone(group, max(entry.id for entry in entries))  # not what was logged since
         if at < len(pending):
             time.sleep(BATCH_PAUSE)

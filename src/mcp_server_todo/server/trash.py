@@ -113,7 +113,7 @@ async def delete_item(
         lines = [*_lines("Deleted", deleted), "(in the trash; undo restores)"]
         return result("\n".join(lines), Tasks(items=deleted))
 
-    return await call(ctx, run)
+    return await call(ctx, run, heavy=True)  # each id moves its subtasks too: thousands, level by level
 
 
 async def _ask_empty(ctx: Ctx, confirm: bool) -> Elicit[Confirm] | Confirm:
@@ -154,4 +154,4 @@ async def empty_trash(
             f"Removed {removed} task(s) from the trash for good; undo brings them back.", Emptied(removed=removed)
         )
 
-    return await call(ctx, run)
+    return await call(ctx, run, heavy=True)  # an imported trash can hold many thousands

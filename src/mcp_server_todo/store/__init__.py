@@ -102,7 +102,10 @@ class StoreTx(Protocol):
         """The group of the newest change not yet undone (undo entries excluded), oldest first."""
         ...
 
-    def mark_undone(self, group: int) -> None: ...
+    def mark_undone(self, group: int, upto: int | None = None) -> None:
+        """Mark the group's entries undone; with `upto`, only those with an id up to it (the
+        ones an undo read and reverted: an import may have logged more since)."""
+        ...
 
     def current_group(self) -> int:
         """The group this transaction's log entries form so far (0: none logged yet)."""

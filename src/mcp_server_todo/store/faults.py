@@ -223,6 +223,16 @@ def opening(exc: sqlite3.Error, path: Path) -> StorageError:
     return translate(exc, path) or StorageError(f"the task database {path} cannot be used: {exc}")
 
 
+class Snapshot(sqlite3.Connection):
+    """A connection opened `immutable`: it sees the file as it was when opened and never
+    notices a later write (of another process, or after the mount is made writable again)."""
+
+
+def reusable(conn: sqlite3.Connection) -> bool:
+    """Whether a read connection may be kept for the next reads: not a `Snapshot`."""
+    return not isinstance(conn, Snapshot)
+
+
 def connect(path: Path, *, timeout: float) -> sqlite3.Connection:
     """A connection to `path`. Where the folder or the mount is read-only, or the disk is full, SQLite
     may be unable to create the WAL's shared-memory file, so a plain connection cannot even read:
@@ -240,7 +250,10 @@ def connect(path: Path, *, timeout: float) -> sqlite3.Connection:
             return conn
         except sqlite3.OperationalError:
             conn.close()
-        conn = sqlite3.connect(uri, uri=True, isolation_level=None, check_same_thread=False, timeout=timeout)
+        factory = Snapshot if "immutable=1" in uri else sqlite3.Connection
+        conn = sqlite3.connect(
+            uri, uri=True, isolation_level=None, check_same_thread=False, timeout=timeout, factory=factory
+        )
     log.info("%s: opened read-only", path)
     return conn
 

@@ -359,10 +359,13 @@ class PostgresTx(queries.SharingQueries):
         ).fetchone()
         if row is None or row[0] is None:
             return []
-        return self._changes(_log(queries.GROUP), (self._owner, row[0]))
+        return self._changes(_log(queries.UNDOABLE_GROUP), (self._owner, row[0]))
 
-    def mark_undone(self, group: int) -> None:
-        self._x("UPDATE changes SET undone = true WHERE owner = %s AND grp = %s", (self._owner, group))
+    def mark_undone(self, group: int, upto: int | None = None) -> None:
+        self._x(
+            "UPDATE changes SET undone = true WHERE owner = %s AND grp = %s AND id <= %s",
+            (self._owner, group, queries.ID_ANY if upto is None else upto),
+        )
 
     def current_group(self) -> int:
         return self._group

@@ -27,6 +27,11 @@ CHANGES_SINCE = "SELECT {columns} FROM changes WHERE owner = ? AND id > ? ORDER 
 HISTORY = "SELECT {columns} FROM changes WHERE owner = ? ORDER BY id DESC LIMIT ?"
 TASK_HISTORY = "SELECT {columns} FROM changes WHERE owner = ? AND task_id = ? ORDER BY id DESC LIMIT ?"
 GROUP = "SELECT {columns} FROM changes WHERE owner = ? AND grp = ? ORDER BY id"
+# what undo still has to revert of a group: a group an import kept logging in while an undo
+# reverted it is only partly undone (mark_undone `upto`)
+ID_ANY = 2**63 - 1
+"""Above every change id: `mark_undone` without a bound."""
+UNDOABLE_GROUP = "SELECT {columns} FROM changes WHERE owner = ? AND grp = ? AND NOT undone ORDER BY id"
 
 
 def task_from_row(row: tuple[Any, ...], tags: list[str], depends_on: list[int], blocked: bool) -> Task:

@@ -62,7 +62,7 @@ class SharingTx(Protocol):
 
     def last_group(self) -> list[Change]: ...
 
-    def mark_undone(self, group: int) -> None: ...
+    def mark_undone(self, group: int, upto: int | None = None) -> None: ...
 
     def current_group(self) -> int: ...
 
@@ -145,8 +145,8 @@ class SharedTx:
     def last_group(self) -> list[Change]:
         return self.raw.last_group()
 
-    def mark_undone(self, group: int) -> None:
-        self.raw.mark_undone(group)
+    def mark_undone(self, group: int, upto: int | None = None) -> None:
+        self.raw.mark_undone(group, upto)
 
     def current_group(self) -> int:
         return self.raw.current_group()

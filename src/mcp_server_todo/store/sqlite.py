@@ -302,13 +302,13 @@ class SQLiteTx(queries.SharingQueries):
         ).fetchone()
         if row is None or row[0] is None:
             return []
-        return self._changes(
-            _log(queries.GROUP),
-            (self._owner, row[0]),
-        )
+        return self._changes(_log(queries.UNDOABLE_GROUP), (self._owner, row[0]))
 
-    def mark_undone(self, group: int) -> None:
-        self._conn.execute("UPDATE changes SET undone = 1 WHERE owner = ? AND grp = ?", (self._owner, group))
+    def mark_undone(self, group: int, upto: int | None = None) -> None:
+        self._conn.execute(
+            "UPDATE changes SET undone = 1 WHERE owner = ? AND grp = ? AND id <= ?",
+            (self._owner, group, queries.ID_ANY if upto is None else upto),
+        )
 
     def current_group(self) -> int:
         return self._group
@@ -372,7 +372,8 @@ class SQLiteStore:
         self.path = path
         self.url = "sqlite:///" + path.as_posix().lstrip("/")
         self._lock = threading.RLock()
-        self._readers = Readers(path, BUSY_TIMEOUT_MS, faults.connect)  # reads never queue behind the writer
+        # reads never queue behind the writer; a read-only fallback snapshot is never kept
+        self._readers = Readers(path, BUSY_TIMEOUT_MS, faults.connect, faults.reusable)
         sync = (synchronous or os.environ.get("TODO_SYNC") or "full").upper()
         if sync not in ("FULL", "NORMAL", "EXTRA"):
             raise StorageError(f"TODO_SYNC must be full, normal or extra; got {sync.lower()!r}")

@@ -33,8 +33,15 @@ class Readers:
     """Read connections to one file, opened on demand (with `connect`, the way the store opens
     its write connection) and kept for the next read."""
 
-    def __init__(self, path: Path, busy_timeout_ms: int, connect: Connect = plain_connect) -> None:
+    def __init__(
+        self,
+        path: Path,
+        busy_timeout_ms: int,
+        connect: Connect = plain_connect,
+        reusable: Callable[[sqlite3.Connection], bool] = lambda conn: True,
+    ) -> None:
         self._path = path
+        self._reusable = reusable  # False: closed after its read (a snapshot that never sees a write)
         self._busy_timeout_ms = busy_timeout_ms
         self._connect_to = connect
         self._idle: list[sqlite3.Connection] = []
@@ -54,7 +61,8 @@ class Readers:
     def give(self, conn: sqlite3.Connection) -> None:
         """Give back a connection `take` handed out (its transaction ended)."""
         with self._lock:
-            if not self._closed and not conn.in_transaction and len(self._idle) < IDLE_READERS:
+            keep = not self._closed and not conn.in_transaction and len(self._idle) < IDLE_READERS
+            if keep and self._reusable(conn):
                 self._idle.append(conn)
                 return
         conn.close()

@@ -135,7 +135,7 @@ def largest_allowed_query_answers_fast(store: Store) -> None:
         page = service.list_tasks(query=query, limit=50)
         elapsed = time.perf_counter() - started
         assert page.total >= 0
-        assert elapsed < 1.0, f"{query[:30]!r}: {elapsed:.2f} s on {BIG} tasks"
+        assert elapsed < 2.0, f"{query[:30]!r}: {elapsed:.2f} s on {BIG} tasks"  # 0.12 s here
     assert service.list_tasks(query="t").total == BIG
 
 

@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 
 from mcp_server_todo.catchup import next_occurrence
 from mcp_server_todo.errors import InvalidInput
-from mcp_server_todo.recurrence import _parse, _series, advance
+from mcp_server_todo.recurrence import _parse, _series, advance, parse_recur
 from mcp_server_todo.service import TodoService
 from mcp_server_todo.store import Store
 
@@ -115,7 +115,7 @@ def test_a_due_two_thousand_years_ago_comes_back_fast_and_right(rule: str, due: 
     today = date(2026, 11, 25)
     began = time.perf_counter()
     step = advance(rule, due, None, today)
-    assert time.perf_counter() - began < 0.5  # before: 3.7 s for FREQ=DAILY
+    assert time.perf_counter() - began < 1.5  # before: 3.7 s for FREQ=DAILY (generous for a loaded CI box)
     assert (None if step is None else step.due) == expected
 
 
@@ -136,7 +136,7 @@ def test_completing_ten_daily_tasks_due_in_the_year_1_takes_under_a_second(backe
         elapsed = time.perf_counter() - began
         today = service.today().isoformat()
         assert [t.due for t in service.list_tasks(limit=50).items] == [today] * 10
-        assert elapsed < 1.0, f"{elapsed:.1f} s (before: 25 s)"
+        assert elapsed < 5.0, f"{elapsed:.1f} s (before: 25 s; 0.04 s here)"
 
 
 def test_a_rule_built_with_defaults_keeps_them_after_a_jump() -> None:
@@ -145,3 +145,11 @@ def test_a_rule_built_with_defaults_keeps_them_after_a_jump() -> None:
     got = next_occurrence(parsed, start, None, date(2026, 11, 25), budget=1)
     want = next_occurrence(replace(parsed), start, None, date(2026, 11, 25), budget=10**6)
     assert got is not None and want is not None and got[0] == want[0] and got[0].day == 30 and got[0].hour == 9
+
+
+def test_a_new_rule_counts_at_most_ten_thousand_occurrences() -> None:
+    """A series with several occurrences a period is caught up by stepping, which COUNT bounds:
+    before, WEEKLY;BYDAY=MO..SU;COUNT=999999 from the year 1 held the write lock 0.7 s a task."""
+    assert parse_recur("FREQ=WEEKLY;BYDAY=MO,TU,WE,TH,FR,SA,SU;COUNT=10000").endswith("COUNT=10000")
+    with pytest.raises(InvalidInput, match="COUNT is at most 10,000; use UNTIL"):
+        parse_recur("FREQ=WEEKLY;BYDAY=MO,TU,WE,TH,FR,SA,SU;COUNT=999999")

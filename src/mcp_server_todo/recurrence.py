@@ -526,9 +526,18 @@ def parse_recur(text: str) -> str:
 
     Raises InvalidInput, saying what to send instead, for anything else: garbage, rules
     more frequent than daily (HOURLY, BYHOUR, "every 2 hours"), DTSTART or EXDATE inside,
-    COUNT with UNTIL, and rules that never occur.
+    COUNT with UNTIL, COUNT over `COUNT_MAX`, and rules that never occur.
     """
-    return _parse(text).body()
+    rule = _parse(text)
+    if rule.count is not None and rule.count > COUNT_MAX:
+        # a series with several occurrences a period is caught up by stepping, which COUNT bounds
+        raise InvalidInput(f"recur {text!r}: COUNT is at most {COUNT_MAX:,}; use UNTIL for a longer series")
+    return rule.body()
+
+
+COUNT_MAX = 10_000
+"""The longest COUNT a new rule may have: catching up such a series steps at most this many
+occurrences (rules stored before this limit keep working)."""
 
 
 # ---- describing ----------------------------------------------------------------------------

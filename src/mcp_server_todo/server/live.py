@@ -382,5 +382,5 @@ class Live:
                 resources["listChanged"] = True
         elif ctx.method == "resources/list" and isinstance(result, dict):
             service = ctx.lifespan_context.for_request()
-            result["resources"] = [*result.get("resources", []), *await offload(service, listed_tasks)]
+            result["resources"] = [*result.get("resources", []), *await offload(service, listed_tasks, heavy=True)]
         return result

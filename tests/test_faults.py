@@ -22,7 +22,8 @@ from mcp_types import CallToolResult, TextContent
 from mcp_server_todo.config import Config
 from mcp_server_todo.errors import StoreDamaged, StoreFull, StoreReadOnly
 from mcp_server_todo.server import build_server
-from mcp_server_todo.store import faults
+from mcp_server_todo.service import TodoService
+from mcp_server_todo.store import faults, open_store, sqlite_url
 
 pytestmark = pytest.mark.timeout(120)
 
@@ -151,6 +152,27 @@ def test_read_only_folder_still_reads(tmp_path: Path, isolated_env: Path) -> Non
         assert listed.returncode == 0 and "first" in listed.stdout, listed.stderr
         doctor = run_cli(isolated_env, "doctor", "--db", str(db))
         assert doctor.returncode == 1 and f"FAIL  store writable: the folder {folder} is read-only" in doctor.stdout
+
+
+def test_a_server_opened_read_only_says_to_restart_once_the_folder_is_writable(
+    tmp_path: Path, isolated_env: Path
+) -> None:
+    """A process that opened the file while its folder was read-only keeps a read-only
+    connection: once the folder takes writes again, the answer says to restart (before: "make
+    it writable", which it already was)."""
+    folder = tmp_path / "data"
+    folder.mkdir()
+    db = folder / "todo.db"
+    seeded(isolated_env, db, "first")
+    with read_only_file(folder):
+        store = open_store(sqlite_url(db))
+    try:
+        service = TodoService(store)
+        assert [t.title for t in service.list_tasks().items] == ["first"]
+        with pytest.raises(StoreReadOnly, match="It is writable now: restart this server"):
+            service.add("second")
+    finally:
+        store.close()
 
 
 @pytest.mark.slow

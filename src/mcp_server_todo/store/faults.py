@@ -156,7 +156,12 @@ def _full(path: Path) -> StoreFull:
 
 
 def _read_only(path: Path) -> StoreReadOnly:
-    reason = read_only_reason(path) or f"the task database {path} was opened read-only"
+    reason = read_only_reason(path)
+    if reason is None:  # the place takes writes again, but this process opened it read-only
+        return StoreReadOnly(
+            f"the task database {path} was opened read-only while it could not be written; nothing was "
+            "saved. It is writable now: restart this server (or its client) to write again"
+        )
     return StoreReadOnly(f"{reason}; nothing was saved (reading still works). Make it writable, or choose another --db")
 
 

@@ -53,6 +53,7 @@ from .model import (
     stored,
 )
 from .store import LOCAL_OWNER, Share, Store, StoreTx, off_the_loop
+from .transfer_tx import revert, revert_one
 from .when import WindowKind, humanize, window
 
 _STATUS_FILTERS = {"pending": Status.pending, "done": Status.done, "deleted": Status.deleted, "all": None}
@@ -515,19 +516,11 @@ class TodoService:
                     big = group  # an import's: reverted in batches, after this transaction
                     break
                 for change in reversed(group):
-                    current = tx.get(change.task_id)
-                    if change.before is None:
-                        tx.remove(change.task_id)
-                    else:
-                        tx.put(change.before)
-                    before = stored(current) if current else None
-                    tx.log(Change(op="undo", task_id=change.task_id, before=before, after=change.before, at=now))
+                    current = revert_one(tx, change, now)
                     title = (change.after or change.before or current or _GONE).title
                     undone.append(Undone(op=change.op, task_id=change.task_id, title=title, task=change.before))
                 tx.mark_undone(group[0].group)
         if big:
-            from .transfer_tx import revert
-
             revert(self.store, self.owner, big, now)
             for change in reversed(big):
                 title = (change.after or change.before or _GONE).title

@@ -208,6 +208,19 @@ def revert_group(store: Store, owner: str, group: int) -> int:
     return len(entries)
 
 
+def revert_one(tx: StoreTx, change: Change, now: str) -> Task | None:
+    """Put the task back as it was before `change`, logged as an `undo` (the one step both
+    `undo` and a big group's revert take per entry); the task as it was just now."""
+    current = tx.get(change.task_id)
+    if change.before is None:
+        tx.remove(change.task_id)
+    else:
+        tx.put(change.before)
+    before = stored(current) if current is not None else None
+    tx.log(Change(op="undo", task_id=change.task_id, before=before, after=change.before, at=now))
+    return current
+
+
 def revert(store: Store, owner: str, entries: list[Change], now: str) -> None:
     """Revert `entries` (one group, oldest first), newest first, logging each as an `undo`
     (as `undo` does) in one undo group; in batches like an import, so a big group (an
@@ -223,14 +236,7 @@ def revert(store: Store, owner: str, entries: list[Change], now: str) -> None:
                 tx.join_group(undo_group)
             started = time.monotonic()
             while at < len(pending) and (at % 100 or time.monotonic() - started < BATCH_SECONDS):
-                change = pending[at]
-                current = tx.get(change.task_id)
-                if change.before is None:
-                    tx.remove(change.task_id)
-                else:
-                    tx.put(change.before)
-                before = stored(current) if current is not None else None
-                tx.log(Change(op="undo", task_id=change.task_id, before=before, after=change.before, at=now))
+                revert_one(tx, pending[at], now)
                 at += 1
             undo_group = tx.current_group() or undo_group
             if at == len(pending):

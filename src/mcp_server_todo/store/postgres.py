@@ -367,12 +367,6 @@ class PostgresTx(queries.SharingQueries):
             (self._owner, group, queries.ID_ANY if upto is None else upto),
         )
 
-    def current_group(self) -> int:
-        return self._group
-
-    def join_group(self, group: int) -> None:
-        self._group = group
-
     def group_entries(self, group: int) -> list[Change]:
         return self._changes(_log(queries.GROUP), (self._owner, group))
 

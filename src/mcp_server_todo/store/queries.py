@@ -164,9 +164,18 @@ class SharingQueries:
     provides `_rows`/`_exec` (taking `?` placeholders) and `_owner`."""
 
     _owner: str
+    _group: int
+    """This transaction's change-log group (0 until its first entry)."""
 
     def _rows(self, sql: str, args: tuple[Any, ...]) -> list[tuple[Any, ...]]:
         raise NotImplementedError
+
+    def current_group(self) -> int:
+        return self._group
+
+    def join_group(self, group: int) -> None:
+        """Log into an earlier transaction's group (the batches of one import or revert)."""
+        self._group = group
 
     def _exec(self, sql: str, args: tuple[Any, ...]) -> int:
         """Run a statement; the number of rows it changed."""

@@ -113,8 +113,11 @@ class SessionLimits:
         live = sdk.open_sessions(self.manager)
         for session_id in [sid for sid in self._owners if sid not in live]:
             del self._owners[session_id]
+        # each request counts once: as opening until its answer names its session, then as that
+        # session (the manager admits a session before it answers, so `live` already has it)
+        opening = sum(self._opening.values())
         mine = sum(1 for who in self._owners.values() if who == owner) + self._opening[owner]
-        return mine, len(live) + sum(self._opening.values())
+        return mine, max(len(live), len(self._owners) + opening)
 
     def retry_after(self, owner: str | None) -> int:
         """Seconds until the first counted session would end if it stays idle (at least 1)."""
@@ -152,20 +155,29 @@ class SessionLimits:
             await refuse(send, 503, f"The server has too many open sessions; retry after {wait} s", wait)
             return
 
+        opening = True
+
+        def opened() -> None:
+            nonlocal opening
+            if opening:
+                opening = False
+                self._opening[owner] -= 1
+                if self._opening[owner] <= 0:
+                    del self._opening[owner]
+
         async def recording_send(message: Message) -> None:
-            if message["type"] == "http.response.start" and message["status"] < 400:
+            if message["type"] == "http.response.start":
                 for key, value in message.get("headers", []):
-                    if bytes(key).lower() == SESSION_HEADER:
+                    if message["status"] < 400 and bytes(key).lower() == SESSION_HEADER:
                         self._owners[bytes(value).decode("latin-1")] = owner
+                opened()  # from here on counted as its session (if it got one), never twice
             await send(message)
 
         self._opening[owner] += 1
         try:
             await self.app(scope, receive, recording_send)
         finally:
-            self._opening[owner] -= 1
-            if self._opening[owner] <= 0:
-                del self._opening[owner]
+            opened()
 
 
 def owner_of_scope(scope: Scope) -> str:

@@ -19,8 +19,8 @@ from mcp_types import CallToolResult, ListRootsResult, Root
 
 from mcp_server_todo.config import Config
 from mcp_server_todo.dates import zone
+from mcp_server_todo.dates.recurrence import parse_recur
 from mcp_server_todo.errors import InvalidInput
-from mcp_server_todo.recurrence import parse_recur
 from mcp_server_todo.server import build_server
 from mcp_server_todo.service import TodoService
 from mcp_server_todo.store import Store

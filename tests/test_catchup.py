@@ -12,9 +12,9 @@ import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
-from mcp_server_todo.catchup import next_occurrence
+from mcp_server_todo.dates.catchup import next_occurrence
+from mcp_server_todo.dates.recurrence import _parse, _series, advance, parse_recur
 from mcp_server_todo.errors import InvalidInput
-from mcp_server_todo.recurrence import _parse, _series, advance, parse_recur
 from mcp_server_todo.service import TodoService
 from mcp_server_todo.store import Store
 

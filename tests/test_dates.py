@@ -7,9 +7,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from mcp_server_todo.dates import parse_due
+from mcp_server_todo.dates import parse_due, parse_phrase
 from mcp_server_todo.errors import InvalidInput
-from mcp_server_todo.phrases import parse_phrase
 
 LA = ZoneInfo("America/Los_Angeles")
 NOW = datetime(2026, 11, 25, 10, 30, tzinfo=LA)  # a Wednesday

@@ -8,8 +8,8 @@ from datetime import date
 
 import pytest
 
+from mcp_server_todo.dates.recurrence import Advance, advance, describe, first_due, next_due, parse_recur
 from mcp_server_todo.errors import InvalidInput
-from mcp_server_todo.recurrence import Advance, advance, describe, first_due, next_due, parse_recur
 
 WEEKDAYS = "FREQ=WEEKLY;BYDAY=MO,TU,WE,TH,FR"
 LA = "America/Los_Angeles"

@@ -8,8 +8,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from mcp_server_todo.dates import Window, WindowKind, humanize, window
 from mcp_server_todo.errors import InvalidInput
-from mcp_server_todo.when import Window, WindowKind, humanize, window
 
 LA = ZoneInfo("America/Los_Angeles")
 BERLIN = ZoneInfo("Europe/Berlin")

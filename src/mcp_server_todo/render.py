@@ -37,7 +37,7 @@ def task_line(task: Task) -> str:
         human = task.due_human or f"due {task.due}"
         parts.append(human if task.due in human else f"{human} ({task.due})")
     if task.recur:
-        from .recurrence import describe
+        from .dates.recurrence import describe
 
         parts.append(describe(task.recur))
     if task.project != DEFAULT_PROJECT:

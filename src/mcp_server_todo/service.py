@@ -27,7 +27,7 @@ from datetime import UTC, date, datetime, tzinfo
 from types import ModuleType
 from typing import Any, cast
 
-from .dates import parse_due, parse_due_bound, utc_now, zone
+from .dates import WindowKind, humanize, parse_due, parse_due_bound, utc_now, window, zone
 from .errors import Conflict, InvalidInput, NotFound, TodoError
 from .model import (
     DEFAULT_PROJECT,
@@ -54,7 +54,6 @@ from .model import (
 )
 from .store import LOCAL_OWNER, Share, Store, StoreTx, off_the_loop
 from .transfer_tx import revert, revert_one
-from .when import WindowKind, humanize, window
 
 _STATUS_FILTERS = {"pending": Status.pending, "done": Status.done, "deleted": Status.deleted, "all": None}
 DUE_FILTERS = ("overdue", "today", "this_week")
@@ -588,7 +587,7 @@ _GONE = Task.model_construct(title="(unknown)")
 
 def _recurrence() -> ModuleType:
     """The recurrence module, imported on first use (dateutil costs start-up time)."""
-    from . import recurrence
+    from .dates import recurrence
 
     return recurrence
 

@@ -215,7 +215,7 @@ class _Cleaned:
             return None
         if value in self.rules:
             return self.rules[value]
-        from .recurrence import parse_recur
+        from .dates.recurrence import parse_recur
 
         rule: str | None = parse_recur(value)
         return self._remember(self.rules, value, rule)
@@ -380,7 +380,7 @@ class _Import:
                 due, due_tz = new_due, new_tz
         recur = self.clean.rule(record.recur) if record.recur is not None else (base.recur if base else None)
         if recur and due is None:
-            from .recurrence import first_due
+            from .dates.recurrence import first_due
 
             due = first_due(recur, datetime.now(self.tz).date())
         return due, due_tz, recur

@@ -59,7 +59,7 @@ def _zone(name: str, fallback: tzinfo) -> tzinfo:
 
 def _date(text: str, zone: tzinfo, options: Options, task: ImportedTask) -> None:
     """DATE → due (and recur for "every ..."); what does not parse is said and left out."""
-    from ..recurrence import first_due, parse_recur
+    from ..dates.recurrence import first_due, parse_recur
 
     task.due, task.recur = "", ""
     if not text:

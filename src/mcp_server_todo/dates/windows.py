@@ -10,12 +10,12 @@ hours long.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from typing import Literal
 
-from .errors import InvalidInput
+from ..errors import InvalidInput
+from .due import is_iso_date
 
 __all__ = ["Window", "WindowKind", "humanize", "window"]
 
@@ -23,7 +23,6 @@ WindowKind = Literal["today", "this_week", "overdue"]
 
 _DAY_ABBR = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 _MONTH_ABBR = ("", "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
-_DATE_RE = re.compile(r"\d{4}-\d{2}-\d{2}")
 
 
 def _aware(now: datetime) -> datetime:
@@ -36,7 +35,7 @@ def _read(due: str) -> date | datetime:
     """A stored due value: a floating date, or an aware date-time."""
     text = due.strip()
     try:
-        if _DATE_RE.fullmatch(text):
+        if is_iso_date(text):
             return date.fromisoformat(text)
         moment = datetime.fromisoformat(text)
     except ValueError:

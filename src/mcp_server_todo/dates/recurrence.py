@@ -31,8 +31,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from dateutil.rrule import rrule, rrulestr
 
+from ..errors import InvalidInput
 from .catchup import next_occurrence
-from .errors import InvalidInput
 from .phrases import MONTHS, WEEKDAYS
 
 __all__ = ["RECUR_MAX", "Advance", "advance", "check_until", "describe", "first_due", "next_due", "parse_recur"]

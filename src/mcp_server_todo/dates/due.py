@@ -1,70 +1,22 @@
-"""Dates and times: parsing `due` values in the user's zone, timestamps for the log."""
+"""Due values: `parse_due` reads an ISO date, an ISO date-time or a phrase in the user's
+zone; the ISO date pattern (`is_iso_date`) every module uses; the range a date-time may take."""
 
 from __future__ import annotations
 
-import os
 import re
 from datetime import UTC, date, datetime, tzinfo
-from pathlib import Path
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from .errors import InvalidInput
-from .model import Due
+from ..errors import InvalidInput
+from ..model import Due
 from .phrases import parse_phrase
 
-_DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+"""The one ISO date pattern, YYYY-MM-DD: what tells a floating date from a date-time."""
 
 
-def utc_now() -> str:
-    """Now, as ISO 8601 UTC with millisecond precision and a Z suffix."""
-    return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
-
-
-# A POSIX TZ rule ("UTC0", "CET-1CEST,M3.5.0,M10.5.0/3"): a name of 3+ letters (or <+03>), then an offset
-_POSIX_TZ = re.compile(r"(?:[A-Za-z]{3,}|<[+-]?[A-Za-z0-9]+>)[+-]?\d.*")
-_POSIX_UTC = re.compile(r"(?:UTC|GMT|UCT|Z|<\+?00>)[+-]?0{1,2}(?::00){0,2}", re.IGNORECASE)
-
-
-def _named(name: str, source: str) -> tzinfo:
-    try:
-        return ZoneInfo(name.removeprefix(":"))
-    except (ZoneInfoNotFoundError, ValueError):
-        where = "" if source == "--tz" else f" (from {source})"
-        raise InvalidInput(f"unknown time zone {name!r}{where}; use an IANA name like Europe/Paris") from None
-
-
-def zone(name: str | None = None) -> tzinfo:
-    """The zone named (--tz, tz=), else TODO_TZ, else TZ, else the system zone, else UTC.
-
-    An unknown name is an error wherever it comes from (the same one as for --tz), never a
-    silent fall back to another zone. The one exception is a POSIX rule in TZ ("UTC0",
-    "EST5EDT,M3.2.0,M11.1.0"), which is the system's business and not a zone name: a UTC
-    one means UTC, any other is passed over for the system zone (/etc/localtime)."""
-    if name:
-        return _named(name, "--tz")
-    todo_tz = os.environ.get("TODO_TZ", "").strip()
-    if todo_tz:
-        return _named(todo_tz, "TODO_TZ")
-    system_tz = os.environ.get("TZ", "").strip().removeprefix(":")
-    localtime = "/etc/localtime"
-    if system_tz.startswith("/"):  # TZ=:/usr/share/zoneinfo/Europe/Paris, a zone file
-        localtime = system_tz
-    elif system_tz and not _POSIX_TZ.fullmatch(system_tz):
-        return _named(system_tz, "TZ")
-    elif system_tz:
-        try:
-            return ZoneInfo(system_tz)  # EST5EDT is a zone name too
-        except (ZoneInfoNotFoundError, ValueError):
-            if _POSIX_UTC.fullmatch(system_tz):
-                return UTC
-    try:
-        target = Path(localtime).resolve()
-        parts = target.parts
-        if "zoneinfo" in parts:
-            return ZoneInfo("/".join(parts[parts.index("zoneinfo") + 1 :]))
-    except (OSError, ZoneInfoNotFoundError, ValueError):
-        pass
-    return UTC
+def is_iso_date(text: str) -> bool:
+    """Whether `text` is written as an ISO date, YYYY-MM-DD (not whether that day exists)."""
+    return ISO_DATE.fullmatch(text) is not None
 
 
 def _utc_iso(moment: datetime) -> str:
@@ -87,7 +39,7 @@ def parse_due(value: str, tz: tzinfo, *, now: datetime | None = None, what: str 
     or a phrase ("tomorrow 5pm", "next friday", "in 3 days", "end of month", "dec 24").
     `what` names the field in errors (due, due_before)."""
     text = value.strip()
-    if _DATE_RE.match(text):
+    if is_iso_date(text):
         try:
             return _floating(date.fromisoformat(text))
         except ValueError as exc:

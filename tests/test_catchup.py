@@ -12,8 +12,10 @@ import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
-from mcp_server_todo.dates.catchup import next_occurrence
-from mcp_server_todo.dates.recurrence import _parse, _series, advance, parse_recur
+from mcp_server_todo.dates.recurrence import advance, parse_recur
+from mcp_server_todo.dates.recurrence.catchup import next_occurrence
+from mcp_server_todo.dates.recurrence.parse import parse_rule as _parse
+from mcp_server_todo.dates.recurrence.rule import build_series as _series
 from mcp_server_todo.errors import InvalidInput
 from mcp_server_todo.service import TodoService
 from mcp_server_todo.store import Store

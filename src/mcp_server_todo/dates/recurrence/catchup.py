@@ -28,10 +28,8 @@ from __future__ import annotations
 
 from dataclasses import replace
 from datetime import date, datetime, timedelta
-from typing import TYPE_CHECKING
 
-if TYPE_CHECKING:
-    from .recurrence import _Rule
+from .rule import Rule, build_series
 
 __all__ = ["BUDGET", "next_occurrence"]
 
@@ -40,16 +38,14 @@ BUDGET = 1000
 
 
 def next_occurrence(
-    rule: _Rule, start: datetime, until: datetime | None, today: date, *, budget: int = BUDGET
+    rule: Rule, start: datetime, until: datetime | None, today: date, *, budget: int = BUDGET
 ) -> tuple[datetime, int] | None:
     """The first occurrence after `start` dated on or after `today`, and the occurrences used
     (see the module docstring); None when the series ends first. `start` and `until` are
     naive wall-clock times. Raises ValueError or OverflowError past the year 9999."""
-    from .recurrence import _series
-
     used = 1
     skipped: list[datetime] = []
-    series = iter(_series(rule, start, until))
+    series = iter(build_series(rule, start, until))
     for occurrence in series:
         if occurrence <= start:
             continue
@@ -71,7 +67,7 @@ def next_occurrence(
         else:
             # exact, or (no COUNT) the occurrences seen before the restart: a lower bound
             used = 1 + (between if between is not None else sum(1 for seen in skipped if seen < restart))
-            series = iter(_series(explicit, restart, until))
+            series = iter(build_series(explicit, restart, until))
     for occurrence in series:
         if rule.count is not None and used >= rule.count:
             return None
@@ -81,7 +77,7 @@ def next_occurrence(
     return None
 
 
-def _jump(rule: _Rule, start: datetime, today: date) -> tuple[_Rule, datetime, int | None] | None:
+def _jump(rule: Rule, start: datetime, today: date) -> tuple[Rule, datetime, int | None] | None:
     """(the rule with its defaults written out, a restart k*INTERVAL periods later dated
     before `today`, the occurrences strictly between `start` and it when that is known),
     or None when no whole period fits between `start` and `today`."""
@@ -113,7 +109,7 @@ def _jump(rule: _Rule, start: datetime, today: date) -> tuple[_Rule, datetime, i
     return explicit, datetime.combine(restart, start.time()), k - 1 if _one_per_period(rule, start) else None
 
 
-def _explicit(rule: _Rule, start: datetime) -> _Rule:
+def _explicit(rule: Rule, start: datetime) -> Rule:
     """`rule` with the BYxxx parts dateutil would take from `start` written out."""
     if rule.byweekno or rule.byyearday or rule.bymonthday or rule.byday:
         return rule
@@ -126,7 +122,7 @@ def _explicit(rule: _Rule, start: datetime) -> _Rule:
     return rule
 
 
-def _one_per_period(rule: _Rule, start: datetime) -> bool:
+def _one_per_period(rule: Rule, start: datetime) -> bool:
     if rule.bymonth or rule.byweekno or rule.byyearday or rule.bymonthday or rule.byday or rule.bysetpos:
         return False
     if rule.freq == "MONTHLY":

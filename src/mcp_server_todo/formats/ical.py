@@ -28,10 +28,10 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from datetime import UTC, date, datetime, timedelta
 from typing import Any, TextIO
-from zoneinfo import ZoneInfo
 
 from icalendar import Calendar, Component, Todo, vRecur
 
+from ..dates import named_zone
 from ..model import Priority, Status, Task
 from . import Format, ImportedTask, Options, Problem, Record, utc_stamp
 
@@ -274,7 +274,7 @@ def _due_value(task: Task) -> date | datetime:
         return date.fromisoformat(task.due)
     moment = datetime.fromisoformat(task.due)
     if task.due_tz:
-        return moment.astimezone(ZoneInfo(task.due_tz))
+        return moment.astimezone(named_zone(task.due_tz))
     return moment.astimezone(UTC)
 
 

@@ -30,9 +30,8 @@ import re
 from collections.abc import Iterable, Iterator
 from datetime import tzinfo
 from pathlib import PurePath
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from ..dates import parse_due
+from ..dates import find_zone, parse_due
 from ..errors import InvalidInput
 from ..model import DEFAULT_PROJECT, Priority, clean_tag
 from . import Format, ImportedTask, Options, Problem, Record
@@ -51,10 +50,8 @@ def project_of(source: str | None) -> str:
 
 
 def _zone(name: str, fallback: tzinfo) -> tzinfo:
-    try:
-        return ZoneInfo(name) if name else fallback
-    except (ZoneInfoNotFoundError, ValueError):
-        return fallback
+    found = find_zone(name) if name else None
+    return fallback if found is None else found
 
 
 def _date(text: str, zone: tzinfo, options: Options, task: ImportedTask) -> None:

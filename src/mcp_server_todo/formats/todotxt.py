@@ -30,11 +30,11 @@ from collections.abc import Iterable, Iterator
 from datetime import date
 from typing import TextIO
 
+from ..dates import is_iso_date
 from ..errors import InvalidInput
 from ..model import DEFAULT_PROJECT, Priority, Status, Task, clean_tag
 from . import Format, ImportedTask, Options, Problem, Record, _lines
 
-_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 _PRIORITY = re.compile(r"\(([A-Z])\) ")
 _REC = re.compile(r"(\+?)(\d{0,4})([dwmyb])")
 _LETTER = {"A": Priority.high, "B": Priority.medium, "C": Priority.low}
@@ -79,7 +79,7 @@ def rule_to_rec(rule: str) -> str | None:
 def _take_date(rest: str) -> tuple[str | None, str]:
     """A leading YYYY-MM-DD and the text after it (None if the line does not start with one)."""
     word, _, after = rest.partition(" ")
-    if not _DATE.fullmatch(word):
+    if not is_iso_date(word):
         return None, rest
     date.fromisoformat(word)  # ValueError for 2026-02-30: the caller reports the line
     return word, after

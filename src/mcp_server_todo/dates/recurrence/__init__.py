@@ -1,7 +1,8 @@
 """Recurring tasks: phrases and RFC 5545 rules, and the next occurrence of a series.
 
-Pure: no I/O, "today" is passed in. dateutil's `rrule` is the engine; this module adds
-what a task list needs around it:
+Pure: no I/O, "today" is passed in. dateutil's `rrule` is the engine; this package adds
+what a task list needs around it (rule: the data; rfc5545 and phrases: reading it;
+parse: checking it; describe: words for it; advance and catchup: the next occurrence):
 
 * `parse_recur` reads a phrase ("every weekday", "every 2 weeks on monday", "monthly on
   the 15th", "every dec 24") or a raw rule ("FREQ=WEEKLY;BYDAY=MO", with or without an

@@ -63,6 +63,7 @@ def _check(rule: Rule, text: str) -> Rule:
 
 
 def parse_rule(text: str) -> Rule:
+    """A phrase or a raw rule → a checked `Rule` (InvalidInput otherwise); `parse_recur` without COUNT_MAX."""
     stripped = text.strip()
     if not stripped:
         raise InvalidInput(f"recur is empty; {EXAMPLES}")

@@ -163,6 +163,7 @@ def _core(phrase: str) -> Rule | None:
 
 
 def phrase_rule(text: str) -> Rule:
+    """A recurrence phrase → its `Rule` (not yet checked as a whole); InvalidInput if not understood."""
     phrase = " ".join(text.lower().split()).strip(" .")
     count: int | None = None
     until: Until | None = None

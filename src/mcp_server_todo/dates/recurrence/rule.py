@@ -22,10 +22,12 @@ WEEKEND = ((None, 5), (None, 6))
 
 
 def not_understood(text: str) -> InvalidInput:
+    """The error for a `recur` that is neither a phrase nor a rule we read."""
     return InvalidInput(f"recur {text!r} is not understood; {EXAMPLES}")
 
 
 def too_often(text: str) -> InvalidInput:
+    """The error for a rule that repeats more often than daily."""
     return InvalidInput(
         f"recur {text!r} repeats more often than once a day; a task recurs at most daily. "
         "Use 'daily' (FREQ=DAILY) and put the time of day in due, e.g. due 2026-12-24T09:00"
@@ -40,6 +42,8 @@ Until = date | datetime
 
 @dataclass(frozen=True)
 class Rule:
+    """One RRULE, parsed: list parts sorted and deduplicated, so equal rules are equal."""
+
     freq: str
     interval: int = 1
     bymonth: tuple[int, ...] = ()
@@ -95,6 +99,7 @@ def sorted_numbers(values: list[int]) -> tuple[int, ...]:
 
 
 def sorted_days(values: list[tuple[int | None, int]]) -> tuple[tuple[int | None, int], ...]:
+    """BYDAY values by weekday, Monday first; a plain day before its numbered ones."""
     return tuple(sorted(set(values), key=lambda d: (d[1], d[0] is not None, 0 if d[0] is None else d[0])))
 
 

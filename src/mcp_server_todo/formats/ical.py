@@ -31,7 +31,7 @@ from typing import Any, TextIO
 
 from icalendar import Calendar, Component, Todo, vRecur
 
-from ..dates import named_zone
+from ..dates import is_iso_date, named_zone
 from ..model import Priority, Status, Task
 from . import Format, ImportedTask, Options, Problem, Record, utc_stamp
 
@@ -270,7 +270,7 @@ def _moment(stamp: str) -> datetime:
 
 def _due_value(task: Task) -> date | datetime:
     assert task.due is not None
-    if len(task.due) == 10:
+    if is_iso_date(task.due):
         return date.fromisoformat(task.due)
     moment = datetime.fromisoformat(task.due)
     if task.due_tz:

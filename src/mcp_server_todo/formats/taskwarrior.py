@@ -30,6 +30,7 @@ from collections.abc import Iterable, Iterator
 from datetime import UTC, datetime, time, tzinfo
 from typing import Any, TextIO
 
+from ..dates import is_iso_date
 from ..model import Priority, Status, Task
 from . import Format, ImportedTask, Options, Problem, Record, utc_stamp
 from ._jsonstream import array_items
@@ -136,7 +137,7 @@ def _due(value: Any, tz: tzinfo) -> tuple[str, str | None]:
 
 def _due_out(task: Task, tz: tzinfo) -> str:
     assert task.due is not None
-    if len(task.due) == 10:
+    if is_iso_date(task.due):
         return format_date(datetime.fromisoformat(task.due).replace(tzinfo=tz))
     return format_date(datetime.fromisoformat(task.due))
 

@@ -40,6 +40,7 @@ URGENCY_PARAMS = 4  # the %s in URGENCY, all bound to `now`
 
 
 def sort_keys(sort: str) -> list[str]:
+    """The ORDER BY keys of a listing's sort (its cursor holds their values)."""
     return {
         "created": ["t.id"],
         "due": [_DUE_KEY, "t.id"],
@@ -70,7 +71,9 @@ def ids_clause(ids: list[int]) -> queries.Clause:
 
 
 def log_sql(sql: str) -> str:
+    """A change-log query of `store.queries` with this dialect's columns and placeholders."""
     return queries.pg(sql.format(columns=_CHANGE_COLUMNS))
 
 
+# the advisory lock of the writers whose owners share projects (see `PostgresStore.write`)
 SHARING_LOCK = "hashtext('mcp-server-todo sharing ' || current_schema())"

@@ -1,6 +1,6 @@
-"""The SQLite dialect of the task SQL: the task columns, urgency, sort keys, the upserts of a
-task and a change-log entry, and the full-text (FTS5) query of a search. What both backends
-run word for word lives in `store.queries`."""
+"""The SQLite dialect of the task SQL: the task columns, urgency, sort keys, the task upsert,
+the change-log and tag inserts, and the full-text (FTS5) query of a search. What both
+backends run word for word lives in `store.queries`."""
 
 from __future__ import annotations
 
@@ -63,6 +63,7 @@ def fts_query(text: str) -> str | None:
 
 
 def sort_keys(sort: str) -> list[str]:
+    """The ORDER BY keys of a listing's sort (its cursor holds their values)."""
     return {
         "created": ["t.id"],
         "due": [_DUE_KEY, "t.id"],
@@ -72,6 +73,7 @@ def sort_keys(sort: str) -> list[str]:
 
 
 def log_sql(sql: str) -> str:
+    """A change-log query of `store.queries` with this dialect's columns."""
     return sql.format(columns=_CHANGE_COLUMNS)
 
 

@@ -16,8 +16,8 @@ from mcp_server_todo.errors import InvalidInput
 from mcp_server_todo.model import QUERY_MAX, QUERY_TERMS_MAX, Task
 from mcp_server_todo.service import TodoService
 from mcp_server_todo.store import Store
-from mcp_server_todo.store.postgres import ts_query
-from mcp_server_todo.store.sqlite import fts_query
+from mcp_server_todo.store.pg_search import ts_query
+from mcp_server_todo.store.sqlite_sql import fts_query
 
 _PHONETIC = "alpha bravo charlie delta echo foxtrot golf hotel india juliet kilo lima mike november oscar papa"
 WORDS = _PHONETIC.split()

@@ -25,7 +25,9 @@ from mcp_server_todo.errors import InvalidInput, StorageError
 from mcp_server_todo.model import Change, Due, DueWindow, ListQuery, Priority, Status, Task, stored
 from mcp_server_todo.store import Store, WouldBlock, nowait, open_store, sqlite_url
 from mcp_server_todo.store.pg_migrations import PG_MIGRATIONS, migrate
-from mcp_server_todo.store.postgres import PostgresStore, PostgresTx, redact, search_words, ts_query
+from mcp_server_todo.store.pg_search import search_words, ts_query
+from mcp_server_todo.store.pg_tx import PostgresTx
+from mcp_server_todo.store.postgres import PostgresStore, redact
 
 pytestmark = [pytest.mark.postgres, pytest.mark.timeout(120)]
 

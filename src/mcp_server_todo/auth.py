@@ -38,7 +38,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from mcp.server.auth.provider import AccessToken
 
-    from .store import Store
+    from .store import TokenStore
 
 log = logging.getLogger(__name__)
 
@@ -75,7 +75,7 @@ def check_user(user: str) -> str:
     return user
 
 
-def create_token(store: Store, user: str, label: str = "") -> tuple[int, str]:
+def create_token(store: TokenStore, user: str, label: str = "") -> tuple[int, str]:
     """Store the hash of a new token for `user`; returns (id, token). The token is not kept."""
     token = new_token()
     created = datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
@@ -92,16 +92,16 @@ class StoreTokenVerifier:
     def __init__(self, store_url: str, *, cache_seconds: float = CACHE_SECONDS) -> None:
         self.store_url = store_url
         self.cache_seconds = cache_seconds
-        self._store: Store | None = None
+        self._store: TokenStore | None = None
         self._open_lock = threading.Lock()
         self._cache: dict[str, tuple[str, float]] = {}
 
-    def _opened(self) -> Store:
+    def _opened(self) -> TokenStore:
         with self._open_lock:
             if self._store is None:
-                from .store import open_store
+                from .store import open_token_store
 
-                self._store = open_store(self.store_url)
+                self._store = open_token_store(self.store_url)
             return self._store
 
     def _lookup(self, digest: str) -> str | None:

@@ -290,9 +290,9 @@ def _serve_http(args: argparse.Namespace, db: str | None, tz: str | None) -> int
 def _token(args: argparse.Namespace, db: str | None) -> int:
     from .auth import create_token
     from .config import Config
-    from .store import open_store
+    from .store import open_token_store
 
-    store = open_store(Config.resolve(db).store_url)
+    store = open_token_store(Config.resolve(db).store_url)
     try:
         if args.token_command == "create":
             try:

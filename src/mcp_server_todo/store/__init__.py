@@ -19,15 +19,29 @@ from contextlib import AbstractContextManager, contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from ..errors import InvalidInput, StorageError
 from ..model import Change, ListQuery, Task, TaskPage
 from .queries import Share
 
+if TYPE_CHECKING:
+    from .postgres import PostgresStore
+    from .sqlite import SQLiteStore
+
 LOCAL_OWNER = "local"
 
-__all__ = ["LOCAL_OWNER", "Share", "Store", "StoreTx", "WriteTx", "open_store"]
+__all__ = [
+    "LOCAL_OWNER",
+    "Share",
+    "Store",
+    "StoreTx",
+    "TokenInfo",
+    "TokenStore",
+    "WriteTx",
+    "open_store",
+    "open_token_store",
+]
 
 
 class WouldBlock(Exception):
@@ -168,10 +182,10 @@ class TokenInfo:
     revoked: bool
 
 
-class Store(Protocol):
-    url: str
+class TokenStore(Protocol):
+    """API tokens for `serve --http --auth tokens` (not per owner: the operator manages them);
+    the SQL is in `store.tokens`. Get one with `open_token_store`."""
 
-    # API tokens for `serve --http --auth tokens` (not per owner: the operator manages them)
     def add_token(self, user: str, token_hash: str, label: str, created_at: str) -> int: ...
 
     def tokens(self) -> list[TokenInfo]: ...
@@ -183,6 +197,12 @@ class Store(Protocol):
     def user_for_token(self, token_hash: str) -> str | None:
         """The user of a valid (not revoked) token with this hash."""
         ...
+
+    def close(self) -> None: ...
+
+
+class Store(Protocol):
+    url: str
 
     def read(self, owner: str = LOCAL_OWNER) -> AbstractContextManager[StoreTx]: ...
 
@@ -207,6 +227,16 @@ def sqlite_path(url: str) -> Path:
 
 def open_store(url: str) -> Store:
     """Open (and migrate) the store at `url`."""
+    return _open_backend(url)
+
+
+def open_token_store(url: str) -> TokenStore:
+    """Open (and migrate) the store at `url` for its API tokens: the same backend object as
+    `open_store` gives, seen through its `TokenStore` half."""
+    return _open_backend(url)
+
+
+def _open_backend(url: str) -> SQLiteStore | PostgresStore:
     if url.startswith("sqlite:///"):
         from .sqlite import SQLiteStore
 

@@ -91,6 +91,18 @@ def pg(sql: str) -> str:
     return sql.replace("?", "%s")
 
 
+def due_keys(due: str | None) -> tuple[str | None, str | None]:
+    """The sortable calendar date and UTC instant of a stored `due` value."""
+    if due is None:
+        return None, None
+    if len(due) == 10:
+        return due, None
+    from datetime import UTC, datetime
+
+    moment = datetime.fromisoformat(due)
+    return due[:10], moment.astimezone(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
+
+
 def filters(
     query: ListQuery, owner: str, *, ids: Callable[[list[int]], Clause], text: Callable[[str], Clause]
 ) -> tuple[str, list[Any], bool]:

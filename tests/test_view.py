@@ -21,8 +21,8 @@ from mcp.shared.exceptions import MCPError
 from mcp_types import CallToolResult, TextResourceContents
 
 from mcp_server_todo.config import Config
-from mcp_server_todo.server import build_server, view
-from mcp_server_todo.server.tools import tools
+from mcp_server_todo.server import build_server
+from mcp_server_todo.server.tools import tools, view
 from mcp_server_todo.when import humanize
 
 pytestmark = pytest.mark.anyio

@@ -30,7 +30,7 @@ from test_http import MCP_HEADERS, HttpServer, bearer, http_server, initialize_b
 
 from mcp_server_todo.auth import JWTVerifier
 from mcp_server_todo.http import HttpOptions, add_arguments
-from mcp_server_todo.server.base import owner_of_token
+from mcp_server_todo.server import owner_of_token
 from mcp_server_todo.store import LOCAL_OWNER
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(120)]

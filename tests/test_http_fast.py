@@ -295,7 +295,7 @@ async def test_a_bug_in_a_tool_is_answered_alike(
 async def test_a_result_that_cannot_be_written_is_the_sdks_500(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     import importlib
 
-    tools = importlib.import_module("mcp_server_todo.server.tools")  # the module (the package names a ToolSet so)
+    tools = importlib.import_module("mcp_server_todo.server.tools.tasks")  # the module list_items reads page_text from
     async with both(tmp_path, monkeypatch) as (fast, sdk):
         monkeypatch.setattr(tools, "page_text", lambda *args, **kwargs: "a lone surrogate \ud800")  # not UTF-8
         await compare(fast, sdk, [Case("unwritable", call(1, "list_items", {}), True)], "2025-11-25")

@@ -24,7 +24,9 @@ from rawclient import RawServer
 from mcp_server_todo.config import Config
 from mcp_server_todo.server import build_server
 from mcp_server_todo.server.app import TodoServer
-from mcp_server_todo.server.base import READ, AppState, Ctx, ToolSet, call
+from mcp_server_todo.server.context import AppState, Ctx
+from mcp_server_todo.server.offload import call
+from mcp_server_todo.server.toolset import READ, ToolSet
 from mcp_server_todo.service import TodoService
 from mcp_server_todo.store import open_store, sqlite_url
 

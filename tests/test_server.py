@@ -69,6 +69,16 @@ async def test_tools_list_is_small(client: Client) -> None:
     assert len(wire) < 8000, len(wire)
 
 
+async def test_tool_groups_keep_the_order_of_tools_list() -> None:
+    """server/tools/__init__ imports one module per group; the import order is tools/list's."""
+    from mcp_server_todo.server.tools import tools
+
+    assert tools.groups == ["core", "history", "share", "import", "trash", "view"]
+    core = ["list_items", "new_item", "complete_item", "update_item", "undo", "delete_item"]
+    assert [tool.name for tool in tools.select("core")] == core
+    assert [tool.name for tool in tools.select("view,history")] == [*core, "history", "show_tasks"]
+
+
 async def test_the_tutorial_dialog(client: Client) -> None:
     groceries = await one(client, "new_item", {"title": "Buy groceries"})
     assert groceries["title"] == "Buy groceries" and groceries["status"] == "pending"

@@ -22,8 +22,8 @@ from mcp_types import CallToolResult, TextResourceContents
 
 from mcp_server_todo.config import Config
 from mcp_server_todo.dates import humanize
-from mcp_server_todo.server import build_server, view
-from mcp_server_todo.server.tools import tools
+from mcp_server_todo.server import build_server
+from mcp_server_todo.server.tools import tools, view
 
 pytestmark = pytest.mark.anyio
 

@@ -3,7 +3,7 @@
 Both implement the SDK's `TokenVerifier` (`async verify_token(token) -> AccessToken | None`).
 The SDK's bearer middleware answers 401 with `WWW-Authenticate` when they return None, and 403
 `insufficient_scope` when a required scope is missing. The owner of every request is then
-derived from the AccessToken (server/base.py `owner_of_request`): its subject, prefixed with
+derived from the AccessToken (server/context.py `owner_of_request`): its subject, prefixed with
 `ISSUER#` when it carries an `iss` claim.
 
 - `StoreTokenVerifier` (tokens): operator-issued tokens (`mcp-server-todo token create USER`),

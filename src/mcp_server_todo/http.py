@@ -533,9 +533,7 @@ def build_app(config: Config, toolsets: str, options: HttpOptions) -> HttpApp:
     from starlette.responses import JSONResponse, Response
 
     from .logs import RequestIdMiddleware
-    from .server import build_server
-    from .server.base import offload
-    from .server.live import live_of
+    from .server import build_server, live_of, offload
 
     options.check()
     verifier, auth = auth_settings(config, options)

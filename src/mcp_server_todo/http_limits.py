@@ -6,7 +6,7 @@ token holder who opens sessions in a loop locks every other user out. `SessionLi
 front of the manager's request handler (inside its body limit, after authentication) and admits
 a request that would open a session only while
 
-- its owner (server/base.py `owner_of_token`: from the verified token, never from a header)
+- its owner (server/context.py `owner_of_token`: from the verified token, never from a header)
   has fewer than `--max-sessions-per-user` sessions open or opening: else **429**, and
 - the server has fewer than `--max-sessions`: else **503** (the server is full, not the user's
   fault).
@@ -185,7 +185,7 @@ def owner_of_scope(scope: Scope) -> str:
     (`scope["user"]`), the local user without authentication."""
     from mcp.server.auth.middleware.bearer_auth import AuthenticatedUser
 
-    from .server.base import owner_of_token
+    from .server import owner_of_token
 
     user = scope.get("user")
     return owner_of_token(user.access_token if isinstance(user, AuthenticatedUser) else None)

@@ -59,6 +59,11 @@ def task_line(task: Task) -> str:
     return " | ".join(parts)
 
 
+def task_lines(prefix: str, tasks: list[Task]) -> list[str]:
+    """One `task_line` per task, each after `prefix` ("Added #12 Title | ...")."""
+    return [f"{prefix} {task_line(task)}" for task in tasks]
+
+
 def change_line(change: Change) -> str:
     """`#3 complete 2026-11-25T10:00Z Buy groceries` for the history."""
     task = change.after or change.before

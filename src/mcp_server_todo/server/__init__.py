@@ -1,9 +1,14 @@
 """The MCP surface over the service: tools, resources, prompts. The only package that
-imports mcp (besides the stdio transport and the SDK seam module).
+imports mcp (besides the transports and the SDK seam module).
 
-`build_server` assembles one `MCPServer`: a lifespan that opens the store once per
-process and watches it for changes (live.py), the tool groups chosen by `--tools`, the
-resources (resources.py), the prompts and completions (prompts.py).
+`build_server` assembles one `TodoServer` (app.py): a lifespan that opens the store once
+per process and watches it for changes (live.py), the tool groups chosen by `--tools`
+(tools/, one module per group, built with toolset.py), the resources (resources.py), the
+prompts and completions (prompts.py). Who a request is for: context.py; service calls off
+the event loop: offload.py.
+
+The transports and the CLI import from this face only: `build_server`, `AppState`,
+`TodoServer`, `offload`, `live_of`, `owner_of_token`.
 """
 
 from __future__ import annotations
@@ -19,11 +24,12 @@ from .. import __version__
 from ..config import Config
 from ..service import TodoService
 from ..store import open_store
-from . import prompts, resources, share, transfer, trash, view
+from . import prompts, resources
 from .app import TodoServer
-from .base import AppState
-from .live import Live
-from .tools import tools
+from .context import AppState, owner_of_token
+from .live import Live, live_of
+from .offload import offload
+from .tools import tools, transfer, view
 
 INSTRUCTIONS = (
     "A persistent TODO list. Call list_items to see pending tasks and their ids (#id), "
@@ -31,7 +37,7 @@ INSTRUCTIONS = (
     "undo to revert the last change."
 )
 
-__all__ = ["AppState", "build_server", "share", "trash"]
+__all__ = ["AppState", "TodoServer", "build_server", "live_of", "offload", "owner_of_token"]
 
 
 def build_server(
@@ -42,7 +48,7 @@ def build_server(
     auth: AuthSettings | None = None,
 ) -> TodoServer:
     """The server; over HTTP with `token_verifier` and `auth` (http.py), whose tokens say who
-    each request's owner is (base.owner_of_request)."""
+    each request's owner is (context.owner_of_request)."""
     live = Live()
     states: list[AppState] = []
 

@@ -5,7 +5,7 @@
   The SDK answers these with code 0 (2025-11-25) or -32603 (2026-07-28) and logs a traceback.
 - An unexpected exception (a bug) in a prompt or a resource answers -32603 "internal error
   (log id N)", and the log line with the traceback carries the same id (logs.log_incident).
-  Tools do the same in base._Tool.run, as a tool error.
+  Tools do the same in toolset._Tool.run, as a tool error.
 
 Only public methods are overridden: `get_prompt` and `read_resource`, which the SDK's
 request handlers call on the server.
@@ -25,7 +25,7 @@ from mcp_types import INTERNAL_ERROR, INVALID_PARAMS, GetPromptResult, InputRequ
 from pydantic import AnyUrl, ValidationError
 
 from ..logs import log_incident
-from .base import AppState
+from .context import AppState
 
 logger = logging.getLogger(__name__)
 

@@ -19,7 +19,7 @@ What a change publishes (`affected`):
   one entry per pending task (resources.py), so a task becoming or leaving pending, or a
   pending task's new title, changes it.
 
-Owners. Every change belongs to one owner (server/base.py): the local user over stdio, the
+Owners. Every change belongs to one owner (server/context.py): the local user over stdio, the
 token's principal over HTTP. A subscriber hears only the changes of the owner it subscribed as
 (the owner of the request that opened the subscription), whoever made them: another of its own
 sessions, the CLI for the local user, another replica. The watcher keeps one cursor per owner
@@ -74,7 +74,8 @@ from .. import sdk
 from ..errors import TodoError
 from ..model import Change, Status, Task
 from ..service import TodoService
-from .base import offload, owner_of_request
+from .context import owner_of_request
+from .offload import offload
 from .resources import PENDING, PROJECTS, TASK_PREFIX, TODAY, VIEWS, listed_tasks, task_uri
 
 log = logging.getLogger(__name__)

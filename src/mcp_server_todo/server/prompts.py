@@ -28,7 +28,8 @@ from ..errors import TodoError
 from ..model import Priority, Status, Task
 from ..render import task_line
 from ..service import TodoService
-from .base import AppState, Ctx, offload, service_of
+from .context import AppState, Ctx, service_of
+from .offload import offload
 from .resources import TASK
 
 SECTION_MAX = 50

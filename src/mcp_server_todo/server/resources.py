@@ -34,7 +34,8 @@ from ..errors import TodoError
 from ..model import Task
 from ..render import one_line, task_line
 from ..service import TodoService
-from .base import AppState, Ctx, offload, service_of
+from .context import AppState, Ctx, service_of
+from .offload import offload
 
 PENDING = "todo://tasks/pending"
 TODAY = "todo://today"

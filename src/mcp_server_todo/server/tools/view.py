@@ -35,8 +35,10 @@ from mcp.server.mcpserver.tools import Tool
 from mcp_types import CallToolResult, TextContent
 from pydantic import Field
 
-from .base import READ, Ctx, Str
-from .tools import TaskList, list_items, tools
+from ..context import Ctx
+from ..toolset import READ, Str
+from .registry import tools
+from .tasks import TaskList, list_items
 
 __all__ = ["APP_MIME_TYPE", "URI", "extensions", "html", "show_tasks"]
 

@@ -5,7 +5,7 @@
 client's roots, asked for with the SDK's `ListRoots` resolver (so it works on both protocol
 generations); a path outside every root is refused, and a client that shares no roots must
 send the text. Over HTTP a path is refused too: it would name a file on the server's disk,
-not the user's. Everything runs as the requester's owner (base.service_of): an import over
+not the user's. Everything runs as the requester's owner (context.service_of): an import over
 HTTP lands in that user's list only, and an export holds only their tasks.
 
 It previews by default (`dry_run` true): the same import on a read snapshot, writing nothing
@@ -33,13 +33,14 @@ from mcp.server.mcpserver.resolve import ListRoots, Resolve
 from mcp_types import CallToolResult, ListRootsResult
 from pydantic import BaseModel, Field
 
-from .. import formats
-from ..errors import InvalidInput, NotFound, TodoError
-from ..service import TodoService
-from ..store.backup import before_import
-from ..transfer import ImportReport, Transfer, report_lines
-from .base import ADD, AppState, Ctx, Str, error, result, service_of
-from .tools import tools
+from ... import formats
+from ...errors import InvalidInput, NotFound, TodoError
+from ...service import TodoService
+from ...store.backup import before_import
+from ...transfer import ImportReport, Transfer, report_lines
+from ..context import AppState, Ctx, service_of
+from ..toolset import ADD, Str, error, result
+from .registry import tools
 
 EXPORT = "todo://export/{format}{?project}"
 ITEMS_SHOWN = 100

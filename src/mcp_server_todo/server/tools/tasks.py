@@ -1,8 +1,7 @@
-"""The task tools. Each is a thin wrapper: validated arguments in, one service call, a
-pydantic model (structured output) plus one compact text block out.
-
-Core (always on): list_items, new_item, complete_item, update_item, undo; delete_item lives in
-trash.py with its confirmation. Group "history": history.
+"""The core task tools (always on): list_items, new_item, complete_item, update_item, undo;
+delete_item lives in trash.py with its confirmation. Each is a thin wrapper: validated
+arguments in, one service call, a pydantic model (structured output) plus one compact text
+block out.
 """
 
 from __future__ import annotations
@@ -13,13 +12,14 @@ from typing import Annotated, Any, Literal
 from mcp_types import CallToolResult
 from pydantic import BaseModel, Field, WithJsonSchema
 
-from ..model import Task
-from ..render import change_line, one_line, page_text, task_line
-from ..schema import compact
-from ..service import DUE_FILTERS, Completed, TodoService, Undone
-from .base import ADD, DESTRUCTIVE, IDEMPOTENT, READ, Ctx, PriorityArg, Str, ToolSet, call, result
-
-tools = ToolSet()
+from ...model import Task
+from ...render import one_line, page_text, task_lines
+from ...schema import compact
+from ...service import DUE_FILTERS, Completed, TodoService, Undone
+from ..context import Ctx
+from ..offload import call
+from ..toolset import ADD, DESTRUCTIVE, IDEMPOTENT, READ, PriorityArg, Str, result
+from .registry import tools
 
 
 class TaskList(BaseModel):
@@ -72,20 +72,6 @@ class UndoResult(BaseModel):
 UNDO_SHOWN = 100
 
 
-class HistoryEntry(BaseModel):
-    change: int
-    at: str
-    op: str
-    id: int
-    title: str
-    fields: list[str] = Field(description="Fields this change touched.")
-    by: str | None = Field(None, description="Who made it, when someone else did (a shared project).")
-
-
-class History(BaseModel):
-    entries: list[HistoryEntry]
-
-
 Ids = Annotated[list[Annotated[int, Field(strict=True)]] | None, Field(description="Several task ids.")]
 DueText = Annotated[Str | None, Field(description="2026-12-24, 2026-12-24T17:00, tomorrow 5pm, next friday...")]
 Recur = Annotated[Str | None, Field(description="every weekday, every 2 weeks on monday, monthly on the 15th...")]
@@ -104,10 +90,6 @@ class _NewTask(BaseModel):
 
 
 NewTask = Annotated[_NewTask, WithJsonSchema({"type": "object", "required": ["title"]})]
-
-
-def _lines(prefix: str, tasks: list[Task]) -> list[str]:
-    return [f"{prefix} {task_line(task)}" for task in tasks]
 
 
 @tools.tool(READ)
@@ -185,7 +167,7 @@ async def new_item(
             batch.append({k: v for k, v in single.items() if v is not None})
         batch += [item.model_dump(exclude_none=True) for item in items or []]
         created = service.add_many(batch)
-        return result("\n".join(_lines("Added", created)), Tasks(items=created))
+        return result("\n".join(task_lines("Added", created)), Tasks(items=created))
 
     return await call(ctx, run)
 
@@ -201,8 +183,8 @@ async def complete_item(
 
     def run(service: TodoService) -> CallToolResult:
         done: Completed = service.complete_many(targets(id, ids), with_subtasks=with_subtasks)
-        lines = _lines("Completed", done.done) + _lines("Already done:", done.unchanged)
-        lines += _lines("Next:", done.created)
+        lines = task_lines("Completed", done.done) + task_lines("Already done:", done.unchanged)
+        lines += task_lines("Next:", done.created)
         model = Completion(items=done.done + done.unchanged, next_occurrences=done.created)
         return result("\n".join(lines), model)
 
@@ -246,7 +228,7 @@ async def update_item(
             depends_on=depends_on,
             status=status,
         )
-        return result("\n".join(_lines("Updated", updated)), Tasks(items=updated))
+        return result("\n".join(task_lines("Updated", updated)), Tasks(items=updated))
 
     return await call(ctx, run)
 
@@ -280,46 +262,10 @@ async def undo(
     return await call(ctx, run, heavy=True)  # an import's undo reverts thousands
 
 
-@tools.tool(READ, group="history")
-async def history(
-    ctx: Ctx,
-    id: Annotated[int | None, Field(strict=True, description="Only this task's changes.")] = None,
-    limit: Annotated[int, Field(strict=True, description="How many, newest first (1-500).")] = 20,
-) -> Annotated[CallToolResult, History]:
-    """Show the change log, newest first: what changed, when, on which task. Use it to see what
-    undo would revert."""
-
-    def run(service: TodoService) -> CallToolResult:
-        changes = service.history(id, limit)
-        entries = [
-            HistoryEntry(
-                change=c.id,
-                at=c.at,
-                op=c.op,
-                id=c.task_id,
-                title=(c.after or c.before or Task.model_construct(title="?")).title,
-                fields=_changed_fields(c.before, c.after),
-                by=c.actor,
-            )
-            for c in changes
-        ]
-        text = "\n".join(change_line(c) for c in changes) or "No changes yet."
-        return result(text, History(entries=entries))
-
-    return await call(ctx, run)
-
-
 def targets(task_id: int | None, ids: list[int] | None) -> list[int]:
     targets = ([task_id] if task_id is not None else []) + list(ids or [])
     if not targets:
-        from ..errors import InvalidInput
+        from ...errors import InvalidInput
 
         raise InvalidInput("give id (one task) or ids (several); call list_items to see ids")
     return targets
-
-
-def _changed_fields(before: Task | None, after: Task | None) -> list[str]:
-    if before is None or after is None:
-        return []
-    skip = {"updated_at", "due_human", "subtasks", "blocked", "urgency"}
-    return [name for name in Task.model_fields if name not in skip and getattr(before, name) != getattr(after, name)]

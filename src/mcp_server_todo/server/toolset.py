@@ -1,5 +1,7 @@
-"""What every part of the MCP surface shares: the app state, argument types, annotations,
-and `ToolSet`, which builds compact tool definitions on a short call path."""
+"""What a tool is built from: `ToolSet` (tools collected by group, `--tools` selection, compact
+definitions built on first use), the short call path every tool runs on (`_Tool.run`: unknown
+and invalid arguments refused in one line, a bug answered with a log id), the annotations and
+argument types tools share, and the result helpers (`result`, `error`)."""
 
 from __future__ import annotations
 
@@ -7,13 +9,8 @@ import inspect
 import json
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from typing import Annotated, Any, Literal, TypeVar
 
-import anyio
-from mcp.server.auth.middleware.auth_context import get_access_token
-from mcp.server.auth.provider import AccessToken
-from mcp.server.mcpserver import Context
 from mcp.server.mcpserver.exceptions import ToolError, UnexpectedToolError
 from mcp.server.mcpserver.resolve import resolve_arguments
 from mcp.server.mcpserver.tools import Tool
@@ -24,60 +21,11 @@ from pydantic import BaseModel, Field, ValidationError
 from ..errors import TodoError
 from ..logs import log_incident
 from ..schema import compact
-from ..service import TodoService
-from ..store import LOCAL_OWNER, WouldBlock, nowait
 
 _Fn = TypeVar("_Fn", bound=Callable[..., Any])
-_T = TypeVar("_T")
 logger = logging.getLogger(__name__)
 
 
-@dataclass
-class AppState:
-    """What the lifespan opens once per process and every handler reaches through ctx:
-    the service of the local user (stdio) and, for authenticated HTTP requests, one service
-    per owner over the same store."""
-
-    service: TodoService
-    extras: dict[str, Any] = field(default_factory=dict)
-    _owners: dict[str, TodoService] = field(default_factory=dict)
-
-    def service_for(self, owner: str) -> TodoService:
-        if owner == self.service.owner:
-            return self.service
-        found = self._owners.get(owner)
-        if found is None:
-            found = self._owners[owner] = TodoService(self.service.store, owner=owner, tz=self.service.tz)
-        return found
-
-    def for_request(self) -> TodoService:
-        """The service of whoever sent the current request (never another user's)."""
-        return self.service_for(owner_of_request())
-
-
-def owner_of_request() -> str:
-    """The owner of the current request: the authenticated principal over HTTP, else the
-    local user. Identity comes from the verified access token only, never from headers."""
-    return owner_of_token(get_access_token())
-
-
-def owner_of_token(token: AccessToken | None) -> str:
-    """`ISSUER#SUB` for an OAuth token, the user for an operator token (user names cannot hold
-    '#'), LOCAL_OWNER without a token. A token's `client_id` (or `azp`) names an app, never an
-    owner: a verified token without a subject is a verifier's bug, refused here too."""
-    if token is None:
-        return LOCAL_OWNER
-    if not isinstance(token.subject, str) or not token.subject:
-        raise PermissionError("an access token without a subject names no owner")
-    issuer = (token.claims or {}).get("iss")
-    return f"{issuer}#{token.subject}" if issuer else token.subject
-
-
-def service_of(ctx: Ctx) -> TodoService:
-    return ctx.request_context.lifespan_context.for_request()
-
-
-Ctx = Context[AppState, Any]
 Id = Annotated[int, Field(strict=True, description="Task id, as shown by list_items (#id).")]
 PriorityArg = Literal["none", "low", "medium", "high"]
 Str = Annotated[str, Field(strict=True)]
@@ -212,27 +160,3 @@ def result(text: str, model: BaseModel) -> CallToolResult:
 
 def error(exc: TodoError) -> CallToolResult:
     return CallToolResult(content=[TextContent(type="text", text=str(exc))], is_error=True)
-
-
-async def offload(service: TodoService, fn: Callable[[TodoService], _T], *, heavy: bool = False) -> _T:
-    """Run a service call on the event loop when the store needs no waiting (the common, short
-    calls: no thread hop), else on a worker thread where waiting for another process's lock is
-    harmless. A `heavy` call (an import, an export, an undo, a search: any whose cost the
-    caller cannot bound small) always runs on a worker thread, so it never stalls the loop."""
-    if not heavy:
-        try:
-            with nowait():
-                return fn(service)
-        except WouldBlock:
-            pass
-    # abandoned if cancelled (a shutdown past its timeout): the thread cannot be stopped, and
-    # waiting for it would hold up the exit; what it had not committed is rolled back
-    return await anyio.to_thread.run_sync(fn, service, abandon_on_cancel=True)
-
-
-async def call(ctx: Ctx, fn: Callable[[TodoService], CallToolResult], *, heavy: bool = False) -> CallToolResult:
-    """A tool's service call; expected failures become tool errors that say what to do."""
-    try:
-        return await offload(service_of(ctx), fn, heavy=heavy)
-    except TodoError as exc:
-        return error(exc)

@@ -8,10 +8,12 @@ from typing import Annotated
 from mcp_types import CallToolResult
 from pydantic import BaseModel, Field
 
-from ..service import TodoService
-from ..store import Share
-from .base import DESTRUCTIVE, IDEMPOTENT, READ, Ctx, Str, call, result
-from .tools import tools
+from ...service import TodoService
+from ...store import Share
+from ..context import Ctx
+from ..offload import call
+from ..toolset import DESTRUCTIVE, IDEMPOTENT, READ, Str, result
+from .registry import tools
 
 ProjectArg = Annotated[Str, Field(description="One of your projects (as list_items shows it).")]
 UserArg = Annotated[Str, Field(description="The other user's name, as the server knows them (their login).")]

@@ -17,12 +17,15 @@ from mcp.server.mcpserver.resolve import AcceptedElicitation, Elicit, Elicitatio
 from mcp_types import CallToolResult, TextContent
 from pydantic import BaseModel, Field
 
-from ..errors import TodoError
-from ..model import Status
-from ..render import one_line
-from ..service import BULK_MAX, TodoService
-from .base import DESTRUCTIVE, Ctx, call, offload, result, service_of
-from .tools import Ids, Tasks, _lines, targets, tools
+from ...errors import TodoError
+from ...model import Status
+from ...render import one_line, task_lines
+from ...service import BULK_MAX, TodoService
+from ..context import Ctx, service_of
+from ..offload import call, offload
+from ..toolset import DESTRUCTIVE, result
+from .registry import tools
+from .tasks import Ids, Tasks, targets
 
 Confirm_ = Annotated[bool, Field(strict=True, description="true if the user already agreed.")]
 
@@ -110,7 +113,7 @@ async def delete_item(
 
     def run(service: TodoService) -> CallToolResult:
         deleted = service.delete_many(targets(id, ids))
-        lines = [*_lines("Deleted", deleted), "(in the trash; undo restores)"]
+        lines = [*task_lines("Deleted", deleted), "(in the trash; undo restores)"]
         return result("\n".join(lines), Tasks(items=deleted))
 
     return await call(ctx, run, heavy=True)  # each id moves its subtasks too: thousands, level by level

@@ -344,8 +344,8 @@ def pg_usable(url: str) -> str | None:
 def team_tokens(url: str) -> list[str]:
     """A token for each of TEAM users (`token create`, through the package's own API)."""
     sys.path.insert(0, str(ROOT / "src"))
-    from mcp_server_todo.auth import create_token
     from mcp_server_todo.store import open_store
+    from mcp_server_todo.transports.http.auth import create_token
 
     store = open_store(url)
     try:

@@ -1,5 +1,5 @@
 """The MCP surface over the service: tools, resources, prompts. The only package that
-imports mcp (besides the stdio transport and the SDK seam module).
+imports mcp (besides transports/ and the SDK seam module, sdk_seams.py).
 
 `build_server` assembles one `MCPServer`: a lifespan that opens the store once per
 process and watches it for changes (live.py), the tool groups chosen by `--tools`, the
@@ -21,8 +21,8 @@ from ..service import TodoService
 from ..store import open_store
 from . import prompts, resources, share, transfer, trash, view
 from .app import TodoServer
-from .base import AppState
-from .live import Live
+from .base import AppState, offload, owner_of_token
+from .live import Live, live_of
 from .tools import tools
 
 INSTRUCTIONS = (
@@ -31,7 +31,7 @@ INSTRUCTIONS = (
     "undo to revert the last change."
 )
 
-__all__ = ["AppState", "build_server", "share", "trash"]
+__all__ = ["AppState", "build_server", "live_of", "offload", "owner_of_token", "share", "trash"]
 
 
 def build_server(
@@ -41,7 +41,7 @@ def build_server(
     token_verifier: TokenVerifier | None = None,
     auth: AuthSettings | None = None,
 ) -> TodoServer:
-    """The server; over HTTP with `token_verifier` and `auth` (http.py), whose tokens say who
+    """The server; over HTTP with `token_verifier` and `auth` (transports/http), whose tokens say who
     each request's owner is (base.owner_of_request)."""
     live = Live()
     states: list[AppState] = []

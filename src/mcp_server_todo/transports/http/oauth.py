@@ -1,153 +1,39 @@
-"""Who is calling over HTTP: the two token verifiers behind `serve --http --auth tokens|oauth`.
+"""Who is calling over HTTP with `--auth oauth`: `JWTVerifier`, the MCP authorization spec's
+resource server.
 
-Both implement the SDK's `TokenVerifier` (`async verify_token(token) -> AccessToken | None`).
-The SDK's bearer middleware answers 401 with `WWW-Authenticate` when they return None, and 403
-`insufficient_scope` when a required scope is missing. The owner of every request is then
-derived from the AccessToken (server/base.py `owner_of_request`): its subject, prefixed with
-`ISSUER#` when it carries an `iss` claim.
+It implements the SDK's `TokenVerifier` (`async verify_token(token) -> AccessToken | None`).
+JWT access tokens from an external authorization server are checked for signature (asymmetric
+algorithms only: the keys come from the issuer's JWKS URL or a local key file), `iss`, `aud`
+(this server's resource URL), `exp`/`nbf` (with `leeway` seconds, `--oauth-leeway`), and `sub`:
+a non-empty string, or the token is refused. Owner = `ISSUER#sub`, never `client_id` or `azp`
+(those name the app, not the person). The SDK's bearer middleware checks `expires_at` once
+more, without leeway, so the AccessToken reports the last second the token is accepted:
+`exp + leeway`.
 
-- `StoreTokenVerifier` (tokens): operator-issued tokens (`mcp-server-todo token create USER`),
-  `todo_` + 43 random URL-safe characters. The store keeps only their SHA-256 (the tokens are
-  random, so a plain hash is enough: nothing to brute-force). Owner = the token's user.
-- `JWTVerifier` (oauth): the MCP authorization spec's resource server. JWT access tokens from
-  an external authorization server, checked for signature (asymmetric algorithms only: the
-  keys come from the issuer's JWKS URL or a local key file), `iss`, `aud` (this server's
-  resource URL), `exp`/`nbf` (with `leeway` seconds, `--oauth-leeway`), and `sub`: a non-empty
-  string, or the token is refused. Owner = `ISSUER#sub`, never `client_id` or `azp` (those name
-  the app, not the person). The SDK's bearer middleware checks `expires_at` once more, without
-  leeway, so the AccessToken reports the last second the token is accepted: `exp + leeway`.
-
-Tokens never reach a log record. Stdlib only at import time (the SDK and PyJWT are loaded when a
-verifier is built), so `mcp-server-todo token ...` starts fast.
+Tokens never reach a log record. Stdlib only at import time (the SDK and PyJWT are loaded when
+a verifier is built).
 """
 
 from __future__ import annotations
 
-import hashlib
 import json
 import logging
 import re
-import secrets
 import threading
 import time
 from collections.abc import Sequence
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from mcp.server.auth.provider import AccessToken
 
-    from .store import Store
-
 log = logging.getLogger(__name__)
-
-TOKEN_PREFIX = "todo_"
-TOKEN_SCOPES = ["todo"]
-CACHE_SECONDS = 2.0
-"""How long a verified operator token is trusted without asking the store again (a revoked token
-stops working within this time)."""
 
 ASYMMETRIC = ("RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "ES512", "EdDSA")
 LEEWAY_SECONDS = 30
 JWKS_MAX_AGE = 300.0
 JWKS_MIN_REFRESH = 30.0
-_USER = re.compile(r"^[^\s#\x00-\x1f\x7f]{1,200}$")
-
-
-# -- operator-issued tokens ---------------------------------------------------------------
-
-
-def new_token() -> str:
-    """A fresh random token (256 bits of entropy)."""
-    return TOKEN_PREFIX + secrets.token_urlsafe(32)
-
-
-def token_hash(token: str) -> str:
-    return hashlib.sha256(token.encode("utf-8")).hexdigest()
-
-
-def check_user(user: str) -> str:
-    """A user name for `token create`: 1-200 characters, no spaces, control characters or '#'
-    ('#' separates an OAuth issuer from its subject in owner names)."""
-    if not _USER.match(user):
-        raise ValueError(f"invalid user name {user!r}: use 1-200 characters without spaces or '#'")
-    return user
-
-
-def create_token(store: Store, user: str, label: str = "") -> tuple[int, str]:
-    """Store the hash of a new token for `user`; returns (id, token). The token is not kept."""
-    token = new_token()
-    created = datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
-    token_id = store.add_token(check_user(user), token_hash(token), label, created)
-    return token_id, token
-
-
-class StoreTokenVerifier:
-    """`--auth tokens`: a bearer token is valid while its hash is in the store, not revoked.
-
-    It opens its own handle on the store (the server's lifespan opens another); a verified
-    token is remembered for `CACHE_SECONDS` so a busy client costs one lookup per few seconds."""
-
-    def __init__(self, store_url: str, *, cache_seconds: float = CACHE_SECONDS) -> None:
-        self.store_url = store_url
-        self.cache_seconds = cache_seconds
-        self._store: Store | None = None
-        self._open_lock = threading.Lock()
-        self._cache: dict[str, tuple[str, float]] = {}
-
-    def _opened(self) -> Store:
-        with self._open_lock:
-            if self._store is None:
-                from .store import open_store
-
-                self._store = open_store(self.store_url)
-            return self._store
-
-    def _lookup(self, digest: str) -> str | None:
-        return self._opened().user_for_token(digest)
-
-    async def verify_token(self, token: str) -> AccessToken | None:
-        from mcp.server.auth.provider import AccessToken
-
-        if not token.startswith(TOKEN_PREFIX) or len(token) > 200:
-            return None
-        digest = token_hash(token)
-        now = time.monotonic()
-        cached = self._cache.get(digest)
-        if cached is not None and cached[1] > now:
-            user: str | None = cached[0]
-        else:
-            user = await self._user_for(digest)
-            if user is None:
-                self._cache.pop(digest, None)
-                return None
-            if len(self._cache) > 10_000:
-                self._cache.clear()
-            self._cache[digest] = (user, now + self.cache_seconds)
-        assert user is not None
-        return AccessToken(token=token, client_id=user, scopes=list(TOKEN_SCOPES), subject=user)
-
-    async def _user_for(self, digest: str) -> str | None:
-        """On the event loop when the store answers without waiting (SQLite, the usual case),
-        else on a worker thread."""
-        import anyio
-
-        from .store import WouldBlock, nowait
-
-        if self._store is not None:
-            try:
-                with nowait():
-                    return self._lookup(digest)
-            except WouldBlock:
-                pass
-        return await anyio.to_thread.run_sync(self._lookup, digest)
-
-    def close(self) -> None:
-        with self._open_lock:
-            if self._store is not None:
-                self._store.close()
-                self._store = None
 
 
 # -- OAuth 2.1 resource server: JWT access tokens ------------------------------------------

@@ -1,0 +1,174 @@
+"""Who is calling over HTTP: `auth_settings` picks the token verifier and the SDK's auth settings
+for `serve --http --auth tokens|oauth`; this module holds the operator tokens and their verifier
+(`--auth oauth`'s JWT verifier is in oauth.py).
+
+Both verifiers implement the SDK's `TokenVerifier` (`async verify_token(token) -> AccessToken | None`).
+The SDK's bearer middleware answers 401 with `WWW-Authenticate` when they return None, and 403
+`insufficient_scope` when a required scope is missing. The owner of every request is then
+derived from the AccessToken (server/base.py `owner_of_request`): its subject, prefixed with
+`ISSUER#` when it carries an `iss` claim.
+
+- `StoreTokenVerifier` (tokens): operator-issued tokens (`mcp-server-todo token create USER`),
+  `todo_` + 43 random URL-safe characters. The store keeps only their SHA-256 (the tokens are
+  random, so a plain hash is enough: nothing to brute-force). Owner = the token's user.
+- `JWTVerifier` (oauth, oauth.py): JWT access tokens from an external authorization server.
+
+Tokens never reach a log record. Stdlib only at import time (the SDK and PyJWT are loaded when a
+verifier is built), so `mcp-server-todo token ...` starts fast.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import re
+import secrets
+import threading
+import time
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from mcp.server.auth.provider import AccessToken
+    from mcp.server.auth.settings import AuthSettings
+
+    from ...config import Config
+    from ...store import Store
+    from .oauth import JWTVerifier
+    from .options import HttpOptions
+
+log = logging.getLogger(__name__)
+
+TOKEN_PREFIX = "todo_"
+TOKEN_SCOPES = ["todo"]
+CACHE_SECONDS = 2.0
+"""How long a verified operator token is trusted without asking the store again (a revoked token
+stops working within this time)."""
+
+_USER = re.compile(r"^[^\s#\x00-\x1f\x7f]{1,200}$")
+
+
+# -- operator-issued tokens ---------------------------------------------------------------
+
+
+def new_token() -> str:
+    """A fresh random token (256 bits of entropy)."""
+    return TOKEN_PREFIX + secrets.token_urlsafe(32)
+
+
+def token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode("utf-8")).hexdigest()
+
+
+def check_user(user: str) -> str:
+    """A user name for `token create`: 1-200 characters, no spaces, control characters or '#'
+    ('#' separates an OAuth issuer from its subject in owner names)."""
+    if not _USER.match(user):
+        raise ValueError(f"invalid user name {user!r}: use 1-200 characters without spaces or '#'")
+    return user
+
+
+def create_token(store: Store, user: str, label: str = "") -> tuple[int, str]:
+    """Store the hash of a new token for `user`; returns (id, token). The token is not kept."""
+    token = new_token()
+    created = datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
+    token_id = store.add_token(check_user(user), token_hash(token), label, created)
+    return token_id, token
+
+
+class StoreTokenVerifier:
+    """`--auth tokens`: a bearer token is valid while its hash is in the store, not revoked.
+
+    It opens its own handle on the store (the server's lifespan opens another); a verified
+    token is remembered for `CACHE_SECONDS` so a busy client costs one lookup per few seconds."""
+
+    def __init__(self, store_url: str, *, cache_seconds: float = CACHE_SECONDS) -> None:
+        self.store_url = store_url
+        self.cache_seconds = cache_seconds
+        self._store: Store | None = None
+        self._open_lock = threading.Lock()
+        self._cache: dict[str, tuple[str, float]] = {}
+
+    def _opened(self) -> Store:
+        with self._open_lock:
+            if self._store is None:
+                from ...store import open_store
+
+                self._store = open_store(self.store_url)
+            return self._store
+
+    def _lookup(self, digest: str) -> str | None:
+        return self._opened().user_for_token(digest)
+
+    async def verify_token(self, token: str) -> AccessToken | None:
+        from mcp.server.auth.provider import AccessToken
+
+        if not token.startswith(TOKEN_PREFIX) or len(token) > 200:
+            return None
+        digest = token_hash(token)
+        now = time.monotonic()
+        cached = self._cache.get(digest)
+        if cached is not None and cached[1] > now:
+            user: str | None = cached[0]
+        else:
+            user = await self._user_for(digest)
+            if user is None:
+                self._cache.pop(digest, None)
+                return None
+            if len(self._cache) > 10_000:
+                self._cache.clear()
+            self._cache[digest] = (user, now + self.cache_seconds)
+        assert user is not None
+        return AccessToken(token=token, client_id=user, scopes=list(TOKEN_SCOPES), subject=user)
+
+    async def _user_for(self, digest: str) -> str | None:
+        """On the event loop when the store answers without waiting (SQLite, the usual case),
+        else on a worker thread."""
+        import anyio
+
+        from ...store import WouldBlock, nowait
+
+        if self._store is not None:
+            try:
+                with nowait():
+                    return self._lookup(digest)
+            except WouldBlock:
+                pass
+        return await anyio.to_thread.run_sync(self._lookup, digest)
+
+    def close(self) -> None:
+        with self._open_lock:
+            if self._store is not None:
+                self._store.close()
+                self._store = None
+
+
+def auth_settings(
+    config: Config, options: HttpOptions
+) -> tuple[StoreTokenVerifier | JWTVerifier | None, AuthSettings | None]:
+    from mcp.server.auth.settings import AuthSettings
+
+    from .oauth import JWTVerifier
+    from .options import url_host
+
+    if options.auth == "tokens":
+        # no authorization server to point clients to: no protected-resource metadata either
+        base = f"http://{url_host(options.host)}:{options.port}"
+        return StoreTokenVerifier(config.store_url), AuthSettings(issuer_url=base, resource_server_url=None)  # type: ignore[arg-type]
+    if options.auth == "oauth":
+        assert options.oauth_issuer is not None
+        verifier = JWTVerifier(
+            issuer=options.oauth_issuer,
+            audience=options.resource_url,
+            jwks_url=options.oauth_jwks_url,
+            key_file=options.oauth_key_file,
+            leeway=options.oauth_leeway,
+        )
+        settings = AuthSettings(
+            issuer_url=options.oauth_issuer,  # type: ignore[arg-type]
+            resource_server_url=options.resource_url,  # type: ignore[arg-type]
+            required_scopes=list(options.oauth_scopes) or None,
+            validate_token_resource=True,
+        )
+        return verifier, settings
+    return None, None

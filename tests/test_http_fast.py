@@ -1,4 +1,4 @@
-"""The short path for stateless JSON-response HTTP (http_fast.py) answers exactly as the SDK's
+"""The short path for stateless JSON-response HTTP (transports/http/fast.py) answers exactly as the SDK's
 stateless transport does: two apps in this process, one with the short path and one without
 (TODO_HTTP_FAST=0), each on its own database, get the same requests in lockstep, and every
 answer (status, content type, body bytes, timestamps and uids aside) must be the same; the

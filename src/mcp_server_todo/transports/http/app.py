@@ -42,7 +42,6 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from ...logs import ASGIApp
-from .auth import auth_settings
 from .drain import Drain, leave_running_calls
 from .guard import Allowed, HostGuard
 from .options import HEALTH_PATH, MCP_PATH, HttpOptions, url_host
@@ -80,6 +79,7 @@ def build_app(config: Config, toolsets: str, options: HttpOptions) -> HttpApp:
 
     from ...logs import RequestIdMiddleware
     from ...server import build_server, live_of, offload
+    from .auth import auth_settings
 
     options.check()
     verifier, auth = auth_settings(config, options)

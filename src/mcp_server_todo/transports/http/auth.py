@@ -146,6 +146,7 @@ class StoreTokenVerifier:
 def auth_settings(
     config: Config, options: HttpOptions
 ) -> tuple[StoreTokenVerifier | JWTVerifier | None, AuthSettings | None]:
+    """The token verifier and the SDK's auth settings for `--auth` (None, None for `none`)."""
     from mcp.server.auth.settings import AuthSettings
 
     from .oauth import JWTVerifier

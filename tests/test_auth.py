@@ -25,8 +25,16 @@ from jwt.algorithms import ECAlgorithm, RSAAlgorithm
 from test_http import MCP_HEADERS, bearer, dialog, http_server, initialize_body, mcp_client
 
 from mcp_server_todo.store.sqlite import SQLiteStore
-from mcp_server_todo.transports.http.auth import TOKEN_PREFIX, StoreTokenVerifier, check_user, create_token, token_hash
-from mcp_server_todo.transports.http.oauth import AuthConfigError, JWTVerifier, scopes_of
+from mcp_server_todo.transports.http.auth import (
+    TOKEN_PREFIX,
+    AuthConfigError,
+    JWTVerifier,
+    StoreTokenVerifier,
+    check_user,
+    create_token,
+    scopes_of,
+    token_hash,
+)
 
 ISSUER = "https://issuer.test"
 

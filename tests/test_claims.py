@@ -31,7 +31,7 @@ from test_http import MCP_HEADERS, HttpServer, bearer, http_server, initialize_b
 from mcp_server_todo.server.base import owner_of_token
 from mcp_server_todo.store import LOCAL_OWNER
 from mcp_server_todo.transports.http import HttpOptions, add_arguments
-from mcp_server_todo.transports.http.oauth import JWTVerifier
+from mcp_server_todo.transports.http.auth import JWTVerifier
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(120)]
 

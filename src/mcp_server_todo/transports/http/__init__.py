@@ -4,8 +4,8 @@
     app.py       `build_app` (/mcp, /healthz, the OAuth metadata), uvicorn wiring, `run`
     guard.py     DNS-rebinding protection: `Allowed`, `HostGuard` (Host 421, Origin 403)
     drain.py     graceful shutdown: requests in flight, the streams ended after them
-    auth.py      operator tokens, their verifier, and the auth settings for `--auth`
-    oauth.py     `--auth oauth`: the JWT access-token verifier
+    auth.py      the token verifiers (operator tokens, OAuth JWTs) and the auth settings
+    jwt_keys.py  the signing keys for `--auth oauth`: a key file or the issuer's JWKS
     limits.py    session limits per user and per server (429/503 with Retry-After)
     fast.py      the short path for stateless JSON-response servers (TODO_HTTP_FAST=0: off)
 

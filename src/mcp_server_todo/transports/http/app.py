@@ -6,7 +6,7 @@
 
 Authentication (`--auth`): `none` (loopback binds only: everyone is the local user), `tokens`
 (operator-issued bearer tokens, `mcp-server-todo token create USER`), `oauth` (JWT access
-tokens from an external authorization server; see oauth.py). The SDK's bearer middleware answers
+tokens from an external authorization server; see auth.py). The SDK's bearer middleware answers
 401 with `WWW-Authenticate` (and 403 for a missing scope). /healthz is not authenticated.
 
 DNS-rebinding protection is on for every bind, on every path (guard.py). The flags and their
@@ -51,9 +51,8 @@ if TYPE_CHECKING:
 
     from ...config import Config
     from ...server import AppState
-    from .auth import StoreTokenVerifier
+    from .auth import JWTVerifier, StoreTokenVerifier
     from .fast import FastPath
-    from .oauth import JWTVerifier
 
 log = logging.getLogger(__name__)
 

@@ -1,8 +1,7 @@
-"""Who is calling over HTTP: `auth_settings` picks the token verifier and the SDK's auth settings
-for `serve --http --auth tokens|oauth`; this module holds the operator tokens and their verifier
-(`--auth oauth`'s JWT verifier is in oauth.py).
+"""Who is calling over HTTP: the two token verifiers behind `serve --http --auth tokens|oauth`,
+and `auth_settings`, which picks one and the SDK's auth settings to go with it.
 
-Both verifiers implement the SDK's `TokenVerifier` (`async verify_token(token) -> AccessToken | None`).
+Both implement the SDK's `TokenVerifier` (`async verify_token(token) -> AccessToken | None`).
 The SDK's bearer middleware answers 401 with `WWW-Authenticate` when they return None, and 403
 `insufficient_scope` when a required scope is missing. The owner of every request is then
 derived from the AccessToken (server/base.py `owner_of_request`): its subject, prefixed with
@@ -11,7 +10,13 @@ derived from the AccessToken (server/base.py `owner_of_request`): its subject, p
 - `StoreTokenVerifier` (tokens): operator-issued tokens (`mcp-server-todo token create USER`),
   `todo_` + 43 random URL-safe characters. The store keeps only their SHA-256 (the tokens are
   random, so a plain hash is enough: nothing to brute-force). Owner = the token's user.
-- `JWTVerifier` (oauth, oauth.py): JWT access tokens from an external authorization server.
+- `JWTVerifier` (oauth): the MCP authorization spec's resource server. JWT access tokens from
+  an external authorization server, checked for signature (asymmetric algorithms only: the
+  keys come from the issuer's JWKS URL or a local key file, jwt_keys.py), `iss`, `aud` (this
+  server's resource URL), `exp`/`nbf` (with `leeway` seconds, `--oauth-leeway`), and `sub`: a non-empty
+  string, or the token is refused. Owner = `ISSUER#sub`, never `client_id` or `azp` (those name
+  the app, not the person). The SDK's bearer middleware checks `expires_at` once more, without
+  leeway, so the AccessToken reports the last second the token is accepted: `exp + leeway`.
 
 Tokens never reach a log record. Stdlib only at import time (the SDK and PyJWT are loaded when a
 verifier is built), so `mcp-server-todo token ...` starts fast.
@@ -26,7 +31,9 @@ import secrets
 import threading
 import time
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
+
+from .jwt_keys import AuthConfigError, Jwks, algorithms, load_key_file, pick
 
 if TYPE_CHECKING:
     from mcp.server.auth.provider import AccessToken
@@ -34,7 +41,6 @@ if TYPE_CHECKING:
 
     from ...config import Config
     from ...store import Store
-    from .oauth import JWTVerifier
     from .options import HttpOptions
 
 log = logging.getLogger(__name__)
@@ -45,6 +51,8 @@ CACHE_SECONDS = 2.0
 """How long a verified operator token is trusted without asking the store again (a revoked token
 stops working within this time)."""
 
+ASYMMETRIC = ("RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "ES512", "EdDSA")
+LEEWAY_SECONDS = 30
 _USER = re.compile(r"^[^\s#\x00-\x1f\x7f]{1,200}$")
 
 
@@ -143,13 +151,125 @@ class StoreTokenVerifier:
                 self._store = None
 
 
+# -- OAuth 2.1 resource server: JWT access tokens ------------------------------------------
+
+
+def scopes_of(claims: dict[str, Any]) -> list[str]:
+    """`scope` (space-separated, RFC 9068) or `scp` (a list or a string, as some issuers send)."""
+    raw = claims.get("scope", claims.get("scp"))
+    if isinstance(raw, str):
+        return raw.split()
+    if isinstance(raw, list):
+        return [str(s) for s in raw]
+    return []
+
+
+SUBJECT_MAX = 255
+"""OpenID Connect Core: a `sub` "MUST NOT exceed 255 ASCII characters"."""
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+
+
+def subject_of(claims: dict[str, Any]) -> str | None:
+    """The token's `sub` if it can name a person: a non-blank string of at most SUBJECT_MAX
+    characters without control characters. Anything else (missing, empty, a number, a list)
+    gives None and the token is refused: the owner is never guessed from another claim."""
+    sub = claims.get("sub")
+    if not isinstance(sub, str) or not sub.strip() or len(sub) > SUBJECT_MAX or _CONTROL.search(sub):
+        return None
+    return sub
+
+
+class JWTVerifier:
+    """`--auth oauth`: JWT access tokens issued by `issuer` for `audience` (this server's
+    resource URL), signed with a key from `jwks_url` or `key_file`."""
+
+    def __init__(
+        self,
+        *,
+        issuer: str,
+        audience: str,
+        jwks_url: str | None = None,
+        key_file: str | None = None,
+        leeway: int = LEEWAY_SECONDS,
+    ) -> None:
+        import jwt  # noqa: F401 - fail early if PyJWT is missing
+
+        if bool(jwks_url) == bool(key_file):
+            raise AuthConfigError("--auth oauth needs exactly one of --oauth-jwks-url and --oauth-key-file")
+        self.issuer = issuer
+        self.audience = audience.rstrip("/")
+        self.leeway = leeway
+        self._jwks = Jwks(jwks_url) if jwks_url else None
+        self._static = load_key_file(key_file) if key_file else []
+
+    async def verify_token(self, token: str) -> AccessToken | None:
+        import jwt
+        from mcp.server.auth.provider import AccessToken
+
+        try:
+            header = jwt.get_unverified_header(token)
+        except jwt.PyJWTError as exc:
+            log.info("rejected a bearer token: %s", exc)
+            return None
+        alg = header.get("alg")
+        if alg not in ASYMMETRIC:
+            log.info("rejected a bearer token: algorithm %r is not accepted", alg)
+            return None
+        kid = header.get("kid")
+        key = await self._key(kid if isinstance(kid, str) else None)
+        if key is None:
+            log.info("rejected a bearer token: no signing key with id %r", kid)
+            return None
+        allowed = algorithms(key)
+        if alg not in allowed:
+            log.info("rejected a bearer token: algorithm %s does not fit its key", alg)
+            return None
+        try:
+            claims = jwt.decode(
+                token,
+                key.key,
+                algorithms=[alg],
+                audience=[self.audience, self.audience + "/"],
+                issuer=self.issuer,
+                leeway=self.leeway,
+                options={"require": ["exp", "iss", "aud", "sub"]},
+            )
+        except jwt.PyJWTError as exc:
+            log.info("rejected a bearer token: %s", exc)
+            return None
+        subject = subject_of(claims)
+        if subject is None:
+            log.info("rejected a bearer token: its sub claim is not a usable subject")
+            return None
+        client_id = claims.get("client_id") or claims.get("azp") or subject
+        return AccessToken(
+            token=token,
+            client_id=str(client_id),  # the app, for the SDK's session binding; never an owner
+            scopes=scopes_of(claims),
+            # the SDK's bearer middleware rejects `expires_at < now` with no leeway of its own
+            expires_at=int(claims["exp"]) + self.leeway,
+            resource=self.audience,
+            subject=subject,
+            claims={"iss": claims["iss"]},
+        )
+
+    async def _key(self, kid: str | None) -> Any | None:
+        if self._jwks is None:
+            return self._static[0] if len(self._static) == 1 else pick(self._static, kid)
+        found = self._jwks.cached(kid)
+        if found is not None:
+            return found
+        import anyio
+
+        return await anyio.to_thread.run_sync(self._jwks.fetch_for, kid)
+
+
 def auth_settings(
     config: Config, options: HttpOptions
 ) -> tuple[StoreTokenVerifier | JWTVerifier | None, AuthSettings | None]:
     """The token verifier and the SDK's auth settings for `--auth` (None, None for `none`)."""
     from mcp.server.auth.settings import AuthSettings
 
-    from .oauth import JWTVerifier
     from .options import url_host
 
     if options.auth == "tokens":

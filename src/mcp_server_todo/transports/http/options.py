@@ -18,7 +18,7 @@ from .limits import add_arguments as add_session_arguments
 MCP_PATH = "/mcp"
 HEALTH_PATH = "/healthz"
 AUTH_MODES = ("none", "tokens", "oauth")
-LEEWAY = 30  # oauth.LEEWAY_SECONDS, without importing oauth here
+LEEWAY = 30  # auth.LEEWAY_SECONDS, without importing auth here
 MAX_LEEWAY = 600
 
 

@@ -50,8 +50,8 @@ def connection(session: ServerSession) -> Connection:
 
 def http_request_slot(manager: StreamableHTTPSessionManager) -> RequestBodyLimitMiddleware:
     """The body-limit middleware whose `.app` is the session manager's per-request handler
-    (where the HTTP fast path and the session limits sit), after checking the manager still keeps the private
-    state that path reads (`lifespan_state`, `running`)."""
+    (where the HTTP fast path and the session limits sit), after checking the manager still
+    keeps the private state the fast path reads (`lifespan_state`, `running`)."""
     limit = manager.asgi_app
     if not isinstance(limit, RequestBodyLimitMiddleware) or not all(
         hasattr(manager, name) for name in ("_lifespan_state", "_task_group")

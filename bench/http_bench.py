@@ -11,7 +11,7 @@ all `stateless` with JSON responses, the mode for running replicas behind a load
                  survives a crash of the process, not of the machine), a diagnostic showing what
                  the fsync of each write costs
 - ours_sqlite_sdk_path: ours_sqlite with TODO_HTTP_FAST=0: every request through the SDK's
-                 stateless transport instead of our short path for tools/call (http_fast.py), a
+                 stateless transport instead of our short path for tools/call (transports/http/fast.py), a
                  diagnostic showing what that path saves
 - ours_sqlite_2: two replicas of ours_sqlite on the same SQLite file (WAL: several processes
                  share one file on one host), the client's connections spread over both; the
@@ -344,8 +344,8 @@ def pg_usable(url: str) -> str | None:
 def team_tokens(url: str) -> list[str]:
     """A token for each of TEAM users (`token create`, through the package's own API)."""
     sys.path.insert(0, str(ROOT / "src"))
-    from mcp_server_todo.auth import create_token
     from mcp_server_todo.store import open_store
+    from mcp_server_todo.transports.http.auth import create_token
 
     store = open_store(url)
     try:

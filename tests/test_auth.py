@@ -24,7 +24,8 @@ from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from jwt.algorithms import ECAlgorithm, RSAAlgorithm
 from test_http import MCP_HEADERS, bearer, dialog, http_server, initialize_body, mcp_client
 
-from mcp_server_todo.auth import (
+from mcp_server_todo.store.sqlite import SQLiteStore
+from mcp_server_todo.transports.http.auth import (
     TOKEN_PREFIX,
     AuthConfigError,
     JWTVerifier,
@@ -34,7 +35,6 @@ from mcp_server_todo.auth import (
     scopes_of,
     token_hash,
 )
-from mcp_server_todo.store.sqlite import SQLiteStore
 
 ISSUER = "https://issuer.test"
 

@@ -28,10 +28,10 @@ from mcp.server.auth.provider import AccessToken
 from test_auth import ISSUER, Key
 from test_http import MCP_HEADERS, HttpServer, bearer, http_server, initialize_body, mcp_client
 
-from mcp_server_todo.auth import JWTVerifier
-from mcp_server_todo.http import HttpOptions, add_arguments
 from mcp_server_todo.server import owner_of_token
 from mcp_server_todo.store import LOCAL_OWNER
+from mcp_server_todo.transports.http import HttpOptions, add_arguments
+from mcp_server_todo.transports.http.auth import JWTVerifier
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(120)]
 

@@ -487,7 +487,8 @@ def test_json_logs_have_request_ids_and_no_tokens_or_task_text(db_path: Path, is
 
 
 def test_options_checks_and_allowed_hosts() -> None:
-    from mcp_server_todo.http import Allowed, HttpOptions, is_loopback
+    from mcp_server_todo.transports.http.guard import Allowed
+    from mcp_server_todo.transports.http.options import HttpOptions, is_loopback
 
     assert all(is_loopback(h) for h in ("127.0.0.1", "127.5.5.5", "::1", "[::1]", "localhost", "LOCALHOST"))
     assert not any(is_loopback(h) for h in ("0.0.0.0", "::", "10.0.0.1", "example.com", "localhost.example.com"))
@@ -533,7 +534,7 @@ def test_options_checks_and_allowed_hosts() -> None:
 @pytest.mark.anyio
 async def test_healthz_is_503_while_the_store_is_not_open(db_path: Path) -> None:
     from mcp_server_todo.config import Config
-    from mcp_server_todo.http import HttpOptions, build_app
+    from mcp_server_todo.transports.http import HttpOptions, build_app
 
     app = build_app(Config.resolve(str(db_path), "UTC"), "core", HttpOptions())
     transport = httpx2.ASGITransport(app=app.asgi)  # no lifespan: the store was never opened

@@ -1,4 +1,4 @@
-"""The short path for stateless JSON-response HTTP (http_fast.py) answers exactly as the SDK's
+"""The short path for stateless JSON-response HTTP (transports/http/fast.py) answers exactly as the SDK's
 stateless transport does: two apps in this process, one with the short path and one without
 (TODO_HTTP_FAST=0), each on its own database, get the same requests in lockstep, and every
 answer (status, content type, body bytes, timestamps and uids aside) must be the same; the
@@ -19,10 +19,10 @@ import httpx2
 import pytest
 from mcp_types import CLIENT_CAPABILITIES_META_KEY, CLIENT_INFO_META_KEY, PROTOCOL_VERSION_META_KEY
 
-from mcp_server_todo.auth import create_token
 from mcp_server_todo.config import Config
-from mcp_server_todo.http import HttpApp, HttpOptions, build_app
 from mcp_server_todo.store import open_store
+from mcp_server_todo.transports.http import HttpApp, HttpOptions, build_app
+from mcp_server_todo.transports.http.auth import create_token
 
 pytestmark = [pytest.mark.anyio, pytest.mark.timeout(60)]
 
@@ -264,7 +264,7 @@ async def test_only_stateless_json_servers_get_the_short_path(tmp_path: Path) ->
 
 
 def test_an_sdk_that_moved_its_parts_fails_loudly(tmp_path: Path) -> None:
-    from mcp_server_todo import http_fast
+    from mcp_server_todo.transports.http import fast as http_fast
 
     app = build_app(Config.resolve(str(tmp_path / "x.db"), "UTC"), "core", HttpOptions(stateless=True))
     manager = app.server.session_manager

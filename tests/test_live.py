@@ -20,15 +20,12 @@ import pytest
 from conftest import server_command, subprocess_env
 from mcp import Client, StdioServerParameters
 from mcp.client.subscriptions import ResourcesListChanged, ResourceUpdated, Subscription
-from mcp.server.connection import Connection
-from mcp.server.session import ServerSession
 from mcp.shared.exceptions import MCPDeprecationWarning, MCPError
 from mcp_types import ResourceListChangedNotification, ResourceUpdatedNotification
 from rawclient import RawServer
 
 from mcp_server_todo.config import Config
 from mcp_server_todo.model import Change, Status, Task
-from mcp_server_todo.sdk import connection
 from mcp_server_todo.server import build_server
 from mcp_server_todo.server.live import Live, affected, live_of
 from mcp_server_todo.service import TodoService
@@ -353,15 +350,3 @@ async def test_a_change_in_one_stdio_server_reaches_the_subscriber_of_another(
                 assert time.monotonic() - written < WITHIN
                 text = (await watcher.read_resource(PENDING)).contents[0]
                 assert "from the other server" in getattr(text, "text", "")
-
-
-# -- the SDK seam ------------------------------------------------------------------------
-
-
-def test_seam_connection_of_a_session() -> None:
-    """sdk.connection reads ServerSession._connection; fails loudly if an SDK upgrade moves it."""
-    conn = Connection.for_loop(outbound=None)  # type: ignore[arg-type]
-    session = ServerSession(None, conn)  # type: ignore[arg-type]
-    assert connection(session) is conn
-    assert isinstance(conn.state, dict) and hasattr(conn.exit_stack, "callback")
-    assert hasattr(conn, "send_resource_updated") and hasattr(conn, "send_resource_list_changed")

@@ -348,7 +348,7 @@ def test_a_shared_project_works_across_replicas(pg_url: str, isolated_env: Path,
     """alice (through A) shares a project with bob (through B): bob hears alice's changes on B,
     alice sees bob's on A, and both writing the shared tasks at once loses nothing (their
     transactions write each other's rows: the sharing lock orders them across processes)."""
-    from mcp_server_todo.auth import create_token
+    from mcp_server_todo.transports.http.auth import create_token
 
     store = open_store(pg_url)
     try:

@@ -16,7 +16,7 @@ import httpx2
 import pytest
 from test_http import MCP_HEADERS, HttpServer, bearer, dialog, http_server, initialize_body, make_token, mcp_client
 
-from mcp_server_todo.http import HttpOptions, add_arguments
+from mcp_server_todo.transports.http import HttpOptions, add_arguments
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(120)]
 

@@ -64,7 +64,7 @@ def build_parser() -> argparse.ArgumentParser:
         choices=["DEBUG", "INFO", "WARNING", "ERROR"],
         help="log level; logs go to stderr (env TODO_LOG_LEVEL)",
     )
-    from .http import add_arguments as add_http_arguments  # stdlib only: the SDK is not loaded here
+    from .transports.http import add_arguments as add_http_arguments  # stdlib only: the SDK is not loaded here
 
     add_http_arguments(serve)
 
@@ -248,7 +248,7 @@ def _serve(db: str | None, tz: str | None, log_level: str, toolsets: str) -> int
 
     from .config import Config
     from .server import build_server
-    from .stdio import serve_stdio
+    from .transports.stdio import serve_stdio
 
     config = Config.resolve(db, tz)
     try:
@@ -272,7 +272,7 @@ def _serve_http(args: argparse.Namespace, db: str | None, tz: str | None) -> int
 
     configure(args.log_level, json_lines=args.log_json)
     from .config import Config
-    from .http import HttpOptions, build_app, run
+    from .transports.http import HttpOptions, build_app, run
 
     options = HttpOptions.from_args(args)
     config = Config.resolve(db, tz)
@@ -288,9 +288,9 @@ def _serve_http(args: argparse.Namespace, db: str | None, tz: str | None) -> int
 
 
 def _token(args: argparse.Namespace, db: str | None) -> int:
-    from .auth import create_token
     from .config import Config
     from .store import open_token_store
+    from .transports.http.auth import create_token
 
     store = open_token_store(Config.resolve(db).store_url)
     try:

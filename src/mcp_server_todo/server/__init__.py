@@ -1,5 +1,5 @@
 """The MCP surface over the service: tools, resources, prompts. The only package that
-imports mcp (besides the transports and the SDK seam module).
+imports mcp (besides transports/ and the SDK seam module, sdk_seams.py).
 
 `build_server` assembles one `TodoServer` (app.py): a lifespan that opens the store once
 per process and watches it for changes (live.py), the tool groups chosen by `--tools`
@@ -47,7 +47,7 @@ def build_server(
     token_verifier: TokenVerifier | None = None,
     auth: AuthSettings | None = None,
 ) -> TodoServer:
-    """The server; over HTTP with `token_verifier` and `auth` (http.py), whose tokens say who
+    """The server; over HTTP with `token_verifier` and `auth` (transports/http), whose tokens say who
     each request's owner is (context.owner_of_request)."""
     live = Live()
     states: list[AppState] = []

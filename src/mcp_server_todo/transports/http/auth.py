@@ -1,4 +1,5 @@
-"""Who is calling over HTTP: the two token verifiers behind `serve --http --auth tokens|oauth`.
+"""Who is calling over HTTP: the two token verifiers behind `serve --http --auth tokens|oauth`,
+and `auth_settings`, which picks one and the SDK's auth settings to go with it.
 
 Both implement the SDK's `TokenVerifier` (`async verify_token(token) -> AccessToken | None`).
 The SDK's bearer middleware answers 401 with `WWW-Authenticate` when they return None, and 403
@@ -11,8 +12,8 @@ derived from the AccessToken (server/context.py `owner_of_request`): its subject
   random, so a plain hash is enough: nothing to brute-force). Owner = the token's user.
 - `JWTVerifier` (oauth): the MCP authorization spec's resource server. JWT access tokens from
   an external authorization server, checked for signature (asymmetric algorithms only: the
-  keys come from the issuer's JWKS URL or a local key file), `iss`, `aud` (this server's
-  resource URL), `exp`/`nbf` (with `leeway` seconds, `--oauth-leeway`), and `sub`: a non-empty
+  keys come from the issuer's JWKS URL or a local key file, jwt_keys.py), `iss`, `aud` (this
+  server's resource URL), `exp`/`nbf` (with `leeway` seconds, `--oauth-leeway`), and `sub`: a non-empty
   string, or the token is refused. Owner = `ISSUER#sub`, never `client_id` or `azp` (those name
   the app, not the person). The SDK's bearer middleware checks `expires_at` once more, without
   leeway, so the AccessToken reports the last second the token is accepted: `exp + leeway`.
@@ -24,21 +25,23 @@ verifier is built), so `mcp-server-todo token ...` starts fast.
 from __future__ import annotations
 
 import hashlib
-import json
 import logging
 import re
 import secrets
 import threading
 import time
-from collections.abc import Sequence
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
+
+from .jwt_keys import AuthConfigError, Jwks, algorithms, load_key_file, pick
 
 if TYPE_CHECKING:
     from mcp.server.auth.provider import AccessToken
+    from mcp.server.auth.settings import AuthSettings
 
-    from .store import TokenStore
+    from ...config import Config
+    from ...store import TokenStore
+    from .options import HttpOptions
 
 log = logging.getLogger(__name__)
 
@@ -50,8 +53,6 @@ stops working within this time)."""
 
 ASYMMETRIC = ("RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "ES512", "EdDSA")
 LEEWAY_SECONDS = 30
-JWKS_MAX_AGE = 300.0
-JWKS_MIN_REFRESH = 30.0
 _USER = re.compile(r"^[^\s#\x00-\x1f\x7f]{1,200}$")
 
 
@@ -99,7 +100,7 @@ class StoreTokenVerifier:
     def _opened(self) -> TokenStore:
         with self._open_lock:
             if self._store is None:
-                from .store import open_token_store
+                from ...store import open_token_store
 
                 self._store = open_token_store(self.store_url)
             return self._store
@@ -133,7 +134,7 @@ class StoreTokenVerifier:
         else on a worker thread."""
         import anyio
 
-        from .store import WouldBlock, nowait
+        from ...store import WouldBlock, nowait
 
         if self._store is not None:
             try:
@@ -151,112 +152,6 @@ class StoreTokenVerifier:
 
 
 # -- OAuth 2.1 resource server: JWT access tokens ------------------------------------------
-
-
-class AuthConfigError(ValueError):
-    """The OAuth settings cannot work (bad key file, no key source...)."""
-
-
-def _load_key_file(path: str) -> list[Any]:
-    """PyJWK keys from a PEM public key (or certificate), a JWK or a JWKS file."""
-    import jwt
-    from jwt.algorithms import has_crypto
-
-    if not has_crypto:
-        raise AuthConfigError("--oauth-key-file needs the cryptography package (pip install 'pyjwt[crypto]')")
-    try:
-        text = Path(path).read_text(encoding="utf-8")
-    except OSError as exc:
-        raise AuthConfigError(f"cannot read the key file {path}: {exc.strerror or exc}") from exc
-    stripped = text.lstrip()
-    try:
-        if stripped.startswith("{"):
-            data = json.loads(text)
-            if "keys" in data:
-                return list(jwt.PyJWKSet.from_dict(data).keys)
-            return [jwt.PyJWK(data)]
-        return [jwt.PyJWK(_pem_to_jwk(text.encode()))]
-    except (ValueError, jwt.PyJWKError, jwt.PyJWKSetError) as exc:
-        raise AuthConfigError(f"the key file {path} holds no usable public key: {exc}") from exc
-
-
-def _pem_to_jwk(pem: bytes) -> dict[str, Any]:
-    from cryptography import x509
-    from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
-    from cryptography.hazmat.primitives.serialization import load_pem_public_key
-    from jwt.algorithms import ECAlgorithm, OKPAlgorithm, RSAAlgorithm
-
-    if b"BEGIN CERTIFICATE" in pem:
-        key: Any = x509.load_pem_x509_certificate(pem).public_key()
-    else:
-        key = load_pem_public_key(pem)
-    if isinstance(key, rsa.RSAPublicKey):
-        jwk = RSAAlgorithm.to_jwk(key, as_dict=True)
-    elif isinstance(key, ec.EllipticCurvePublicKey):
-        jwk = ECAlgorithm.to_jwk(key, as_dict=True)
-    elif isinstance(key, ed25519.Ed25519PublicKey):
-        jwk = OKPAlgorithm.to_jwk(key, as_dict=True)
-    else:
-        raise ValueError(f"unsupported key type {type(key).__name__}")
-    return dict(jwk)
-
-
-class _Jwks:
-    """The issuer's signing keys from its JWKS URL: cached for `JWKS_MAX_AGE`, fetched again
-    for an unknown key id at most every `JWKS_MIN_REFRESH` seconds (a stream of made-up key
-    ids cannot turn into a stream of fetches)."""
-
-    def __init__(self, url: str) -> None:
-        import jwt
-
-        self.url = url
-        self._client = jwt.PyJWKClient(url, cache_jwk_set=False, cache_keys=False, timeout=10)
-        self._keys: list[Any] = []
-        self._fetched = -1e9
-        self._lock = threading.Lock()
-
-    def cached(self, kid: str | None) -> Any | None:
-        if time.monotonic() - self._fetched > JWKS_MAX_AGE:
-            return None
-        return _pick(self._keys, kid)
-
-    def fetch_for(self, kid: str | None) -> Any | None:
-        """Blocking (run it on a worker thread)."""
-        import jwt
-
-        with self._lock:
-            found = self.cached(kid)
-            if found is not None:
-                return found
-            if time.monotonic() - self._fetched < JWKS_MIN_REFRESH and self._keys:
-                return None
-            try:
-                data = self._client.fetch_data()
-                self._keys = list(jwt.PyJWKSet.from_dict(data).keys)
-            except (jwt.PyJWKClientError, jwt.PyJWKSetError) as exc:
-                log.warning("cannot fetch the issuer's signing keys from %s: %s", self.url, exc)
-                return _pick(self._keys, kid)
-            finally:
-                self._fetched = time.monotonic()
-            return _pick(self._keys, kid)
-
-
-def _pick(keys: Sequence[Any], kid: str | None) -> Any | None:
-    if kid is None:
-        return keys[0] if len(keys) == 1 else None
-    return next((key for key in keys if key.key_id == kid), None)
-
-
-def _algorithms(key: Any) -> list[str]:
-    """The algorithms a key may verify (never HMAC, never none)."""
-    kty = key.key_type
-    if kty == "RSA":
-        return ["RS256", "RS384", "RS512", "PS256", "PS384", "PS512"]
-    if kty == "EC":
-        return ["ES256", "ES384", "ES512"]
-    if kty == "OKP":
-        return ["EdDSA"]
-    return []
 
 
 def scopes_of(claims: dict[str, Any]) -> list[str]:
@@ -304,8 +199,8 @@ class JWTVerifier:
         self.issuer = issuer
         self.audience = audience.rstrip("/")
         self.leeway = leeway
-        self._jwks = _Jwks(jwks_url) if jwks_url else None
-        self._static = _load_key_file(key_file) if key_file else []
+        self._jwks = Jwks(jwks_url) if jwks_url else None
+        self._static = load_key_file(key_file) if key_file else []
 
     async def verify_token(self, token: str) -> AccessToken | None:
         import jwt
@@ -325,7 +220,7 @@ class JWTVerifier:
         if key is None:
             log.info("rejected a bearer token: no signing key with id %r", kid)
             return None
-        allowed = _algorithms(key)
+        allowed = algorithms(key)
         if alg not in allowed:
             log.info("rejected a bearer token: algorithm %s does not fit its key", alg)
             return None
@@ -360,10 +255,41 @@ class JWTVerifier:
 
     async def _key(self, kid: str | None) -> Any | None:
         if self._jwks is None:
-            return self._static[0] if len(self._static) == 1 else _pick(self._static, kid)
+            return self._static[0] if len(self._static) == 1 else pick(self._static, kid)
         found = self._jwks.cached(kid)
         if found is not None:
             return found
         import anyio
 
         return await anyio.to_thread.run_sync(self._jwks.fetch_for, kid)
+
+
+def auth_settings(
+    config: Config, options: HttpOptions
+) -> tuple[StoreTokenVerifier | JWTVerifier | None, AuthSettings | None]:
+    """The token verifier and the SDK's auth settings for `--auth` (None, None for `none`)."""
+    from mcp.server.auth.settings import AuthSettings
+
+    from .options import url_host
+
+    if options.auth == "tokens":
+        # no authorization server to point clients to: no protected-resource metadata either
+        base = f"http://{url_host(options.host)}:{options.port}"
+        return StoreTokenVerifier(config.store_url), AuthSettings(issuer_url=base, resource_server_url=None)  # type: ignore[arg-type]
+    if options.auth == "oauth":
+        assert options.oauth_issuer is not None
+        verifier = JWTVerifier(
+            issuer=options.oauth_issuer,
+            audience=options.resource_url,
+            jwks_url=options.oauth_jwks_url,
+            key_file=options.oauth_key_file,
+            leeway=options.oauth_leeway,
+        )
+        settings = AuthSettings(
+            issuer_url=options.oauth_issuer,  # type: ignore[arg-type]
+            resource_server_url=options.resource_url,  # type: ignore[arg-type]
+            required_scopes=list(options.oauth_scopes) or None,
+            validate_token_resource=True,
+        )
+        return verifier, settings
+    return None, None

@@ -35,7 +35,7 @@ the SDK's transport.
 
 `TODO_HTTP_FAST=0` turns it off (tests compare both paths answer for answer).
 
-Private SDK parts used, through `sdk.py` (checked in `install`, which fails loudly when an
+Private SDK parts used, through `sdk_seams.py` (checked in `install`, which fails loudly when an
 upgrade moves them, and by tests/test_sdk_seams.py): the session manager's lifespan state and
 task group, and its `asgi_app` being a `RequestBodyLimitMiddleware` whose `.app` is the
 request handler.
@@ -76,8 +76,8 @@ from mcp_types.version import HANDSHAKE_PROTOCOL_VERSIONS
 from starlette.requests import Request
 from starlette.responses import Response
 
-from . import sdk
-from .logs import ASGIApp, Message, Receive, Scope, Send
+from ... import sdk_seams
+from ...logs import ASGIApp, Message, Receive, Scope, Send
 
 log = logging.getLogger(__name__)
 # where the SDK logs what we answer for it: a handler's unexpected exception, an unwritable result
@@ -153,7 +153,7 @@ class FastPath:
             if key == _VERSION_HEADER:
                 version = value.decode("latin-1")
                 break
-        if (version is not None and version not in HANDSHAKE_PROTOCOL_VERSIONS) or not sdk.running(manager):
+        if (version is not None and version not in HANDSHAKE_PROTOCOL_VERSIONS) or not sdk_seams.running(manager):
             await self.fallback(scope, receive, send)
             return
 
@@ -191,7 +191,7 @@ class FastPath:
                 req.method,
                 req.params,
                 connection=connection,
-                lifespan_state=sdk.lifespan_state(manager),
+                lifespan_state=sdk_seams.lifespan_state(manager),
             )
         except Exception as exc:
             error = handler_exception_to_error_data(exc)
@@ -228,7 +228,4 @@ def _json_content_type(value: str) -> bool:
 
 def install(manager: StreamableHTTPSessionManager) -> FastPath:
     """Put a `FastPath` in front of the manager's request handler (inside its body limit)."""
-    limit = sdk.http_request_slot(manager)
-    fast = FastPath(manager, limit.app)
-    limit.app = fast
-    return fast
+    return sdk_seams.wrap_request_handler(manager, lambda handler: FastPath(manager, handler))

@@ -17,7 +17,7 @@ ends in any way (DELETE, idle timeout, a failed opening request): the count is t
 manager still holds. Requests within an open session, and the 2026-07-28 generation (no
 sessions), pass untouched. Stateless servers (`--stateless`) have no sessions and no limits.
 
-Stdlib only at import time (http.py reads the flags here before the SDK is loaded).
+Stdlib only at import time (options.py reads the flags here before the SDK is loaded).
 """
 
 from __future__ import annotations
@@ -30,7 +30,7 @@ import os
 from collections import Counter
 from typing import TYPE_CHECKING
 
-from .logs import ASGIApp, Message, Receive, Scope, Send
+from ...logs import ASGIApp, Message, Receive, Scope, Send
 
 if TYPE_CHECKING:
     from mcp.server.streamable_http_manager import StreamableHTTPSessionManager
@@ -108,9 +108,9 @@ class SessionLimits:
 
     def open_sessions(self, owner: str) -> tuple[int, int]:
         """(the owner's sessions, all sessions), open or being opened; ended ones forgotten."""
-        from . import sdk
+        from ... import sdk_seams
 
-        live = sdk.open_sessions(self.manager)
+        live = sdk_seams.open_sessions(self.manager)
         for session_id in [sid for sid in self._owners if sid not in live]:
             del self._owners[session_id]
         # each request counts once: as opening until its answer names its session, then as that
@@ -123,11 +123,11 @@ class SessionLimits:
         """Seconds until the first counted session would end if it stays idle (at least 1)."""
         import anyio
 
-        from . import sdk
+        from ... import sdk_seams
 
         now = anyio.current_time()
         soonest = self.idle_timeout
-        for session_id, transport in sdk.open_sessions(self.manager).items():
+        for session_id, transport in sdk_seams.open_sessions(self.manager).items():
             if owner is not None and self._owners.get(session_id) != owner:
                 continue
             scope = transport.idle_scope
@@ -185,7 +185,7 @@ def owner_of_scope(scope: Scope) -> str:
     (`scope["user"]`), the local user without authentication."""
     from mcp.server.auth.middleware.bearer_auth import AuthenticatedUser
 
-    from .server import owner_of_token
+    from ...server import owner_of_token
 
     user = scope.get("user")
     return owner_of_token(user.access_token if isinstance(user, AuthenticatedUser) else None)
@@ -210,9 +210,8 @@ async def refuse(send: Send, status: int, text: str, retry_after: int) -> None:
 
 def install(manager: StreamableHTTPSessionManager, max_sessions: int, per_user: int) -> SessionLimits:
     """Put `SessionLimits` in front of the manager's request handler (inside its body limit)."""
-    from . import sdk
+    from ... import sdk_seams
 
-    slot = sdk.http_request_slot(manager)
-    limits = SessionLimits(slot.app, manager, max_sessions, per_user)
-    slot.app = limits
-    return limits
+    return sdk_seams.wrap_request_handler(
+        manager, lambda handler: SessionLimits(handler, manager, max_sessions, per_user)
+    )

@@ -1,9 +1,21 @@
-"""The one place we reach into the SDK's private parts; tests/test_sdk_seams.py fails loudly
-if an SDK upgrade moves them."""
+"""The seam between us and the SDK's internals: the one place we reach into its private parts
+(attributes it has no public accessor for), each wrapped in a function here and tested in
+tests/test_sdk_seams.py, which fails loudly if an SDK upgrade moves them.
+
+- `lowlevel`: `MCPServer._lowlevel_server` (the stdio transport runs it; live.py adds handlers);
+- `connection`: `ServerSession._connection` (live.py keeps subscriptions per connection);
+- `http_request_slot`, `wrap_request_handler`: the session manager's request handler, behind
+  its `RequestBodyLimitMiddleware` (the HTTP fast path and the session limits sit there);
+- `lifespan_state`, `running`: `StreamableHTTPSessionManager._lifespan_state`, `._task_group`;
+- `open_sessions`: `StreamableHTTPSessionManager._server_instances`.
+
+Part of the MCP adapter (it imports mcp): server/ and transports/ use it, nothing else.
+"""
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 from mcp.server.connection import Connection
 from mcp.server.lowlevel.server import Server
@@ -13,12 +25,16 @@ from mcp.server.streamable_http import StreamableHTTPServerTransport
 from mcp.server.streamable_http_manager import StreamableHTTPSessionManager
 from mcp.server.transport_security import RequestBodyLimitMiddleware
 
+from .logs import ASGIApp
+
+_Wrapper = TypeVar("_Wrapper", bound=ASGIApp)
+
 
 def lowlevel(server: MCPServer[Any]) -> Server[Any]:
     """The low-level `Server` under an `MCPServer` (the SDK has no public accessor)."""
     low = getattr(server, "_lowlevel_server", None)
     if not isinstance(low, Server):
-        raise RuntimeError("mcp SDK changed: MCPServer._lowlevel_server is gone; update mcp_server_todo.sdk")
+        raise RuntimeError("mcp SDK changed: MCPServer._lowlevel_server is gone; update sdk_seams.py")
     return low
 
 
@@ -28,20 +44,29 @@ def connection(session: ServerSession) -> Connection:
     `state` and dropped through its `exit_stack` when it closes."""
     conn = getattr(session, "_connection", None)
     if not isinstance(conn, Connection):
-        raise RuntimeError("mcp SDK changed: ServerSession._connection is gone; update mcp_server_todo.sdk")
+        raise RuntimeError("mcp SDK changed: ServerSession._connection is gone; update sdk_seams.py")
     return conn
 
 
 def http_request_slot(manager: StreamableHTTPSessionManager) -> RequestBodyLimitMiddleware:
     """The body-limit middleware whose `.app` is the session manager's per-request handler
-    (where http_fast puts its short path), after checking the manager still keeps the private
-    state that path reads (`lifespan_state`, `running`)."""
+    (where the HTTP fast path and the session limits sit), after checking the manager still
+    keeps the private state the fast path reads (`lifespan_state`, `running`)."""
     limit = manager.asgi_app
     if not isinstance(limit, RequestBodyLimitMiddleware) or not all(
         hasattr(manager, name) for name in ("_lifespan_state", "_task_group")
     ):
-        raise RuntimeError("mcp SDK changed: the session manager's request handler moved; update mcp_server_todo.sdk")
+        raise RuntimeError("mcp SDK changed: the session manager's request handler moved; update sdk_seams.py")
     return limit
+
+
+def wrap_request_handler(manager: StreamableHTTPSessionManager, wrap: Callable[[ASGIApp], _Wrapper]) -> _Wrapper:
+    """Put `wrap(handler)` in place of the manager's per-request handler, inside its body limit
+    (so a request too large is still refused first); returns the wrapper."""
+    slot = http_request_slot(manager)
+    wrapper = wrap(slot.app)
+    slot.app = wrapper
+    return wrapper
 
 
 def lifespan_state(manager: StreamableHTTPSessionManager) -> Any:
@@ -59,5 +84,7 @@ def open_sessions(manager: StreamableHTTPSessionManager) -> dict[str, Streamable
     is in it from admission until it ends (DELETE, idle timeout, a failed opening request)."""
     sessions = getattr(manager, "_server_instances", None)
     if not isinstance(sessions, dict):
-        raise RuntimeError("mcp SDK changed: StreamableHTTPSessionManager._server_instances is gone; update sdk.py")
+        raise RuntimeError(
+            "mcp SDK changed: StreamableHTTPSessionManager._server_instances is gone; update sdk_seams.py"
+        )
     return sessions

@@ -45,6 +45,7 @@ from ..dates import utc_now
 from ..errors import InvalidInput, StorageError
 from ..model import Change, ListQuery, Task, TaskPage
 from . import TokenInfo, WouldBlock, faults, queries, transaction_done, would_block_allowed
+from .health import Check
 from .pg_migrations import OWNER_SETTING, migrate
 from .sharing import SharedTx
 from .sqlite import _due_keys
@@ -636,3 +637,8 @@ class PostgresStore:
 
     def close(self) -> None:
         self._pool.close()
+
+    def health(self) -> list[Check]:
+        from .pg_health import health
+
+        return health(self)

@@ -24,6 +24,7 @@ from ..dates import utc_now
 from ..errors import StorageError
 from ..model import Change, ListQuery, Task, TaskPage
 from . import TokenInfo, WouldBlock, backup, faults, queries, transaction_done, would_block_allowed
+from .health import Check
 from .migrations import SQLITE_MIGRATIONS
 from .sharing import SharedTx
 from .sqlite_readers import Readers
@@ -551,3 +552,8 @@ class SQLiteStore:
                 self._conn.close()
             finally:
                 self._lock.release()
+
+    def health(self) -> list[Check]:
+        from .sqlite_health import health
+
+        return health(self)

@@ -11,7 +11,7 @@ import pytest
 from conftest import subprocess_env
 
 from mcp_server_todo import __version__
-from mcp_server_todo.cli import main
+from mcp_server_todo.cli.main import main
 
 PURPOSES = {
     "serve": "run the MCP server over stdio",
@@ -189,6 +189,18 @@ def test_every_subcommand_help_states_its_purpose(capsys: pytest.CaptureFixture[
     assert PURPOSES[command].lower() in out
 
 
+def test_every_command_has_a_handler_in_the_table() -> None:
+    """The parser and the command table (cli/main.py) name the same commands, and every
+    entry resolves to a handler in its family module."""
+    import argparse
+
+    from mcp_server_todo.cli.main import COMMANDS, build_parser, handler_of
+
+    (sub,) = [a for a in build_parser()._actions if isinstance(a, argparse._SubParsersAction)]
+    assert set(sub.choices) == set(COMMANDS)
+    assert all(callable(handler_of(command)) for command in COMMANDS)
+
+
 def test_version(capsys: pytest.CaptureFixture[str]) -> None:
     with pytest.raises(SystemExit) as exc:
         main(["--version"])
@@ -210,7 +222,7 @@ def test_version_of_the_real_process(isolated_env: Path) -> None:
 
 _NO_SDK = """
 import sys
-from mcp_server_todo.cli import main
+from mcp_server_todo.cli.main import main
 code = main(["--db", sys.argv[1], *sys.argv[2:]])
 assert code == 0, code
 loaded = sorted(m for m in sys.modules if m == "mcp" or m.startswith("mcp."))

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from conftest import subprocess_env
 
-from mcp_server_todo.cli import main
+from mcp_server_todo.cli.main import main
 from mcp_server_todo.transfer import progress_lines
 
 DATA = Path(__file__).parent / "data"
@@ -174,7 +174,7 @@ def test_help_for_export_and_import(capsys: pytest.CaptureFixture[str]) -> None:
 
 _NO_SDK = """
 import sys
-from mcp_server_todo.cli import main
+from mcp_server_todo.cli.main import main
 for argv in (["import", sys.argv[2]], ["export", "--format", "ical"]):
     assert main(["--db", sys.argv[1], *argv]) == 0, argv
 loaded = sorted(m for m in sys.modules if m == "mcp" or m.startswith("mcp."))

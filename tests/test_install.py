@@ -14,8 +14,8 @@ from typing import Any
 import pytest
 
 from mcp_server_todo import __version__
-from mcp_server_todo.cli import main
-from mcp_server_todo.install import _claude_desktop_config, server_launch
+from mcp_server_todo.cli.install import _claude_desktop_config, server_launch
+from mcp_server_todo.cli.main import main
 
 OTHER_SERVERS = {
     "filesystem": {

@@ -440,7 +440,8 @@ def test_without_psycopg_the_message_says_what_to_install(tmp_path: Path) -> Non
         [
             sys.executable,
             "-c",
-            blocked + "from mcp_server_todo.cli import main; sys.exit(main(['list', '--db', 'postgresql://u@/x']))",
+            blocked
+            + "from mcp_server_todo.cli.main import main; sys.exit(main(['list', '--db', 'postgresql://u@/x']))",
         ],
         capture_output=True,
         text=True,

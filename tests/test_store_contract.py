@@ -294,3 +294,17 @@ def test_bulk_inserts_are_searchable_and_leave_the_store_as_before(backend: Stor
         assert [t.id for t in tx.query(ListQuery(text="failed")).items] == [501]
         assert tx.query(ListQuery(text="doomed")).total == 0
         assert tx.query(ListQuery(limit=1)).total == 122
+
+
+def test_health_is_a_list_of_checks_all_ok_on_a_sound_store(backend: Store) -> None:
+    from mcp_server_todo.store.health import OK, Check
+
+    with backend.write() as tx:
+        tx.put(make(tx.allocate_id()))
+    checks = backend.health()
+    assert checks and all(isinstance(check, Check) for check in checks)
+    assert [check.level for check in checks] == [OK] * len(checks), checks
+    names = [check.name for check in checks]
+    assert names[0] == "store schema" and "backups" in names and names[-1] in ("tasks", "backups")
+    (tasks,) = [check for check in checks if check.name == "tasks"]
+    assert tasks.detail.startswith("1 pending"), tasks

@@ -15,7 +15,7 @@ from mcp import Client
 from mcp_types import TextContent, TextResourceContents
 
 from mcp_server_todo import formats
-from mcp_server_todo.cli import main
+from mcp_server_todo.cli.main import main
 from mcp_server_todo.config import Config
 from mcp_server_todo.formats import ImportedTask, Options
 from mcp_server_todo.render import LINE_BREAK, one_line

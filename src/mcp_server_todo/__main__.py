@@ -1,3 +1,3 @@
-from mcp_server_todo.cli import main
+from mcp_server_todo.cli.main import main
 
 raise SystemExit(main())

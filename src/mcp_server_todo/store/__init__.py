@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Protocol
 
 from ..errors import InvalidInput, StorageError
 from ..model import Change, ListQuery, Task, TaskPage
+from .health import Check
 from .queries import Share
 
 if TYPE_CHECKING:
@@ -212,6 +213,11 @@ class Store(Protocol):
         ...
 
     def schema_version(self) -> int: ...
+
+    def health(self) -> list[Check]:
+        """What `doctor` checks of this open store (schema, integrity, backups, counts...), one
+        record each; a damaged or unreachable store is reported as FAIL records, never raised."""
+        ...
 
     def close(self) -> None: ...
 

@@ -41,6 +41,7 @@ from psycopg_pool import ConnectionPool, PoolTimeout
 
 from ..errors import StorageError
 from . import WouldBlock, faults, tokens, transaction_done, would_block_allowed
+from .health import Check
 from .pg_migrations import OWNER_SETTING, migrate
 from .pg_sql import SHARING_LOCK
 from .pg_tx import PostgresTx
@@ -272,3 +273,8 @@ class PostgresStore(tokens.TokenTable):
 
     def close(self) -> None:
         self._pool.close()
+
+    def health(self) -> list[Check]:
+        from .pg_health import health
+
+        return health(self)

@@ -24,6 +24,7 @@ from typing import Any
 from ..dates import utc_now
 from ..errors import StorageError
 from . import WouldBlock, backup, faults, tokens, transaction_done, would_block_allowed
+from .health import Check
 from .migrations import SQLITE_MIGRATIONS
 from .sharing import SharedTx
 from .sqlite_readers import Readers
@@ -206,3 +207,8 @@ class SQLiteStore(tokens.TokenTable):
                 self._conn.close()
             finally:
                 self._lock.release()
+
+    def health(self) -> list[Check]:
+        from .sqlite_health import health
+
+        return health(self)

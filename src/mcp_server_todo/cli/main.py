@@ -1,19 +1,22 @@
-"""Command line: `serve` (the default) and the human commands on the same store.
+"""The command line's parser and its command table (name → the handler of its family module).
 
-Imports are lazy: `mcp-server-todo list` never loads the MCP SDK, and `serve` loads only
-what serving needs. Errors become one line on stderr and a non-zero exit code.
+`serve` is the default command; the human commands work on the same store. Imports are lazy:
+a handler's module is imported only when its command runs, so `mcp-server-todo list` never
+loads the MCP SDK, and `serve` loads only what serving needs. Errors become one line on stderr
+and a non-zero exit code.
 """
 
 from __future__ import annotations
 
 import argparse
-import logging
+import importlib
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from typing import cast
 
-from . import __version__
-from .errors import InvalidInput, NotFound, TodoError
+from .. import __version__
+from ..errors import InvalidInput, NotFound, TodoError
 
 EXIT_ERROR = 1
 EXIT_USAGE = 2
@@ -64,7 +67,7 @@ def build_parser() -> argparse.ArgumentParser:
         choices=["DEBUG", "INFO", "WARNING", "ERROR"],
         help="log level; logs go to stderr (env TODO_LOG_LEVEL)",
     )
-    from .transports.http import add_arguments as add_http_arguments  # stdlib only: the SDK is not loaded here
+    from ..transports.http import add_arguments as add_http_arguments  # stdlib only: the SDK is not loaded here
 
     add_http_arguments(serve)
 
@@ -185,6 +188,31 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+Handler = Callable[[argparse.Namespace, str | None, str | None], int]
+
+# command -> (module of this package, handler): (args, db, tz) -> exit code
+COMMANDS: dict[str, tuple[str, str]] = {
+    "serve": ("serve", "serve_command"),
+    "add": ("tasks", "add_command"),
+    "list": ("tasks", "list_command"),
+    "ls": ("tasks", "list_command"),
+    "done": ("tasks", "done_command"),
+    "undo": ("tasks", "undo_command"),
+    "export": ("main", "export_command"),
+    "import": ("main", "import_command"),
+    "install": ("install", "install_command"),
+    "doctor": ("doctor", "doctor_command"),
+    "backup": ("backup", "backup_command"),
+    "restore": ("backup", "restore_command"),
+    "token": ("tokens", "token_command"),
+}
+
+
+def handler_of(command: str) -> Handler:
+    module, name = COMMANDS[command]
+    return cast(Handler, getattr(importlib.import_module(f"{__package__}.{module}"), name))
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
@@ -192,45 +220,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     db = getattr(args, "db", None)
     tz = getattr(args, "tz", None)
     try:
-        if command == "serve":
-            if getattr(args, "http", False):
-                return _serve_http(args, db, tz)
-            if getattr(args, "log_json", False):
-                from .logs import configure
-
-                configure(args.log_level, json_lines=True)
-            return _serve(
-                db,
-                tz,
-                getattr(args, "log_level", os.environ.get("TODO_LOG_LEVEL", "WARNING")),
-                getattr(args, "tools", os.environ.get("TODO_TOOLS", "core")),
-            )
-        if command in ("export", "import"):
-            from . import transfer
-
-            if command == "export":
-                return transfer.export_command(db, tz, args.format, args.project, args.output)
-            return transfer.import_command(db, tz, args.file, args.format, dry_run=args.dry_run, strict=args.strict)
-        if command in ("install", "doctor"):
-            from . import install as install_mod
-
-            if command == "install":
-                from .dates import zone
-
-                zone(tz)  # an unknown --tz or TODO_TZ fails here, not in the client at its first start
-                return install_mod.install_command(
-                    args.client, config=args.config, name=args.name, db=db, print_only=args.print_only
-                )
-            return install_mod.doctor_command(db=db, configs=args.config or [])
-        if command == "token":
-            return _token(args, db)
-        if command in ("backup", "restore"):
-            from . import cli_backup
-
-            if command == "backup":
-                return cli_backup.backup_command(db, args.path)
-            return cli_backup.restore_command(db, args.path)
-        return _human(command, args, db, tz)
+        return handler_of(command)(args, db, tz)
     except TodoError as exc:
         # the service speaks to a model ("call list_items"); a person runs a command instead
         message = str(exc).replace("call list_items", "run `mcp-server-todo list --all`")
@@ -242,122 +232,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 130
 
 
-def _serve(db: str | None, tz: str | None, log_level: str, toolsets: str) -> int:
-    logging.basicConfig(level=log_level, stream=sys.stderr, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    import anyio
+# export and import: their commands live with the transfer engine for now
+def export_command(args: argparse.Namespace, db: str | None, tz: str | None) -> int:
+    from .. import transfer
 
-    from .config import Config
-    from .server import build_server
-    from .transports.stdio import serve_stdio
-
-    config = Config.resolve(db, tz)
-    try:
-        server = build_server(config, toolsets)
-    except ValueError as exc:
-        raise InvalidInput(str(exc)) from exc
-    try:
-        anyio.run(serve_stdio, server)
-    except BaseExceptionGroup as group:  # the store failed to open in the lifespan: its one line
-        found = group.subgroup(lambda exc: isinstance(exc, TodoError))
-        while isinstance(found, BaseExceptionGroup):
-            found = found.exceptions[0]
-        if found is None:
-            raise
-        raise found from None
-    return 0
+    return transfer.export_command(db, tz, args.format, args.project, args.output)
 
 
-def _serve_http(args: argparse.Namespace, db: str | None, tz: str | None) -> int:
-    from .logs import configure
+def import_command(args: argparse.Namespace, db: str | None, tz: str | None) -> int:
+    from .. import transfer
 
-    configure(args.log_level, json_lines=args.log_json)
-    from .config import Config
-    from .transports.http import HttpOptions, build_app, run
-
-    options = HttpOptions.from_args(args)
-    config = Config.resolve(db, tz)
-    try:
-        options.check()
-        app = build_app(config, args.tools, options)
-    except ValueError as exc:  # unsafe or incomplete settings, unknown tool group, unusable key file
-        raise InvalidInput(str(exc)) from exc
-    from .store import open_store
-
-    open_store(config.store_url).close()  # a store that cannot open: our one line, not uvicorn's traceback
-    return run(app, options)
-
-
-def _token(args: argparse.Namespace, db: str | None) -> int:
-    from .config import Config
-    from .store import open_token_store
-    from .transports.http.auth import create_token
-
-    store = open_token_store(Config.resolve(db).store_url)
-    try:
-        if args.token_command == "create":
-            try:
-                token_id, token = create_token(store, args.user, args.label)
-            except ValueError as exc:
-                raise InvalidInput(str(exc)) from exc
-            print(token)
-            print(f"Token {token_id} for {args.user}; shown only now (the store keeps its hash).", file=sys.stderr)
-        elif args.token_command == "list":
-            rows = [("ID", "USER", "LABEL", "CREATED", "STATUS")]
-            rows += [
-                (str(t.id), t.user, t.label, t.created_at, "revoked" if t.revoked else "active") for t in store.tokens()
-            ]
-            widths = [max(len(row[i]) for row in rows) for i in range(5)]
-            for row in rows:
-                print("  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip())
-        elif args.token_command == "revoke":
-            if not store.revoke_token(args.id):
-                raise NotFound(f"no active token {args.id}; run `mcp-server-todo token list`")
-            print(f"Revoked token {args.id}")
-    finally:
-        store.close()
-    return 0
-
-
-def _human(command: str, args: argparse.Namespace, db: str | None, tz: str | None) -> int:
-    from .config import Config
-    from .render import one_line, table, task_line
-    from .service import TodoService
-    from .store import open_store
-
-    config = Config.resolve(db, tz)
-    store = open_store(config.store_url)
-    try:
-        service = TodoService(store, tz=config.tz)
-        if command == "add":
-            task = service.add(
-                " ".join(args.title),
-                notes=args.notes,
-                priority=args.priority,
-                due=args.due,
-                project=args.project,
-                tags=args.tags,
-                parent_id=args.parent,
-            )
-            print(f"Added {task_line(task)}")
-        elif command in ("list", "ls"):
-            page = service.list_tasks(
-                status=args.status,
-                project=args.project,
-                tag=args.tag,
-                query=args.query,
-                due_before=args.due_before,
-                limit=args.limit,
-            )
-            print(table(page.items))
-            if page.next_cursor:
-                print(f"({len(page.items)} of {page.total} shown; use --limit or filters)")
-        elif command == "done":
-            for task_id in args.ids:
-                task, changed = service.complete(task_id)
-                print(("Completed " if changed else "Already done: ") + task_line(task))
-        elif command == "undo":
-            for undone in service.undo():
-                print(f"Undid {undone.op} of #{undone.task_id} {one_line(undone.title)}")
-    finally:
-        store.close()
-    return 0
+    return transfer.import_command(db, tz, args.file, args.format, dry_run=args.dry_run, strict=args.strict)

@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
+import argparse
 import sys
 from pathlib import Path
 
-from .errors import InvalidInput
+from ..errors import InvalidInput
 
 
 def _sqlite_path(db: str | None) -> Path:
-    from .config import store_url_from
-    from .store import sqlite_path
-    from .store.backup import PG_ADVICE
+    from ..config import store_url_from
+    from ..store import sqlite_path
+    from ..store.backup import PG_ADVICE
 
     url = store_url_from(db)
     if url.startswith(("postgresql://", "postgres://")):
@@ -21,16 +22,17 @@ def _sqlite_path(db: str | None) -> Path:
     return sqlite_path(url)
 
 
-def backup_command(db: str | None, target: str | None) -> int:
-    from .store.backup import manual
+def backup_command(args: argparse.Namespace, db: str | None, tz: str | None) -> int:
+    from ..store.backup import manual
 
-    print(manual(_sqlite_path(db), target))
+    print(manual(_sqlite_path(db), args.path))
     return 0
 
 
-def restore_command(db: str | None, source: str) -> int:
-    from .store.backup import restore
+def restore_command(args: argparse.Namespace, db: str | None, tz: str | None) -> int:
+    from ..store.backup import restore
 
+    source: str = args.path
     path = _sqlite_path(db)
     tasks, saved = restore(path, Path(source))
     print(f"Restored {path} from {source} ({tasks} tasks).")

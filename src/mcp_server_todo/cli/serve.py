@@ -1,0 +1,70 @@
+"""`mcp-server-todo serve` (the default command): MCP over stdio, or Streamable HTTP with `--http`."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import sys
+
+from ..errors import InvalidInput, TodoError
+
+
+def serve_command(args: argparse.Namespace, db: str | None, tz: str | None) -> int:
+    if getattr(args, "http", False):
+        return _serve_http(args, db, tz)
+    if getattr(args, "log_json", False):
+        from ..logs import configure
+
+        configure(args.log_level, json_lines=True)
+    return _serve(
+        db,
+        tz,
+        getattr(args, "log_level", os.environ.get("TODO_LOG_LEVEL", "WARNING")),
+        getattr(args, "tools", os.environ.get("TODO_TOOLS", "core")),
+    )
+
+
+def _serve(db: str | None, tz: str | None, log_level: str, toolsets: str) -> int:
+    logging.basicConfig(level=log_level, stream=sys.stderr, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    import anyio
+
+    from ..config import Config
+    from ..server import build_server
+    from ..transports.stdio import serve_stdio
+
+    config = Config.resolve(db, tz)
+    try:
+        server = build_server(config, toolsets)
+    except ValueError as exc:
+        raise InvalidInput(str(exc)) from exc
+    try:
+        anyio.run(serve_stdio, server)
+    except BaseExceptionGroup as group:  # the store failed to open in the lifespan: its one line
+        found = group.subgroup(lambda exc: isinstance(exc, TodoError))
+        while isinstance(found, BaseExceptionGroup):
+            found = found.exceptions[0]
+        if found is None:
+            raise
+        raise found from None
+    return 0
+
+
+def _serve_http(args: argparse.Namespace, db: str | None, tz: str | None) -> int:
+    from ..logs import configure
+
+    configure(args.log_level, json_lines=args.log_json)
+    from ..config import Config
+    from ..transports.http import HttpOptions, build_app, run
+
+    options = HttpOptions.from_args(args)
+    config = Config.resolve(db, tz)
+    try:
+        options.check()
+        app = build_app(config, args.tools, options)
+    except ValueError as exc:  # unsafe or incomplete settings, unknown tool group, unusable key file
+        raise InvalidInput(str(exc)) from exc
+    from ..store import open_store
+
+    open_store(config.store_url).close()  # a store that cannot open: our one line, not uvicorn's traceback
+    return run(app, options)

@@ -71,7 +71,13 @@ def postgres_url() -> Iterator[str]:
 
 
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
-    for reason in pg.SKIPPED:
+    """The skip, repeated loudly; under pytest-xdist the workers' skips carry the reason here."""
+    reasons = dict.fromkeys(pg.SKIPPED)
+    for report in terminalreporter.stats.get("skipped", []):
+        message = report.longrepr[2] if isinstance(report.longrepr, tuple) else ""
+        if "PostgreSQL tests SKIPPED: " in message:
+            reasons[message.split("PostgreSQL tests SKIPPED: ", 1)[1]] = None
+    for reason in reasons:
         terminalreporter.write_sep("!", f"PostgreSQL tests SKIPPED: {reason}", red=True, bold=True)
 
 

@@ -305,7 +305,7 @@ def test_a_remembered_write_fault_makes_health_report_it(db_path: Path) -> None:
 def test_postgres_read_only_is_one_line_and_reads_keep_working(postgres_url: str, isolated_env: Path) -> None:
     import uuid
 
-    import pg
+    from support import pg
     import psycopg
 
     from mcp_server_todo.service import TodoService
@@ -362,7 +362,7 @@ def test_postgres_disk_full_is_one_line(postgres_url: str) -> None:
     import tempfile
     import uuid
 
-    import pg
+    from support import pg
     import psycopg
 
     from mcp_server_todo.service import TodoService

@@ -145,7 +145,7 @@ def test_the_largest_query_allowed_is_fast_on_sqlite(full_sqlite: Store) -> None
 
 @pytest.mark.postgres
 def test_the_largest_query_allowed_is_fast_on_postgresql(postgres_url: str) -> None:
-    import pg
+    from support import pg
 
     from mcp_server_todo.store import open_store
 

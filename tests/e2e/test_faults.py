@@ -305,8 +305,8 @@ def test_a_remembered_write_fault_makes_health_report_it(db_path: Path) -> None:
 def test_postgres_read_only_is_one_line_and_reads_keep_working(postgres_url: str, isolated_env: Path) -> None:
     import uuid
 
-    from support import pg
     import psycopg
+    from support import pg
 
     from mcp_server_todo.service import TodoService
     from mcp_server_todo.store import open_store
@@ -362,8 +362,8 @@ def test_postgres_disk_full_is_one_line(postgres_url: str) -> None:
     import tempfile
     import uuid
 
-    from support import pg
     import psycopg
+    from support import pg
 
     from mcp_server_todo.service import TodoService
     from mcp_server_todo.store import open_store

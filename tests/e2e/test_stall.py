@@ -163,6 +163,7 @@ def big_preview_text(size: int = 4_000_000) -> str:
 # ---- heavy calls: the others keep their answers prompt ---------------------------------------------
 
 
+@pytest.mark.stress
 def test_a_4mb_import_preview_stalls_nobody(db_path: Path, isolated_env: Path) -> None:
     tokens = prepare(db_path)
     content = big_preview_text()
@@ -180,6 +181,7 @@ def test_a_4mb_import_preview_stalls_nobody(db_path: Path, isolated_env: Path) -
     assert preview["structuredContent"]["dry_run"] is True and preview["structuredContent"]["added"] > 60_000
 
 
+@pytest.mark.stress
 def test_undo_of_a_100k_task_import_stalls_nobody(db_path: Path, isolated_env: Path) -> None:
     tokens = prepare(db_path, alice_tasks=100_000)
     with http_server(db_path, isolated_env, *SERVE) as server:
@@ -193,6 +195,7 @@ def test_undo_of_a_100k_task_import_stalls_nobody(db_path: Path, isolated_env: P
     assert left["structuredContent"]["total"] == 0
 
 
+@pytest.mark.stress
 def test_long_searches_stall_nobody(db_path: Path, isolated_env: Path) -> None:
     # the longest search allowed (at most 1,000 words), each word in every task, so each term
     # reads the whole index; several at once: on the loop they would queue there
@@ -271,6 +274,7 @@ def test_reads_do_not_queue_behind_a_writer_waiting_for_another_process(db_path:
 # ---- SIGTERM with a heavy call running ---------------------------------------------------------------
 
 
+@pytest.mark.stress
 def test_sigterm_exits_within_the_shutdown_timeout_with_a_heavy_call_running(db_path: Path, isolated_env: Path) -> None:
     tokens = prepare(db_path, alice_tasks=100_000)
     with http_server(db_path, isolated_env, *SERVE, "--shutdown-timeout", "2", "--log-level", "INFO") as server:

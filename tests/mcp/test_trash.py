@@ -255,6 +255,7 @@ async def loop_pause_during(db_path: Path, tool: str, arguments: dict[str, Any])
 
 
 @pytest.mark.slow
+@pytest.mark.stress
 async def test_emptying_a_big_trash_does_not_stall_the_event_loop(db_path: Path) -> None:
     """A trash can be made big in one import (a dump of deleted tasks); removing it for good
     takes seconds, which must not run on the event loop (before: the loop stood still for the
@@ -268,6 +269,7 @@ async def test_emptying_a_big_trash_does_not_stall_the_event_loop(db_path: Path)
 
 
 @pytest.mark.slow
+@pytest.mark.stress
 async def test_deleting_a_parent_of_thousands_does_not_stall_the_event_loop(db_path: Path) -> None:
     """Deleting a task moves its subtasks too (up to 10,000 per id), read level by level: seconds
     for a parent of 20,000 subtasks, which must not run on the event loop (before: about 2 s)."""
@@ -279,6 +281,7 @@ async def test_deleting_a_parent_of_thousands_does_not_stall_the_event_loop(db_p
 
 
 @pytest.mark.slow
+@pytest.mark.stress
 async def test_completing_a_parent_of_thousands_does_not_stall_the_event_loop(db_path: Path) -> None:
     """Completing a task reads its subtasks first (to refuse, or to complete them too): seconds
     for a parent of 20,000 subtasks, which must not run on the event loop (before: about 2 s)."""

@@ -100,6 +100,7 @@ def test_a_preview_takes_no_write_lock(backend: Store) -> None:
     assert total(backend) == 4  # the preview wrote nothing
 
 
+@pytest.mark.stress
 def test_batches_let_another_writer_in_and_one_undo_reverts_the_whole_import(backend: Store) -> None:
     n = big(backend, 60_000)
     job = Background(backend, lines(n), dry_run=False)
@@ -119,6 +120,7 @@ def test_batches_let_another_writer_in_and_one_undo_reverts_the_whole_import(bac
     assert again.added == n and total(backend) == n + 3
 
 
+@pytest.mark.stress
 def test_undo_of_a_big_import_lets_another_writer_in(backend: Store) -> None:
     n = big(backend, 60_000)
     Transfer(backend, owner=OWNER).import_lines(lines(n), "todotxt")
@@ -255,6 +257,7 @@ def linked_lines(pairs: int) -> list[str]:
     return text
 
 
+@pytest.mark.stress
 def test_the_held_records_of_an_import_commit_in_batches_too(backend: Store) -> None:
     """Records that name a parent (or dependencies) are written at the end, once every key is
     known: those writes commit in batches as well (before: one transaction for all of them, and

@@ -27,6 +27,7 @@ from mcp import Client, MCPDeprecationWarning
 from mcp.types import ResourceListChangedNotification, ResourceUpdatedNotification
 from support import pg
 from support.http import HttpServer, mcp_client
+from support.mcp import ok as call
 from support.wait import wait_until
 
 from mcp_server_todo.store import open_store
@@ -69,13 +70,6 @@ def run(scenario: Callable[[], Any], timeout: float = 90) -> None:
             await scenario()
 
     anyio.run(bounded)
-
-
-async def call(client: Client, tool: str, args: dict[str, Any]) -> dict[str, Any]:
-    result = await client.call_tool(tool, args)
-    assert not result.is_error, (tool, args, result)
-    assert result.structured_content is not None
-    return result.structured_content
 
 
 # ---- 1. what one replica writes, the other reads --------------------------------------------------

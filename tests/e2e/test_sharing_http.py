@@ -13,6 +13,7 @@ import anyio
 import pytest
 from support.http import mcp_client
 from support.mcp import legacy_api
+from support.mcp import ok as call
 from support.team import (
     ID_OPERATIONS,
     NOBODYS,
@@ -33,13 +34,6 @@ pytestmark = [pytest.mark.slow, pytest.mark.timeout(120)]
 def team(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TeamServer]:
     with team_server(tmp_path_factory.mktemp("sharing")) as served:
         yield served
-
-
-async def call(client: Any, tool: str, **arguments: Any) -> dict[str, Any]:
-    result = await client.call_tool(tool, arguments)
-    assert not result.is_error, result.content
-    structured: dict[str, Any] = result.structured_content
-    return structured
 
 
 def items(listing: dict[str, Any]) -> dict[str, int]:

@@ -34,9 +34,9 @@ async def call(client: Client, tool: str, args: dict[str, Any] | None = None) ->
     return result
 
 
-async def ok(client: Client, tool: str, args: dict[str, Any] | None = None) -> dict[str, Any]:
-    """The structured answer of a call that must succeed."""
-    result = await call(client, tool, args)
+async def ok(client: Client, tool: str, args: dict[str, Any] | None = None, **arguments: Any) -> dict[str, Any]:
+    """The structured answer of a call that must succeed (arguments as a dict, or as keywords)."""
+    result = await call(client, tool, {**(args or {}), **arguments})
     assert result.structured_content is not None
     return dict(result.structured_content)
 

@@ -28,7 +28,7 @@ all `stateless` with JSON responses, the mode for running replicas behind a load
                  updates), so the single-user rows above measure how fast one user's writes can
                  be serialised; a team's writes run in parallel, which is what replicas add.
 
-PostgreSQL: --pg-url, else TODO_BENCH_PG_URL, else a throwaway cluster started with tests/pg.py
+PostgreSQL: --pg-url, else TODO_BENCH_PG_URL, else a throwaway cluster started with tests/support/pg.py
 (initdb/pg_ctl and psycopg needed). When none is available the PG rows are skipped with the
 reason in the output.
 
@@ -304,9 +304,9 @@ def postgres(url: str | None, disabled: bool) -> Iterator[tuple[str | None, str]
         return
     sys.path.insert(0, str(ROOT / "tests"))
     try:
-        import pg  # type: ignore[import-not-found]
+        from support import pg  # type: ignore[import-not-found]
     except Exception as exc:  # pytest missing, for one
-        yield None, f"skipped: cannot load tests/pg.py to start PostgreSQL ({exc})"
+        yield None, f"skipped: cannot load tests/support/pg.py to start PostgreSQL ({exc})"
         return
     try:
         cluster = pg.start()

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Install Debian's Chromium for the real-browser test (tests/test_browser.py), idempotently.
+# Install Debian's Chromium for the real-browser test (tests/e2e/test_browser.py), idempotently.
 # Playwright (requirements/ci.txt) drives /usr/bin/chromium; it never downloads a browser,
 # so never run `playwright install`. Fonts are installed too, for readable screenshots.
 #

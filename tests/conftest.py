@@ -1,23 +1,21 @@
 """Shared fixtures: every test gets its own home, data dirs and database file; nothing
-touches the real home directory."""
+touches the real home directory. Helpers that are not fixtures live in support/."""
 
 from __future__ import annotations
 
 import os
-import sys
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
-import pg  # tests/pg.py: the throwaway PostgreSQL cluster
 import pytest
 from mcp import Client
+from support import pg  # the throwaway PostgreSQL cluster
+from support.env import MODES
 
 from mcp_server_todo.config import Config
 from mcp_server_todo.server import build_server
 from mcp_server_todo.store import Store, open_store, sqlite_url
 from mcp_server_todo.store.sqlite import SQLiteStore
-
-ROOT = Path(__file__).resolve().parent.parent
 
 
 @pytest.fixture(autouse=True)
@@ -35,11 +33,6 @@ def isolated_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.setenv("APPDATA", str(home / "AppData" / "Roaming"))
     monkeypatch.setenv("TODO_TZ", "UTC")
     return home
-
-
-MODES = ["legacy", "2026-07-28"]
-"""The two protocol generations the SDK speaks: the 2025-11-25 handshake (Claude Desktop,
-the Inspector) and 2026-07-28 (the in-memory client's default)."""
 
 
 @pytest.fixture
@@ -71,14 +64,20 @@ def backend(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
 
 @pytest.fixture(scope="session")
 def postgres_url() -> Iterator[str]:
-    """One throwaway PostgreSQL cluster per test session (tests/pg.py), as an ordinary role's URL;
+    """One throwaway PostgreSQL cluster per test session (tests/support/pg.py), as an ordinary role's URL;
     skipped loudly when none can be started, failed instead when TODO_REQUIRE_POSTGRES=1."""
     for cluster in pg.session_cluster():
         yield cluster.app_url
 
 
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
-    for reason in pg.SKIPPED:
+    """The skip, repeated loudly; under pytest-xdist the workers' skips carry the reason here."""
+    reasons = dict.fromkeys(pg.SKIPPED)
+    for report in terminalreporter.stats.get("skipped", []):
+        message = report.longrepr[2] if isinstance(report.longrepr, tuple) else ""
+        if "PostgreSQL tests SKIPPED: " in message:
+            reasons[message.split("PostgreSQL tests SKIPPED: ", 1)[1]] = None
+    for reason in reasons:
         terminalreporter.write_sep("!", f"PostgreSQL tests SKIPPED: {reason}", red=True, bold=True)
 
 
@@ -93,14 +92,3 @@ def store(db_path: Path) -> Iterator[SQLiteStore]:
     assert isinstance(opened, SQLiteStore)
     yield opened
     opened.close()
-
-
-def server_command(db: Path, *extra: str) -> list[str]:
-    """The real server as a subprocess, exactly as a client launches it."""
-    return [sys.executable, "-m", "mcp_server_todo", "serve", "--db", str(db), *extra]
-
-
-def subprocess_env(home: Path) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("TODO_")}
-    env.update(HOME=str(home), XDG_DATA_HOME=str(home / ".local" / "share"), TODO_TZ="UTC", PYTHONUNBUFFERED="1")
-    return env

@@ -14,7 +14,7 @@ import pytest
 from conftest import subprocess_env
 
 from mcp_server_todo.cli import main
-from mcp_server_todo.transfer import progress_lines
+from mcp_server_todo.cli_transfer import progress_lines
 
 DATA = Path(__file__).parent / "data"
 

@@ -25,9 +25,8 @@ from test_http import MCP_HEADERS, HttpServer, http_server
 
 from mcp_server_todo import model
 from mcp_server_todo.auth import create_token
-from mcp_server_todo.service import TodoService
+from mcp_server_todo.service import TodoService, Transfer
 from mcp_server_todo.store import open_store
-from mcp_server_todo.transfer import Transfer
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(600)]
 

@@ -206,7 +206,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 getattr(args, "tools", os.environ.get("TODO_TOOLS", "core")),
             )
         if command in ("export", "import"):
-            from . import transfer
+            from . import cli_transfer as transfer
 
             if command == "export":
                 return transfer.export_command(db, tz, args.format, args.project, args.output)

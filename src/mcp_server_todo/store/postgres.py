@@ -46,7 +46,6 @@ from ..errors import InvalidInput, StorageError
 from ..model import Change, ListQuery, Task, TaskPage
 from . import TokenInfo, WouldBlock, faults, queries, transaction_done, would_block_allowed
 from .pg_migrations import OWNER_SETTING, migrate
-from .sharing import SharedTx
 from .sqlite import _due_keys
 
 log = logging.getLogger(__name__)
@@ -177,6 +176,12 @@ class PostgresTx(queries.SharingQueries):
         self._group = 0
         self._seen_as = seen_as if seen_as is not None else [owner]
         """The owner the connection's `todo.owner` names now (shared by the views of one transaction)."""
+        self.shared: bool | None = None
+        """Whether a share involves this owner, as `PostgresStore.write` found at BEGIN (under
+        the sharing lock when true); None: not known, `has_shares` asks."""
+
+    def has_shares(self) -> bool:
+        return self.shared if self.shared is not None else super().has_shares()
 
     def as_owner(self, owner: str) -> PostgresTx:
         """The same transaction, seeing `owner`'s tasks (sharing writes a member's copies): each
@@ -209,6 +214,15 @@ class PostgresTx(queries.SharingQueries):
     def forget(self, task_ids: list[int]) -> None:
         """Mark the log entries about these tasks as not undoable (copies that are gone)."""
         self._x("UPDATE changes SET undone = true WHERE owner = %s AND task_id = ANY(%s)", (self._owner, task_ids))
+
+    def put_many(self, tasks: list[Task]) -> None:
+        """Many tasks (an import's batch), one statement each."""
+        for task in tasks:
+            self.put(task)
+
+    def log_many(self, changes: list[Change]) -> None:
+        for change in changes:
+            self.log(change)
 
     def get(self, task_id: int) -> Task | None:
         row = self._one(f"{_SELECT} FROM tasks t WHERE t.owner = %s AND t.id = %s{self._lock}", (self._owner, task_id))
@@ -492,10 +506,10 @@ class PostgresStore:
             yield PostgresTx(conn, owner, write=False)
 
     @contextmanager
-    def write(self, owner: str = "local", *, sharing: bool = False) -> Iterator[SharedTx]:
+    def write(self, owner: str = "local", *, sharing: bool = False) -> Iterator[PostgresTx]:
         """A write transaction; waits (up to 30 s) while another writer of this owner runs.
 
-        Owners involved in shared projects write to each other's rows (see `store.sharing`), so
+        Owners involved in shared projects write to each other's rows (see `service.sharing`), so
         their transactions also take one advisory lock, always before any owner row: it is
         tried after the owner's row is locked (free in the common case), and when busy the
         transaction starts over taking the advisory lock first, so two of them never wait for
@@ -521,7 +535,9 @@ class PostgresStore:
             if shared and not locked:  # start over, the advisory lock first
                 conn.execute("ROLLBACK")
                 shared, _ = _last_row(conn.execute(first.format(**names) + rest))
-            yield SharedTx(PostgresTx(conn, owner, write=True), active=bool(shared))
+            tx = PostgresTx(conn, owner, write=True)
+            tx.shared = bool(shared)
+            yield tx
 
     @contextmanager
     def _session(

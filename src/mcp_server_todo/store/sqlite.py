@@ -25,7 +25,6 @@ from ..errors import StorageError
 from ..model import Change, ListQuery, Task, TaskPage
 from . import TokenInfo, WouldBlock, backup, faults, queries, transaction_done, would_block_allowed
 from .migrations import SQLITE_MIGRATIONS
-from .sharing import SharedTx
 from .sqlite_readers import Readers
 
 log = logging.getLogger(__name__)
@@ -410,11 +409,11 @@ class SQLiteStore:
         return self._transaction(owner, "BEGIN DEFERRED")
 
     @contextmanager
-    def write(self, owner: str = "local", *, sharing: bool = False) -> Iterator[SharedTx]:
+    def write(self, owner: str = "local", *, sharing: bool = False) -> Iterator[SQLiteTx]:
         """A write transaction; takes the file's write lock up front, which also serialises
         the writes that fan out to the members of shared projects (so `sharing` changes nothing)."""
         with self._transaction(owner, "BEGIN IMMEDIATE") as tx:
-            yield SharedTx(tx, active=tx.has_shares())
+            yield tx
 
     @faults.translating  # disk full, read-only, damaged: one-line StorageErrors
     @contextmanager

@@ -1,4 +1,4 @@
-"""Import and export over a real store (transfer.py), and their MCP side (server/transfer.py).
+"""Import and export over a real store (service/transfer.py), and their MCP side (server/transfer.py).
 
 The round-trip properties: for every writable format, what the format carries survives an
 export and an import into a fresh store unchanged, and importing the file again (into the

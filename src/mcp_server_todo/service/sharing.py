@@ -1,4 +1,4 @@
-"""Shared projects, for every backend.
+"""Shared projects: the service's fan-out over plain store transactions, for every backend.
 
 An owner shares a project with a member. The member then sees its tasks among their own,
 under their own short ids, in a project named `owner/project` (the *mount*), and can list,

@@ -25,8 +25,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TypeVar
 
+from mcp_server_todo.service import ImportReport, Transfer
 from mcp_server_todo.store import open_store, sqlite_url
-from mcp_server_todo.transfer import ImportReport, Transfer
 
 T = TypeVar("T")
 WORDS = ["call", "email", "buy", "fix", "write", "review", "plan", "book", "pay", "clean", "read", "send"]

@@ -1,4 +1,4 @@
-"""The task model: what a task is and the rules its fields obey. No I/O here."""
+"""The task model: what a task is (and a share of a project) and the rules its fields obey. No I/O here."""
 
 from __future__ import annotations
 
@@ -167,6 +167,17 @@ class Change:
 # ---- field rules -------------------------------------------------------------------
 
 _ALLOWED_CONTROLS_NOTES = {"\n", "\t", "\r"}
+
+
+@dataclass(frozen=True)
+class Share:
+    """`owner` shares `project` with `member`, who sees it as the project `mount`."""
+
+    owner: str
+    project: str
+    member: str
+    mount: str
+    created_at: str
 
 
 def _check_text(value: str, what: str, *, allow_newlines: bool) -> None:

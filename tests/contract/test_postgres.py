@@ -105,7 +105,7 @@ def test_a_connection_that_names_no_owner_sees_and_writes_nothing(pg_store: Post
 def test_hand_written_sql_in_one_owners_transaction_cannot_reach_another(pg_store: PostgresStore) -> None:
     seed_two_owners(pg_store)
     with pg_store.write("alice") as shared:
-        tx = shared.raw
+        tx = shared
         assert isinstance(tx, PostgresTx)
         conn = tx.conn
         # no owner filter at all: still only alice's rows

@@ -24,9 +24,8 @@ import pytest
 from support.http import MCP_HEADERS, HttpServer, http_server
 
 from mcp_server_todo import model
-from mcp_server_todo.service import TodoService
+from mcp_server_todo.service import TodoService, Transfer
 from mcp_server_todo.store import open_store
-from mcp_server_todo.transfer import Transfer
 from mcp_server_todo.transports.http.auth import create_token
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(600)]

@@ -203,9 +203,8 @@ def seed_dump(db_path: Path, count: int, **fields: Any) -> int:
     """`count` tasks written by one JSON-dump import (each with `fields`); the first task's id."""
     import io
 
-    from mcp_server_todo.service import TodoService
+    from mcp_server_todo.service import TodoService, Transfer
     from mcp_server_todo.store import open_store, sqlite_url
-    from mcp_server_todo.transfer import Transfer
 
     store = open_store(sqlite_url(db_path))
     try:

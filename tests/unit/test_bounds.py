@@ -56,7 +56,7 @@ def fill_postgres(store: Store, count: int) -> None:
     rewrites of one row in one transaction take minutes."""
     with store.write() as tx:
         tx.reserve_ids(count)
-        conn = tx.raw.conn  # type: ignore[attr-defined]
+        conn = tx.conn  # type: ignore[attr-defined]
         conn.execute(_PG_FILL, {"at": "2026-11-25T12:00:00Z", "count": count, "w": WORDS})
 
 

@@ -17,12 +17,10 @@ from typing import Any
 import pytest
 from support.env import subprocess_env
 
-from mcp_server_todo import transfer_tx
 from mcp_server_todo.errors import InvalidInput
 from mcp_server_todo.model import Change, ListQuery
-from mcp_server_todo.service import TodoService
+from mcp_server_todo.service import TodoService, Transfer, undo
 from mcp_server_todo.store import Store, open_store
-from mcp_server_todo.transfer import Transfer
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(300)]
 
@@ -139,7 +137,7 @@ def test_a_failed_import_leaves_nothing_after_several_batches(backend: Store) ->
     began = time.monotonic()
     with pytest.raises(InvalidInput, match="nothing was imported"):
         Transfer(backend, owner=OWNER).import_lines(bad, "todotxt", strict=True)
-    assert time.monotonic() - began > 2 * transfer_tx.BATCH_SECONDS  # batches were committed, then reverted
+    assert time.monotonic() - began > 2 * undo.BATCH_SECONDS  # batches were committed, then reverted
     assert total(backend) == 0
     service = TodoService(backend, owner=OWNER)
     with pytest.raises(Exception, match="nothing to undo"):
@@ -241,7 +239,7 @@ def test_an_undo_that_meets_a_running_import_leaves_the_rest_undoable(backend: S
     with backend.write(OWNER) as tx:  # ... the import commits its next batch ...
         tx.join_group(group)
         add(tx, "batch two")
-    transfer_tx.revert(backend, OWNER, entries, "2026-01-01T00:00:00Z")  # ... and the undo reverts in batches
+    undo.revert(backend, OWNER, entries, "2026-01-01T00:00:00Z")  # ... and the undo reverts in batches
 
     assert sorted(t.title for t in service.list_tasks().items) == ["batch two", "before the import"]
     assert [u.title for u in service.undo()] == ["batch two"]  # the rest of the import, not the older add

@@ -14,7 +14,7 @@ import pytest
 from support.env import TESTS, subprocess_env
 
 from mcp_server_todo.cli.main import main
-from mcp_server_todo.transfer import progress_lines
+from mcp_server_todo.cli.transfer import progress_lines
 
 DATA = TESTS / "data"
 

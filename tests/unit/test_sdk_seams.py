@@ -1,4 +1,4 @@
-"""The SDK internals we rely on, each wrapped in a function of mcp_server_todo.sdk_seams and
+"""The SDK internals we rely on, each wrapped in a function of mcp_server_todo.server.sdk_seams and
 tested here: if an SDK upgrade moves them, this fails loudly instead of the server failing at
 run time."""
 
@@ -14,7 +14,7 @@ from mcp.server.session import ServerSession
 
 from mcp_server_todo.config import Config
 from mcp_server_todo.logs import ASGIApp, Receive, Scope, Send
-from mcp_server_todo.sdk_seams import (
+from mcp_server_todo.server.sdk_seams import (
     connection,
     http_request_slot,
     lifespan_state,

@@ -14,9 +14,8 @@ import pytest
 
 from mcp_server_todo.errors import Conflict, InvalidInput, NotFound, TodoError
 from mcp_server_todo.model import Status
-from mcp_server_todo.service import TodoService
+from mcp_server_todo.service import TodoService, Transfer
 from mcp_server_todo.store import Store, open_store
-from mcp_server_todo.transfer import Transfer
 
 
 def user(store: Store, name: str) -> TodoService:

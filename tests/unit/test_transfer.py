@@ -1,4 +1,4 @@
-"""Import and export over a real store (transfer.py), and their MCP side (server/tools/transfer.py).
+"""Import and export over a real store (service/transfer.py), and their MCP side (server/tools/transfer.py).
 
 The round-trip properties: for every writable format, what the format carries survives an
 export and an import into a fresh store unchanged, and importing the file again (into the
@@ -34,10 +34,10 @@ from mcp_server_todo.formats.taskwarrior import rule_to_recur
 from mcp_server_todo.model import Status, Task, clean_project, clean_tags, clean_title
 from mcp_server_todo.server import build_server
 from mcp_server_todo.server.tools.transfer import resolve_path
-from mcp_server_todo.service import TodoService
+from mcp_server_todo.service import DETAIL_MAX, TodoService, Transfer
+from mcp_server_todo.service.import_values import derived_key, merge_stamp, normal_due
 from mcp_server_todo.store import open_store, sqlite_url
 from mcp_server_todo.store.sqlite import SQLiteStore
-from mcp_server_todo.transfer import DETAIL_MAX, Transfer, derived_key, merge_stamp, normal_due
 
 DATA = TESTS / "data"
 

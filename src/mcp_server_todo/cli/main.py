@@ -198,8 +198,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "ls": ("tasks", "list_command"),
     "done": ("tasks", "done_command"),
     "undo": ("tasks", "undo_command"),
-    "export": ("main", "export_command"),
-    "import": ("main", "import_command"),
+    "export": ("transfer", "export_command"),
+    "import": ("transfer", "import_command"),
     "install": ("install", "install_command"),
     "doctor": ("doctor", "doctor_command"),
     "backup": ("backup", "backup_command"),
@@ -230,16 +230,3 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_USAGE if isinstance(exc, InvalidInput) else EXIT_ERROR
     except KeyboardInterrupt:
         return 130
-
-
-# export and import: their commands live with the transfer engine for now
-def export_command(args: argparse.Namespace, db: str | None, tz: str | None) -> int:
-    from .. import transfer
-
-    return transfer.export_command(db, tz, args.format, args.project, args.output)
-
-
-def import_command(args: argparse.Namespace, db: str | None, tz: str | None) -> int:
-    from .. import transfer
-
-    return transfer.import_command(db, tz, args.file, args.format, dry_run=args.dry_run, strict=args.strict)

@@ -16,7 +16,7 @@ never hold the whole file (a record may name an earlier one as its parent). What
 leaves as None the file does not say, and an import keeps the stored value (or the
 default, for a new task); "" and [] say "none".
 Tasks are matched by `key` (a uid the file carries) or, for formats without ids, by a key
-derived from `key_source` (see transfer.py). Writers take tasks and a text stream.
+derived from `key_source` (see service/transfer.py). Writers take tasks and a text stream.
 
 docs/formats.md has the table of what each format carries and what it cannot.
 """

@@ -1,5 +1,5 @@
 """The MCP surface over the service: tools, resources, prompts. The only package that
-imports mcp (besides transports/ and the SDK seam module, sdk_seams.py).
+imports mcp besides transports/; every private SDK part we use is reached through sdk_seams.py.
 
 `build_server` assembles one `TodoServer` (app.py): a lifespan that opens the store once
 per process and watches it for changes (live.py), the tool groups chosen by `--tools`

@@ -70,7 +70,7 @@ from mcp_types import (
 )
 from mcp_types.version import MODERN_PROTOCOL_VERSIONS
 
-from .. import sdk_seams as sdk
+from . import sdk_seams as sdk
 from ..errors import TodoError
 from ..model import Change, Status, Task
 from ..service import TodoService

@@ -3,9 +3,9 @@
 A `Store` hands out transactions; a transaction (`StoreTx`) reads and writes tasks and
 the change log of one owner. Every write operation of the service runs in exactly one
 write transaction, so a change and its log entry commit together or not at all, and one
-transaction is one step of `undo`. A write transaction (`WriteTx`, see `store.sharing`) also
-keeps shared projects in step: a change to a shared task reaches the owner's task and every
-member's copy in that same transaction.
+transaction is one step of `undo`. A write transaction (`WriteTx`) also offers the raw
+sharing primitives (shares, links, other owners' views); keeping shared projects in step is
+the service's (`service.sharing`), the only caller of a transaction's write methods.
 
 Stores are chosen by URL: `sqlite:///absolute/path.db` (the default) or
 `postgresql://...` (the `[postgres]` extra). Backends are imported only when used.
@@ -22,9 +22,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
 from ..errors import InvalidInput, StorageError
-from ..model import Change, ListQuery, Task, TaskPage
+from ..model import Change, ListQuery, Share, Task, TaskPage
 from .health import Check
-from .queries import Share
 
 if TYPE_CHECKING:
     from .postgres import PostgresStore
@@ -34,7 +33,6 @@ LOCAL_OWNER = "local"
 
 __all__ = [
     "LOCAL_OWNER",
-    "Share",
     "Store",
     "StoreTx",
     "TokenInfo",
@@ -103,6 +101,10 @@ class StoreTx(Protocol):
         """Insert or replace the task with `task.id`."""
         ...
 
+    def put_many(self, tasks: list[Task]) -> None:
+        """Insert many new tasks at once (an import's batch; bulk statements where the backend has them)."""
+        ...
+
     def remove(self, task_id: int) -> None:
         """Remove the task row (undo of an add)."""
         ...
@@ -111,6 +113,10 @@ class StoreTx(Protocol):
 
     def log(self, change: Change) -> None:
         """Append to the change log; all entries of one transaction form one group."""
+        ...
+
+    def log_many(self, changes: list[Change]) -> None:
+        """Append many entries at once (an import's batch), like `log` one by one."""
         ...
 
     def last_group(self) -> list[Change]:
@@ -165,11 +171,51 @@ class StoreTx(Protocol):
 
 
 class WriteTx(StoreTx, Protocol):
-    """A write transaction: a `StoreTx` that also shares projects (see `store.sharing`)."""
+    """A write transaction: a `StoreTx` with the raw sharing primitives the service's fan-out
+    (`service.sharing.SharedTx`) needs. Plain rows: no rule of sharing lives here."""
 
-    def share(self, project: str, member: str, at: str) -> tuple[Share, int]: ...
+    @property
+    def owner(self) -> str: ...
 
-    def unshare(self, project: str, member: str, at: str) -> int | None: ...
+    def as_owner(self, owner: str) -> WriteTx:
+        """The same transaction, seeing (and writing) `owner`'s tasks: a member's copies."""
+        ...
+
+    def has_shares(self) -> bool:
+        """Whether this owner shares a project or is a member of one."""
+        ...
+
+    def lock_sharing(self) -> None:
+        """Take the lock that serialises sharing and unsharing (held at once with `sharing=True`)."""
+        ...
+
+    def add_share(self, share: Share) -> None: ...
+
+    def remove_share(self, project: str, member: str) -> None: ...
+
+    def project_in_use(self, project: str) -> bool:
+        """Whether this owner has tasks (in any state) in `project`."""
+        ...
+
+    def link_of(self, task_id: int) -> tuple[str, int] | None:
+        """The (owner, id) of the task this owner's task `task_id` is a copy of, if it is one."""
+        ...
+
+    def copies_of(self, task_id: int) -> dict[str, int]:
+        """Member -> the id of that member's copy of this owner's task `task_id`."""
+        ...
+
+    def copies_from(self, origin_owner: str) -> dict[int, int]:
+        """Origin id -> this owner's copy id, for every copy of `origin_owner`'s tasks."""
+        ...
+
+    def add_link(self, task_id: int, origin_owner: str, origin_id: int) -> None: ...
+
+    def remove_link(self, task_id: int) -> None: ...
+
+    def forget(self, task_ids: list[int]) -> None:
+        """Mark the log entries about these tasks as not undoable (copies that are gone)."""
+        ...
 
 
 @dataclass(frozen=True)
@@ -208,8 +254,9 @@ class Store(Protocol):
     def read(self, owner: str = LOCAL_OWNER) -> AbstractContextManager[StoreTx]: ...
 
     def write(self, owner: str = LOCAL_OWNER, *, sharing: bool = False) -> AbstractContextManager[WriteTx]:
-        """A write transaction; `sharing=True` for one that shares or unshares a project (a
-        backend may then order its locks differently)."""
+        """A plain write transaction (the service wraps it, see `service.sharing.write`);
+        `sharing=True` for one that shares or unshares a project (a backend may then order its
+        locks differently)."""
         ...
 
     def schema_version(self) -> int: ...

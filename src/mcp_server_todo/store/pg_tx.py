@@ -43,6 +43,12 @@ class PostgresTx(queries.SharingQueries):
         self._group = 0
         self._seen_as = seen_as if seen_as is not None else [owner]
         """The owner the connection's `todo.owner` names now (shared by the views of one transaction)."""
+        self.shared: bool | None = None
+        """Whether a share involves this owner, as `PostgresStore.write` found at BEGIN (under
+        the sharing lock when true); None: not known, `has_shares` asks."""
+
+    def has_shares(self) -> bool:
+        return self.shared if self.shared is not None else super().has_shares()
 
     def as_owner(self, owner: str) -> PostgresTx:
         """The same transaction, seeing `owner`'s tasks (sharing writes a member's copies): each
@@ -75,6 +81,15 @@ class PostgresTx(queries.SharingQueries):
     def forget(self, task_ids: list[int]) -> None:
         """Mark the log entries about these tasks as not undoable (copies that are gone)."""
         self._x("UPDATE changes SET undone = true WHERE owner = %s AND task_id = ANY(%s)", (self._owner, task_ids))
+
+    def put_many(self, tasks: list[Task]) -> None:
+        """Many tasks (an import's batch), one statement each."""
+        for task in tasks:
+            self.put(task)
+
+    def log_many(self, changes: list[Change]) -> None:
+        for change in changes:
+            self.log(change)
 
     def get(self, task_id: int) -> Task | None:
         row = self._one(f"{SELECT} FROM tasks t WHERE t.owner = %s AND t.id = %s{self._lock}", (self._owner, task_id))

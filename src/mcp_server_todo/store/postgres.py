@@ -45,7 +45,6 @@ from .health import Check
 from .pg_migrations import OWNER_SETTING, migrate
 from .pg_sql import SHARING_LOCK
 from .pg_tx import PostgresTx
-from .sharing import SharedTx
 
 log = logging.getLogger(__name__)
 
@@ -152,10 +151,10 @@ class PostgresStore(tokens.TokenTable):
             yield PostgresTx(conn, owner, write=False)
 
     @contextmanager
-    def write(self, owner: str = "local", *, sharing: bool = False) -> Iterator[SharedTx]:
+    def write(self, owner: str = "local", *, sharing: bool = False) -> Iterator[PostgresTx]:
         """A write transaction; waits (up to 30 s) while another writer of this owner runs.
 
-        Owners involved in shared projects write to each other's rows (see `store.sharing`), so
+        Owners involved in shared projects write to each other's rows (see `service.sharing`), so
         their transactions also take one advisory lock, always before any owner row: it is
         tried after the owner's row is locked (free in the common case), and when busy the
         transaction starts over taking the advisory lock first, so two of them never wait for
@@ -181,7 +180,9 @@ class PostgresStore(tokens.TokenTable):
             if shared and not locked:  # start over, the advisory lock first
                 conn.execute("ROLLBACK")
                 shared, _ = _last_row(conn.execute(first.format(**names) + rest))
-            yield SharedTx(PostgresTx(conn, owner, write=True), active=bool(shared))
+            tx = PostgresTx(conn, owner, write=True)
+            tx.shared = bool(shared)
+            yield tx
 
     @contextmanager
     def _session(

@@ -5,10 +5,9 @@ psycopg spelling. Only statements that are the same in both dialects live here: 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
 
-from ..model import COMPUTED_FIELDS, Change, DueWindow, ListQuery, Priority, Status, Task, task_from_store
+from ..model import COMPUTED_FIELDS, Change, DueWindow, ListQuery, Priority, Share, Status, Task, task_from_store
 
 Clause = tuple[str, list[Any]]
 
@@ -166,7 +165,7 @@ def window_clause(window: DueWindow) -> Clause:
     return f"(({' AND '.join(floating)}) OR ({' AND '.join(timed)}))", args_f + args_t
 
 
-# ---- shared projects (see store/sharing.py) ------------------------------------------
+# ---- shared projects (see service/sharing.py) ---------------------------------------
 
 _SHARE_COLUMNS = "owner, project, member, mount, created_at"
 
@@ -263,17 +262,6 @@ class SharingQueries:
 
     def remove_link(self, task_id: int) -> None:
         self._exec("DELETE FROM links WHERE owner = ? AND id = ?", (self._owner, task_id))
-
-
-@dataclass(frozen=True)
-class Share:
-    """`owner` shares `project` with `member`, who sees it as the project `mount`."""
-
-    owner: str
-    project: str
-    member: str
-    mount: str
-    created_at: str
 
 
 def distinct_prefixes(words: list[str]) -> list[str]:

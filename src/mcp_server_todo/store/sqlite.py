@@ -26,7 +26,6 @@ from ..errors import StorageError
 from . import WouldBlock, backup, faults, tokens, transaction_done, would_block_allowed
 from .health import Check
 from .migrations import SQLITE_MIGRATIONS
-from .sharing import SharedTx
 from .sqlite_readers import Readers
 from .sqlite_tx import SQLiteTx
 
@@ -88,11 +87,11 @@ class SQLiteStore(tokens.TokenTable):
         return self._transaction(owner, "BEGIN DEFERRED")
 
     @contextmanager
-    def write(self, owner: str = "local", *, sharing: bool = False) -> Iterator[SharedTx]:
+    def write(self, owner: str = "local", *, sharing: bool = False) -> Iterator[SQLiteTx]:
         """A write transaction; takes the file's write lock up front, which also serialises
         the writes that fan out to the members of shared projects (so `sharing` changes nothing)."""
         with self._transaction(owner, "BEGIN IMMEDIATE") as tx:
-            yield SharedTx(tx, active=tx.has_shares())
+            yield tx
 
     @faults.translating  # disk full, read-only, damaged: one-line StorageErrors
     @contextmanager

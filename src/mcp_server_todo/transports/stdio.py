@@ -268,7 +268,7 @@ def _is_pipe(stream: BinaryIO) -> bool:
 
 async def serve_stdio(server: MCPServer[Any]) -> None:
     """Run `server` over this process's stdin/stdout until stdin closes."""
-    from ..sdk_seams import lowlevel
+    from ..server.sdk_seams import lowlevel
 
     low = lowlevel(server)
     async with stdio_streams() as (read_stream, write_stream):

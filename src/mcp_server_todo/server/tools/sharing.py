@@ -1,5 +1,5 @@
 """Shared projects (group "share", for a hosted server with several users): share_project,
-unshare_project, list_shares. The rules live in the service and `store.sharing`."""
+unshare_project, list_shares. The rules live in the service (`service.sharing`)."""
 
 from __future__ import annotations
 
@@ -8,8 +8,8 @@ from typing import Annotated
 from mcp_types import CallToolResult
 from pydantic import BaseModel, Field
 
+from ...model import Share
 from ...service import TodoService
-from ...store import Share
 from ..context import Ctx
 from ..offload import call
 from ..toolset import DESTRUCTIVE, IDEMPOTENT, READ, Str, result

@@ -35,9 +35,8 @@ from pydantic import BaseModel, Field
 
 from ... import formats
 from ...errors import InvalidInput, NotFound, TodoError
-from ...service import TodoService
-from ...store.backup import before_import
-from ...transfer import ImportReport, Transfer, report_lines
+from ...service import ImportReport, TodoService, Transfer
+from ...service.reports import report_lines
 from ..context import AppState, Ctx, service_of
 from ..toolset import ADD, Str, error, result
 from .registry import tools
@@ -66,7 +65,7 @@ class ImportResult(BaseModel):
 
 
 def transfer_for(service: TodoService) -> Transfer:
-    return Transfer(service.store, owner=service.owner, tz=service.tz)
+    return service.transfer()
 
 
 def _model(report: ImportReport) -> ImportResult:
@@ -151,7 +150,7 @@ def _import(
 ) -> ImportReport:
     transfer = transfer_for(service)
     if not dry_run:
-        before_import(service.store)  # an automatic backup (SQLite), rotated
+        transfer.back_up()  # an automatic backup (SQLite), rotated
     if file is None:
         text = content or ""
         try:

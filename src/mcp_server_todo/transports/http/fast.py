@@ -36,7 +36,7 @@ the SDK's transport.
 `TODO_HTTP_FAST=0` turns it off (tests compare both paths answer for answer).
 
 Private SDK parts used, through `sdk_seams.py` (checked in `install`, which fails loudly when an
-upgrade moves them, and by tests/test_sdk_seams.py): the session manager's lifespan state and
+upgrade moves them, and by tests/unit/test_sdk_seams.py): the session manager's lifespan state and
 task group, and its `asgi_app` being a `RequestBodyLimitMiddleware` whose `.app` is the
 request handler.
 """
@@ -76,7 +76,7 @@ from mcp_types.version import HANDSHAKE_PROTOCOL_VERSIONS
 from starlette.requests import Request
 from starlette.responses import Response
 
-from ... import sdk_seams
+from ...server import sdk_seams
 from ...logs import ASGIApp, Message, Receive, Scope, Send
 
 log = logging.getLogger(__name__)

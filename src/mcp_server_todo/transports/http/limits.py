@@ -108,7 +108,7 @@ class SessionLimits:
 
     def open_sessions(self, owner: str) -> tuple[int, int]:
         """(the owner's sessions, all sessions), open or being opened; ended ones forgotten."""
-        from ... import sdk_seams
+        from ...server import sdk_seams
 
         live = sdk_seams.open_sessions(self.manager)
         for session_id in [sid for sid in self._owners if sid not in live]:
@@ -123,7 +123,7 @@ class SessionLimits:
         """Seconds until the first counted session would end if it stays idle (at least 1)."""
         import anyio
 
-        from ... import sdk_seams
+        from ...server import sdk_seams
 
         now = anyio.current_time()
         soonest = self.idle_timeout
@@ -210,7 +210,7 @@ async def refuse(send: Send, status: int, text: str, retry_after: int) -> None:
 
 def install(manager: StreamableHTTPSessionManager, max_sessions: int, per_user: int) -> SessionLimits:
     """Put `SessionLimits` in front of the manager's request handler (inside its body limit)."""
-    from ... import sdk_seams
+    from ...server import sdk_seams
 
     return sdk_seams.wrap_request_handler(
         manager, lambda handler: SessionLimits(handler, manager, max_sessions, per_user)

@@ -1,5 +1,7 @@
-"""The transactions an import runs in (see transfer.py): a preview that takes no write lock,
-and a real import committed in batches that stays one step of `undo`.
+"""Undo, and the transactions an import runs in (see transfer.py): reverting a change
+(`revert_one`) or a whole group in batches (`revert`), a preview that takes no write lock,
+and a real import committed in batches that stays one step of `undo`. Every write goes
+through the service's transactions (`sharing.write`).
 
 A preview (dry run) reads one snapshot and keeps what it would write in memory (`PreviewTx`):
 no write lock, so nobody waits for it, however big the file. For a new task it keeps only
@@ -22,11 +24,12 @@ import time
 from contextlib import AbstractContextManager
 from types import TracebackType
 
-from .dates import utc_now
-from .model import Change, ListQuery, Status, Task, TaskPage, stored
-from .store import Share, Store, StoreTx, WriteTx
+from ..dates import utc_now
+from ..model import Change, ListQuery, Share, Status, Task, TaskPage, stored
+from ..store import Store, StoreTx
+from .sharing import SharedTx, write
 
-__all__ = ["BATCH_PAUSE", "BATCH_SECONDS", "Batches", "PreviewTx", "revert_group"]
+__all__ = ["BATCH_PAUSE", "BATCH_SECONDS", "Batches", "PreviewTx", "revert", "revert_group", "revert_one"]
 
 BATCH_SECONDS = 0.5
 """A real import commits at least this often: the longest another writer waits for it."""
@@ -153,12 +156,12 @@ class Batches:
         self.owner = owner
         self.group = 0
         self.committed = 0
-        self._open: AbstractContextManager[WriteTx] | None = None
+        self._open: AbstractContextManager[SharedTx] | None = None
         self._started = 0.0
-        self.tx: WriteTx = self._begin()
+        self.tx: SharedTx = self._begin()
 
-    def _begin(self) -> WriteTx:
-        self._open = self.store.write(self.owner)
+    def _begin(self) -> SharedTx:
+        self._open = write(self.store, self.owner)
         tx = self._open.__enter__()
         if self.group:
             tx.join_group(self.group)
@@ -168,7 +171,7 @@ class Batches:
     def due(self) -> bool:
         return time.monotonic() - self._started >= BATCH_SECONDS
 
-    def commit(self) -> WriteTx:
+    def commit(self) -> SharedTx:
         """Commit the current batch; the next one's transaction."""
         self.group = self.tx.current_group() or self.group
         self._end(None, None, None)
@@ -231,7 +234,7 @@ def revert(store: Store, owner: str, entries: list[Change], now: str) -> None:
     pending = entries[::-1]
     at = 0
     while at < len(pending):
-        with store.write(owner) as tx:
+        with write(store, owner) as tx:
             if undo_group:
                 tx.join_group(undo_group)
             started = time.monotonic()

@@ -1,6 +1,6 @@
 """The seam between us and the SDK's internals: the one place we reach into its private parts
 (attributes it has no public accessor for), each wrapped in a function here and tested in
-tests/test_sdk_seams.py, which fails loudly if an SDK upgrade moves them.
+tests/unit/test_sdk_seams.py, which fails loudly if an SDK upgrade moves them.
 
 - `lowlevel`: `MCPServer._lowlevel_server` (the stdio transport runs it; live.py adds handlers);
 - `connection`: `ServerSession._connection` (live.py keeps subscriptions per connection);
@@ -25,7 +25,7 @@ from mcp.server.streamable_http import StreamableHTTPServerTransport
 from mcp.server.streamable_http_manager import StreamableHTTPSessionManager
 from mcp.server.transport_security import RequestBodyLimitMiddleware
 
-from .logs import ASGIApp
+from ..logs import ASGIApp
 
 _Wrapper = TypeVar("_Wrapper", bound=ASGIApp)
 

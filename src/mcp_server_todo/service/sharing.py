@@ -1,4 +1,4 @@
-"""Shared projects, for every backend.
+"""Shared projects: the service's fan-out over plain store transactions, for every backend.
 
 An owner shares a project with a member. The member then sees its tasks among their own,
 under their own short ids, in a project named `owner/project` (the *mount*), and can list,
@@ -21,92 +21,29 @@ the other members' history show who did what, their watchers notify their subscr
 their `undo` leaves such entries alone (they are the actor's to undo). Links outlive copies,
 so ids are never reused and a member who is added again gets the same ids back.
 
-`SharedTx` wraps a backend's write transaction. With no share involving its owner (the
-common case) it passes every call straight through.
+`SharedTx` wraps a backend's plain write transaction (the store's `WriteTx`: its raw sharing
+primitives, `links`, `shares`, each owner's rows); `write()` opens one. Every write of the service
+goes through it: the service is the only caller of a store transaction's write methods. With no
+share involving its owner (the common case) it passes every call straight through.
 """
 
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable
-from typing import Protocol
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 
 from ..errors import Conflict, InvalidInput
-from ..model import PROJECT_MAX, Change, ListQuery, Status, Task, TaskPage
-from .queries import Share
+from ..model import PROJECT_MAX, Change, ListQuery, Share, Status, Task, TaskPage
+from ..store import LOCAL_OWNER, Store, WriteTx
 
 
-class SharingTx(Protocol):
-    """What `SharedTx` needs of a backend transaction (see `queries.SharingQueries`)."""
-
-    @property
-    def owner(self) -> str: ...
-
-    def as_owner(self, owner: str) -> SharingTx: ...
-
-    def get(self, task_id: int) -> Task | None: ...
-
-    def get_by_uid(self, uid: str) -> Task | None: ...
-
-    def reserve_ids(self, upto: int) -> None: ...
-
-    def allocate_id(self) -> int: ...
-
-    def put(self, task: Task) -> None: ...
-
-    def remove(self, task_id: int) -> None: ...
-
-    def query(self, query: ListQuery) -> TaskPage: ...
-
-    def log(self, change: Change) -> None: ...
-
-    def last_group(self) -> list[Change]: ...
-
-    def mark_undone(self, group: int, upto: int | None = None) -> None: ...
-
-    def current_group(self) -> int: ...
-
-    def join_group(self, group: int) -> None: ...
-
-    def group_entries(self, group: int) -> list[Change]: ...
-
-    def next_id(self) -> int: ...
-
-    def history(self, task_id: int | None, limit: int) -> list[Change]: ...
-
-    def projects(self) -> list[tuple[str, int, int]]: ...
-
-    def tags(self) -> list[tuple[str, int]]: ...
-
-    def last_change_id(self) -> int: ...
-
-    def changes_since(self, change_id: int, limit: int) -> list[Change]: ...
-
-    def has_shares(self) -> bool: ...
-
-    def lock_sharing(self) -> None: ...
-
-    def shares_as_member(self) -> list[Share]: ...
-
-    def shares_as_owner(self, project: str | None = None) -> list[Share]: ...
-
-    def add_share(self, share: Share) -> None: ...
-
-    def remove_share(self, project: str, member: str) -> None: ...
-
-    def project_in_use(self, project: str) -> bool: ...
-
-    def link_of(self, task_id: int) -> tuple[str, int] | None: ...
-
-    def copies_of(self, task_id: int) -> dict[str, int]: ...
-
-    def copies_from(self, origin_owner: str) -> dict[int, int]: ...
-
-    def add_link(self, task_id: int, origin_owner: str, origin_id: int) -> None: ...
-
-    def remove_link(self, task_id: int) -> None: ...
-
-    def forget(self, task_ids: list[int]) -> None: ...
+@contextmanager
+def write(store: Store, owner: str = LOCAL_OWNER, *, sharing: bool = False) -> Iterator[SharedTx]:
+    """A write transaction of `store` for `owner` that keeps shared projects in step: the one
+    way the service writes. `sharing=True` for one that shares or unshares a project."""
+    with store.write(owner, sharing=sharing) as raw:
+        yield SharedTx(raw, active=raw.has_shares())
 
 
 Echo = tuple[str, int, Task | None, Task | None]
@@ -116,12 +53,12 @@ Echo = tuple[str, int, Task | None, Task | None]
 class SharedTx:
     """A write transaction that keeps shared projects in step (see the module docstring)."""
 
-    def __init__(self, raw: SharingTx, *, active: bool) -> None:
+    def __init__(self, raw: WriteTx, *, active: bool) -> None:
         self.raw = raw
         self.me = raw.owner
         self.active = active
         """Whether any share involves this owner (else every call passes straight through)."""
-        self._views: dict[str, SharingTx] = {raw.owner: raw}
+        self._views: dict[str, WriteTx] = {raw.owner: raw}
         self._mounts: dict[str, Share] | None = None
         self._echoes: dict[int, list[Echo]] = {}
 
@@ -218,9 +155,8 @@ class SharedTx:
 
     def put_many(self, tasks: list[Task]) -> None:
         """Many new tasks at once (an import): the backend's bulk statements when it has them."""
-        bulk = getattr(self.raw, "put_many", None)
-        if bulk is not None and not self.active:
-            bulk(tasks)
+        if not self.active:
+            self.raw.put_many(tasks)
             return
         for task in tasks:
             self.put(task)
@@ -257,9 +193,8 @@ class SharedTx:
             )
 
     def log_many(self, changes: list[Change]) -> None:
-        bulk = getattr(self.raw, "log_many", None)
-        if bulk is not None and not self.active:
-            bulk(changes)
+        if not self.active:
+            self.raw.log_many(changes)
             return
         for change in changes:
             self.log(change)
@@ -355,7 +290,7 @@ class SharedTx:
             if before is not None:
                 self._drop(view, copy_id, before, key)
 
-    def _drop(self, view: SharingTx, copy_id: int, before: Task, key: int) -> None:
+    def _drop(self, view: WriteTx, copy_id: int, before: Task, key: int) -> None:
         """Remove a member's copy. When someone else removes it, the member's own log entries
         about it can no longer be undone: that would bring the task back, or move it back into
         the project, behind the back of whoever took it out."""
@@ -388,7 +323,7 @@ class SharedTx:
 
     # -- helpers ------------------------------------------------------------------------
 
-    def _view(self, owner: str) -> SharingTx:
+    def _view(self, owner: str) -> WriteTx:
         view = self._views.get(owner)
         if view is None:
             view = self._views[owner] = self.raw.as_owner(owner)
@@ -413,7 +348,7 @@ class SharedTx:
                 return tasks
             after = page.next_after
 
-    def _mount_name(self, view: SharingTx, project: str) -> str:
+    def _mount_name(self, view: WriteTx, project: str) -> str:
         """How `view`'s owner sees my project: `me/project`, unless they use that name already."""
         base = f"{self.me}/{project}"[:PROJECT_MAX]
         taken = {share.mount for share in view.shares_as_member()}
@@ -435,4 +370,4 @@ def _copy(origin: Task, share: Share, copy_id: int, ids: Callable[[int], int | N
     )
 
 
-__all__ = ["Share", "SharedTx", "SharingTx"]
+__all__ = ["SharedTx", "write"]

@@ -1,0 +1,98 @@
+"""The rules on how tasks link: a parent and dependencies that exist, no cycle of parents or of
+dependencies, and a task's descendants. One implementation, used by the task operations
+(`tasks.py`) and the import engine (`importer.py`)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from ..errors import InvalidInput, NotFound
+from ..model import ListQuery, Status, Task
+from ..store import StoreTx, off_the_loop
+
+DESCENDANTS_ON_LOOP = 50
+"""A task with more subtasks than this is completed or deleted on a worker thread."""
+
+
+def parent_cycle(task_id: int, parent_id: int | None, parent_of: Callable[[int], int | None]) -> bool:
+    """Whether giving task `task_id` the parent `parent_id` makes a cycle. `parent_of(id)` is
+    the parent of a task (None: it has none, or is unknown); it may raise for a missing task,
+    and is asked about each ancestor before the cycle check (existence first)."""
+    seen = {task_id}
+    current = parent_id
+    while current is not None:
+        up = parent_of(current)
+        if current in seen:
+            return True
+        seen.add(current)
+        current = up
+    return False
+
+
+def depends_cycle(task_id: int, depends_on: list[int], depends_of: Callable[[int], list[int]]) -> bool:
+    """Whether task `task_id` depending on `depends_on` makes a cycle; `depends_of(id)` is what
+    a task depends on ([] for an unknown task)."""
+    frontier, seen = list(depends_on), {task_id}
+    while frontier:
+        current = frontier.pop()
+        if current == task_id:
+            return True
+        if current in seen:
+            continue
+        seen.add(current)
+        frontier.extend(depends_of(current))
+    return False
+
+
+def check_links(tx: StoreTx, task: Task) -> None:
+    """Parent and dependencies exist, are not in the trash, and make no cycle."""
+    if task.parent_id is not None:
+
+        def parent_of(current: int) -> int | None:
+            # existence first: a new task's own (not yet stored) id is just a missing task
+            parent = tx.get(current)
+            if parent is None or parent.status is Status.deleted:
+                raise NotFound(f"no parent task {current}; call list_items to see ids")
+            return parent.parent_id
+
+        if parent_cycle(task.id, task.parent_id, parent_of):
+            raise InvalidInput(f"task {task.parent_id} cannot be the parent: that would make a cycle")
+    if task.depends_on:
+        for dep in task.depends_on:
+            if tx.get(dep) is None:
+                raise NotFound(f"no task {dep} to depend on; call list_items to see ids")
+            if dep == task.id:
+                raise InvalidInput(f"task {task.id} cannot depend on itself")
+
+        def depends_of(current: int) -> list[int]:
+            found = tx.get(current)
+            return found.depends_on if found else []
+
+        if depends_cycle(task.id, task.depends_on, depends_of):
+            raise InvalidInput(f"task {task.id} cannot depend on {task.depends_on}: that would make a cycle")
+
+
+def existing(tx: StoreTx, task_id: int, *, verb: str) -> Task:
+    """The task `task_id`, which must exist and not be in the trash (to `verb` it)."""
+    task = tx.get(task_id)
+    if task is None:
+        raise NotFound(f"no pending task {task_id}; call list_items to see ids")
+    if task.status is Status.deleted:
+        raise NotFound(
+            f"task {task_id} is in the trash; restore it with update_item(id={task_id}, "
+            f"status='pending') before you {verb} it"
+        )
+    return task
+
+
+def descendants(tx: StoreTx, task_id: int) -> list[Task]:
+    """The subtasks of `task_id`, and theirs, at most about 10,000."""
+    found: list[Task] = []
+    frontier = [task_id]
+    while frontier and len(found) < 10_000:
+        children = tx.query(ListQuery(status=None, parent_id=frontier.pop(), limit=500)).items
+        found.extend(children)
+        if len(found) > DESCENDANTS_ON_LOOP:
+            off_the_loop()  # a query per subtask: a big tree takes seconds
+        frontier.extend(child.id for child in children)
+    return found

@@ -14,6 +14,7 @@ from mcp.server.session import ServerSession
 
 from mcp_server_todo.config import Config
 from mcp_server_todo.logs import ASGIApp, Receive, Scope, Send
+from mcp_server_todo.server import build_server
 from mcp_server_todo.server.sdk_seams import (
     connection,
     http_request_slot,
@@ -23,7 +24,6 @@ from mcp_server_todo.server.sdk_seams import (
     running,
     wrap_request_handler,
 )
-from mcp_server_todo.server import build_server
 from mcp_server_todo.transports.http import HttpOptions, build_app
 from mcp_server_todo.transports.http.limits import SessionLimits
 

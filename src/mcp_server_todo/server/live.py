@@ -70,10 +70,10 @@ from mcp_types import (
 )
 from mcp_types.version import MODERN_PROTOCOL_VERSIONS
 
-from . import sdk_seams as sdk
 from ..errors import TodoError
 from ..model import Change, Status, Task
 from ..service import TodoService
+from . import sdk_seams as sdk
 from .context import owner_of_request
 from .offload import offload
 from .resources import PENDING, PROJECTS, TASK_PREFIX, TODAY, VIEWS, listed_tasks, task_uri

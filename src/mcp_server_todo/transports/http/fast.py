@@ -76,8 +76,8 @@ from mcp_types.version import HANDSHAKE_PROTOCOL_VERSIONS
 from starlette.requests import Request
 from starlette.responses import Response
 
-from ...server import sdk_seams
 from ...logs import ASGIApp, Message, Receive, Scope, Send
+from ...server import sdk_seams
 
 log = logging.getLogger(__name__)
 # where the SDK logs what we answer for it: a handler's unexpected exception, an unwritable result

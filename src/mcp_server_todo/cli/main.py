@@ -100,15 +100,17 @@ def build_parser() -> argparse.ArgumentParser:
     undo = sub.add_parser("undo", help="revert the most recent change", description="Revert the most recent change.")
     _common(undo)
 
+    from .. import formats  # the registry: every format's name, which ones write
+
     export = sub.add_parser(
         "export",
-        help="write tasks to a file: todotxt, ical, taskwarrior, markdown or json",
+        help=f"write tasks to a file: {formats.listed(formats.writable_names())}",
         description="Write tasks in another tool's format (docs/formats.md says what each carries). "
         "The json dump keeps everything, ids and the trash included.",
     )
     _common(export)
     export.add_argument(
-        "--format", "-f", required=True, metavar="FORMAT", help="todotxt, ical, taskwarrior, markdown or json"
+        "--format", "-f", required=True, metavar="FORMAT", help=formats.listed(formats.writable_names())
     )
     export.add_argument("--project", "-P", help="only this project's tasks")
     export.add_argument("-o", "--output", metavar="FILE", help="write to FILE (default: standard output)")
@@ -116,8 +118,8 @@ def build_parser() -> argparse.ArgumentParser:
     imp = sub.add_parser(
         "import",
         help="add and update tasks from a file (todo.txt, iCalendar, Taskwarrior, Todoist CSV, Markdown, json)",
-        description="Import a file in one transaction (one `undo` reverts it). Tasks are matched by uid or a "
-        "stable key, so importing the same file again adds nothing. Malformed lines are reported and skipped.",
+        description="Import a file, committed in batches that one `undo` reverts together. Tasks are matched by "
+        "uid or a stable key, so importing the same file again adds nothing. Malformed lines are reported and skipped.",
     )
     _common(imp)
     imp.add_argument("file", metavar="FILE", help="the file to import (- for standard input)")
@@ -125,7 +127,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--format",
         "-f",
         metavar="FORMAT",
-        help="todotxt, ical, taskwarrior, todoist, markdown or json (default: guessed from the file)",
+        help=f"{formats.listed(formats.FORMATS)} (default: guessed from the file)",
     )
     imp.add_argument("--dry-run", action="store_true", help="report what would change; change nothing")
     imp.add_argument("--strict", action="store_true", help="refuse the whole file if any line is malformed")

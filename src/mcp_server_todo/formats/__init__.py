@@ -35,6 +35,8 @@ from ..model import Priority, Status, Task
 
 __all__ = [
     "FORMATS",
+    "REGISTRY",
+    "Entry",
     "Format",
     "ImportedTask",
     "Options",
@@ -43,6 +45,7 @@ __all__ = [
     "Ref",
     "day_stamp",
     "get",
+    "listed",
     "name_of",
     "sniff",
     "utc_stamp",
@@ -139,61 +142,63 @@ class Format:
 
 # ---- the registry ------------------------------------------------------------------
 
-_MODULES = {
-    "todotxt": "todotxt",
-    "ical": "ical",
-    "taskwarrior": "taskwarrior",
-    "todoist": "todoist",
-    "markdown": "markdown",
-    "json": "jsondump",
+
+@dataclass(frozen=True)
+class Entry:
+    """One format in the registry: adding a format is its module plus one line here."""
+
+    module: str
+    """The module of formats/ that defines `FORMAT` (imported on first use)."""
+    writes: bool
+    """False for an import-only format."""
+    aliases: tuple[str, ...] = ()
+    """Other names `--format` and the tools accept (case-insensitive)."""
+    extensions: tuple[str, ...] = ()
+    """File suffixes that name it when the content does not (see `sniff`)."""
+
+
+REGISTRY: dict[str, Entry] = {
+    "todotxt": Entry("todotxt", True, ("todo.txt", "txt"), (".txt", ".todo")),
+    "ical": Entry("ical", True, ("ics", "icalendar", "vtodo"), (".ics", ".ical", ".ifb")),
+    "taskwarrior": Entry("taskwarrior", True, ("tw", "task")),
+    "todoist": Entry("todoist", False, ("csv",), (".csv",)),
+    "markdown": Entry("markdown", True, ("md",), (".md", ".markdown")),
+    "json": Entry("jsondump", True),
 }
-_WRITABLE = ("todotxt", "ical", "taskwarrior", "markdown", "json")
-_ALIASES = {
-    "todo.txt": "todotxt",
-    "txt": "todotxt",
-    "ics": "ical",
-    "icalendar": "ical",
-    "vtodo": "ical",
-    "tw": "taskwarrior",
-    "task": "taskwarrior",
-    "csv": "todoist",
-    "md": "markdown",
-}
-FORMATS = tuple(_MODULES)
+"""Every format, in the order they are documented: the MCP tools' format lists, the CLI's
+help and `sniff` all read this table."""
+
+FORMATS = tuple(REGISTRY)
 """Every format name, in the order they are documented."""
+_ALIASES = {alias: name for name, entry in REGISTRY.items() for alias in entry.aliases}
+_BY_EXTENSION = {suffix: name for name, entry in REGISTRY.items() for suffix in entry.extensions}
 
 
 def writable_names() -> tuple[str, ...]:
-    return _WRITABLE
+    return tuple(name for name, entry in REGISTRY.items() if entry.writes)
+
+
+def listed(names: Iterable[str]) -> str:
+    """Names for a help text: "todotxt, ical or json"."""
+    *rest, last = names
+    return f"{', '.join(rest)} or {last}" if rest else last
 
 
 def name_of(value: str) -> str:
     """The canonical name of a format given by name or alias (case-insensitive)."""
     key = value.strip().lower()
     key = _ALIASES.get(key, key)
-    if key not in _MODULES:
+    if key not in REGISTRY:
         raise InvalidInput(f"unknown format {value!r}; use one of {', '.join(FORMATS)}")
     return key
 
 
 def get(name: str) -> Format:
     """The format named (or aliased); its module is imported now."""
-    module = importlib.import_module(f"{__name__}.{_MODULES[name_of(name)]}")
+    module = importlib.import_module(f"{__name__}.{REGISTRY[name_of(name)].module}")
     found = module.FORMAT
     assert isinstance(found, Format)
     return found
-
-
-_BY_EXTENSION = {
-    ".txt": "todotxt",
-    ".todo": "todotxt",
-    ".ics": "ical",
-    ".ical": "ical",
-    ".ifb": "ical",
-    ".csv": "todoist",
-    ".md": "markdown",
-    ".markdown": "markdown",
-}
 
 
 def sniff(head: str, filename: str | None = None) -> str:

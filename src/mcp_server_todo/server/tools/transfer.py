@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import io
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import TYPE_CHECKING, Annotated, Literal
 from urllib.parse import unquote, urlparse
 from urllib.request import url2pathname
 
@@ -43,7 +43,10 @@ from .registry import tools
 
 EXPORT = "todo://export/{format}{?project}"
 ITEMS_SHOWN = 100
-ImportFormat = Literal["todotxt", "ical", "taskwarrior", "todoist", "markdown", "json"]
+if TYPE_CHECKING:
+    ImportFormat = str
+else:  # the registry's names, in its order (formats.REGISTRY): a new format needs no edit here
+    ImportFormat = Literal[formats.FORMATS]
 
 
 class ImportedItem(BaseModel):

@@ -82,7 +82,7 @@ _setattr = object.__setattr__
 def task_from_store(values: dict[str, Any]) -> Task:
     """A Task from trusted store values, every field given: what `Task.model_construct` does,
     without its per-field default lookup (a page of 50 tasks is built on every list call).
-    tests/test_store_contract.py checks the result equals a validated Task."""
+    tests/contract/test_store_contract.py checks the result equals a validated Task."""
     task = Task.__new__(Task)
     _setattr(task, "__dict__", values)
     _setattr(task, "__pydantic_fields_set__", set(_TASK_FIELDS))

@@ -20,7 +20,7 @@ from pydantic import BaseModel, Field, ValidationError
 
 from ..errors import TodoError
 from ..logs import log_incident
-from ..schema import compact
+from .tool_schemas import compact
 
 _Fn = TypeVar("_Fn", bound=Callable[..., Any])
 logger = logging.getLogger(__name__)
@@ -41,7 +41,7 @@ class _Tool(Tool):
     line for the model (not pydantic's multi-line report with links), and our own
     `CallToolResult` returned as built. Its structured content comes from the very models
     that define the output schema, so re-validating it on every call would only cost time;
-    tests/test_server.py validates every tool's results against its published schema."""
+    tests/mcp/test_server.py validates every tool's results against its published schema."""
 
     async def run(self, arguments: dict[str, Any], context: Any, convert_result: bool = False) -> Any:
         unknown = sorted(set(arguments) - set(self.parameters.get("properties", {})))

@@ -14,10 +14,10 @@ from pydantic import BaseModel, Field, WithJsonSchema
 
 from ...model import Task
 from ...render import one_line, page_text, task_lines
-from ...schema import compact
 from ...service import DUE_FILTERS, Completed, TodoService, Undone
 from ..context import Ctx
 from ..offload import call
+from ..tool_schemas import compact
 from ..toolset import ADD, DESTRUCTIVE, IDEMPOTENT, READ, PriorityArg, Str, result
 from .registry import tools
 

@@ -308,3 +308,24 @@ def test_health_is_a_list_of_checks_all_ok_on_a_sound_store(backend: Store) -> N
     assert names[0] == "store schema" and "backups" in names and names[-1] in ("tasks", "backups")
     (tasks,) = [check for check in checks if check.name == "tasks"]
     assert tasks.detail.startswith("1 pending"), tasks
+
+
+def test_descendants_are_every_level_in_one_call_past_any_page_size(backend: Store) -> None:
+    """A parent with 1,200 children (more than a page of 500) and a grandchild under each of the
+    first 300: all 1,500 come back, by id; a `limit` cuts the list; other owners' rows stay out."""
+    children = [make(i, parent_id=1) for i in range(2, 1202)]
+    grandchildren = [make(2000 + i, parent_id=i) for i in range(2, 302)]
+    with backend.write("alice") as tx:
+        tx.put(make(1, "parent"))
+        tx.put_many([*children, *grandchildren])
+    with backend.write("bob") as tx:
+        tx.put(make(1, "bob's parent"))
+        tx.put(make(2, "bob's child", parent_id=1))
+    with backend.read("alice") as tx:
+        found = tx.descendants(1, 10_000)
+        assert [t.id for t in found] == sorted([t.id for t in children] + [t.id for t in grandchildren])
+        assert [t.id for t in tx.descendants(1, 10)] == list(range(2, 12))
+        assert [t.id for t in tx.descendants(2, 10)] == [2002]
+        assert tx.descendants(1201, 10) == []
+    with backend.read("bob") as tx:
+        assert [t.id for t in tx.descendants(1, 10)] == [2]

@@ -194,3 +194,36 @@ def test_paging_never_skips_or_repeats_while_tasks_change(svc: TodoService) -> N
         assert {f"t{i}" for i in range(10)} <= set(seen), (sort, seen)
         assert f"new-{sort}" in seen, sort
         svc.undo(2)
+
+
+def test_deleting_and_completing_a_parent_reaches_every_subtask_past_500(store: Store) -> None:
+    """The subtasks were read 500 per parent: deleting a parent of 600 trashed 501 of them."""
+    service = service_in(store)
+    parent = service.add("parent")
+    for start in range(0, 600, 100):
+        service.add_many([{"title": f"child {i}", "parent_id": parent.id} for i in range(start, start + 100)])
+    grandchild = service.add("grandchild", parent_id=parent.id + 600)
+    done = service.complete_many([parent.id], with_subtasks=True)
+    assert len(done.done) == 602
+    service.undo()
+    gone = service.delete_many([parent.id])
+    assert len(gone) == 602
+    assert service.list_tasks(status="pending").total == 0
+    assert grandchild.id in {t.id for t in gone}
+
+
+def test_a_tree_over_the_limit_is_refused_whole(store: Store, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Past `DESCENDANTS_MAX` subtasks, deleting or completing the parent changes nothing and says why."""
+    from mcp_server_todo.service import rules
+
+    monkeypatch.setattr(rules, "DESCENDANTS_MAX", 5)
+    service = service_in(store)
+    parent = service.add("parent")
+    service.add_many([{"title": f"child {i}", "parent_id": parent.id} for i in range(6)])
+    for action in (
+        lambda: service.delete_many([parent.id]),
+        lambda: service.complete_many([parent.id], with_subtasks=True),
+    ):
+        with pytest.raises(InvalidInput, match=r"more than 5 subtasks.*subtrees first"):
+            action()
+    assert service.list_tasks(status="pending").total == 7

@@ -7,11 +7,13 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from ..errors import InvalidInput, NotFound
-from ..model import ListQuery, Status, Task
+from ..model import Status, Task
 from ..store import StoreTx, off_the_loop
 
 DESCENDANTS_ON_LOOP = 50
 """A task with more subtasks than this is completed or deleted on a worker thread."""
+DESCENDANTS_MAX = 100_000
+"""A task with more subtasks (all levels) is not completed or deleted with them in one call."""
 
 
 def parent_cycle(task_id: int, parent_id: int | None, parent_of: Callable[[int], int | None]) -> bool:
@@ -86,13 +88,14 @@ def existing(tx: StoreTx, task_id: int, *, verb: str) -> Task:
 
 
 def descendants(tx: StoreTx, task_id: int) -> list[Task]:
-    """The subtasks of `task_id`, and theirs, at most about 10,000."""
-    found: list[Task] = []
-    frontier = [task_id]
-    while frontier and len(found) < 10_000:
-        children = tx.query(ListQuery(status=None, parent_id=frontier.pop(), limit=500)).items
-        found.extend(children)
-        if len(found) > DESCENDANTS_ON_LOOP:
-            off_the_loop()  # a query per subtask: a big tree takes seconds
-        frontier.extend(child.id for child in children)
+    """Every subtask of `task_id`, and theirs (one query); a tree bigger than `DESCENDANTS_MAX`
+    is refused whole rather than changed in part."""
+    found = tx.descendants(task_id, DESCENDANTS_MAX + 1)
+    if len(found) > DESCENDANTS_MAX:
+        raise InvalidInput(
+            f"#{task_id} has more than {DESCENDANTS_MAX:,} subtasks, more than one call changes; "
+            "complete or delete some of its subtrees first"
+        )
+    if len(found) > DESCENDANTS_ON_LOOP:
+        off_the_loop()  # then one write per subtask: a big tree takes seconds
     return found

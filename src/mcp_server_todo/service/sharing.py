@@ -70,6 +70,9 @@ class SharedTx:
     def get_by_uid(self, uid: str) -> Task | None:
         return self.raw.get_by_uid(uid)
 
+    def descendants(self, task_id: int, limit: int) -> list[Task]:
+        return self.raw.descendants(task_id, limit)
+
     def reserve_ids(self, upto: int) -> None:
         self.raw.reserve_ids(upto)
 

@@ -59,6 +59,10 @@ class PreviewTx:
         kept = self._by_id.get(task_id)
         return self._tx.get(task_id) if kept is None else _task(kept)
 
+    def descendants(self, task_id: int, limit: int) -> list[Task]:
+        """The stored subtasks (an import preview never asks: imports link parents themselves)."""
+        return self._tx.descendants(task_id, limit)
+
     def get_by_uid(self, uid: str) -> Task | None:
         task_id = self._by_uid.get(uid)
         return self._tx.get_by_uid(uid) if task_id is None else _task(self._by_id[task_id])

@@ -89,6 +89,10 @@ class StoreTx(Protocol):
 
     def get_by_uid(self, uid: str) -> Task | None: ...
 
+    def descendants(self, task_id: int, limit: int) -> list[Task]:
+        """The task's subtasks, theirs and so on (at most `limit`), by id."""
+        ...
+
     def reserve_ids(self, upto: int) -> None:
         """Make sure new ids start above `upto` (an import that keeps its ids)."""
         ...

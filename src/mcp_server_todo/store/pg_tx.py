@@ -95,6 +95,10 @@ class PostgresTx(queries.SharingQueries):
         row = self._one(f"{SELECT} FROM tasks t WHERE t.owner = %s AND t.id = %s{self._lock}", (self._owner, task_id))
         return None if row is None else _row_to_task(row)
 
+    def descendants(self, task_id: int, limit: int) -> list[Task]:
+        sql = queries.DESCENDANTS.format(select=SELECT)
+        return [_row_to_task(row) for row in self._rows(sql, (self._owner, task_id, self._owner, self._owner, limit))]
+
     def get_by_uid(self, uid: str) -> Task | None:
         row = self._one(f"{SELECT} FROM tasks t WHERE t.owner = %s AND t.uid = %s{self._lock}", (self._owner, uid))
         return None if row is None else _row_to_task(row)

@@ -33,6 +33,14 @@ ID_ANY = 2**63 - 1
 UNDOABLE_GROUP = "SELECT {columns} FROM changes WHERE owner = ? AND grp = ? AND NOT undone ORDER BY id"
 
 
+DESCENDANTS = (
+    "WITH RECURSIVE sub(id) AS (SELECT id FROM tasks WHERE owner = ? AND parent_id = ? "
+    "UNION SELECT c.id FROM tasks c JOIN sub ON c.owner = ? AND c.parent_id = sub.id) "
+    "{select} FROM tasks t WHERE t.owner = ? AND t.id IN (SELECT id FROM sub) ORDER BY t.id LIMIT ?"
+)
+"""A task's subtasks, theirs and so on, in one statement (the index on owner, parent_id)."""
+
+
 def task_from_row(row: tuple[Any, ...], tags: list[str], depends_on: list[int], blocked: bool) -> Task:
     """A task from a row of the backends' task columns (id ... uid, open subtasks, ...); the
     columns whose encoding differs per dialect come decoded."""

@@ -66,6 +66,10 @@ class SQLiteTx(queries.SharingQueries):
         ).fetchone()
         return None if row is None else _row_to_task(row)
 
+    def descendants(self, task_id: int, limit: int) -> list[Task]:
+        sql = queries.DESCENDANTS.format(select=SELECT)
+        return [_row_to_task(row) for row in self._rows(sql, (self._owner, task_id, self._owner, self._owner, limit))]
+
     def get_by_uid(self, uid: str) -> Task | None:
         row = self._conn.execute(
             f"{SELECT} FROM tasks t WHERE t.owner = ? AND t.uid = ?", (self._owner, uid)

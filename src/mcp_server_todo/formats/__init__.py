@@ -28,10 +28,12 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, tzinfo
 from pathlib import PurePath
-from typing import ClassVar, Literal, TextIO
+from typing import TYPE_CHECKING, ClassVar, Literal, TextIO
 
 from ..errors import InvalidInput
-from ..model import Priority, Status, Task
+
+if TYPE_CHECKING:  # annotations only: the CLI's help reads the registry without loading pydantic
+    from ..model import Priority, Status, Task
 
 __all__ = [
     "FORMATS",

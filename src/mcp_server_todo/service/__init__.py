@@ -9,11 +9,15 @@ no MCP, no SQL.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
 from .inputs import BULK_MAX
 from .reads import DUE_FILTERS, Page, TaskReads
 from .reports import DETAIL_MAX, ImportReport, Outcome
 from .tasks import Completed, TodoService, Undone
-from .transfer import Transfer
+
+if TYPE_CHECKING:
+    from .transfer import Transfer
 
 __all__ = [
     "BULK_MAX",
@@ -28,3 +32,13 @@ __all__ = [
     "Transfer",
     "Undone",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    """`Transfer` (the import/export engine, with the formats registry) loads on first use: the
+    task commands and the stdio server's start-up do without it."""
+    if name == "Transfer":
+        from .transfer import Transfer
+
+        return Transfer
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -24,7 +24,7 @@ from .. import __version__
 from ..config import Config
 from ..service import TodoService
 from ..store import open_store
-from . import prompts, resources
+from . import prompts, resources, sdk_seams
 from .app import TodoServer
 from .context import AppState, owner_of_token
 from .live import Live, live_of
@@ -37,7 +37,7 @@ INSTRUCTIONS = (
     "undo to revert the last change."
 )
 
-__all__ = ["AppState", "TodoServer", "build_server", "live_of", "offload", "owner_of_token"]
+__all__ = ["AppState", "TodoServer", "build_server", "live_of", "offload", "owner_of_token", "sdk_seams"]
 
 
 def build_server(

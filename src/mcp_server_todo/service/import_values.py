@@ -71,7 +71,7 @@ def merge_stamp(stored_value: str | None, given: str | None, what: str) -> str |
     return _canonical(moment)
 
 
-def _same_moment(stored_due: str | None, given: str | None) -> bool:
+def same_moment(stored_due: str | None, given: str | None) -> bool:
     """Both date-times naming the same instant: the file wrote it in another zone or offset
     (iCalendar in UTC, Taskwarrior in the user's zone), and the stored text is kept."""
     if stored_due is None or given is None or len(stored_due) == 10 or len(given) == 10:
@@ -79,7 +79,7 @@ def _same_moment(stored_due: str | None, given: str | None) -> bool:
     return datetime.fromisoformat(stored_due) == datetime.fromisoformat(given)
 
 
-class _Cleaned:
+class Cleaned:
     """Validated values, remembered: a file repeats its projects, tags and rules thousands
     of times. Bounded, so a file of all-different values does not grow it without end."""
 
@@ -92,7 +92,7 @@ class _Cleaned:
 
     @staticmethod
     def _remember(memo: dict[_K, _V], key: _K, value: _V) -> _V:
-        if len(memo) < _Cleaned.LIMIT:
+        if len(memo) < Cleaned.LIMIT:
             memo[key] = value
         return value
 

@@ -26,7 +26,7 @@ from ..model import (
     task_from_store,
 )
 from ..store import StoreTx
-from .import_values import _Cleaned, _same_moment, derived_key, merge_stamp, normal_due
+from .import_values import Cleaned, derived_key, merge_stamp, normal_due, same_moment
 from .reports import Action, ImportReport, Outcome
 from .rules import depends_cycle, parent_cycle
 from .undo import Batches
@@ -44,7 +44,7 @@ class _Held:
     record: ImportedTask
 
 
-class _Import:
+class Import:
     """One import, in its transaction(s): a preview's snapshot, or the batches of a real one."""
 
     def __init__(self, tx: StoreTx, fmt: str, tz: tzinfo, now: str, report: ImportReport, *, strict: bool) -> None:
@@ -65,7 +65,7 @@ class _Import:
         self.empty = tx.query(ListQuery(status=None, limit=1)).total == 0
         self.added: set[int] = set()
         self.batch: dict[str, Task] = {}
-        self.clean = _Cleaned()
+        self.clean = Cleaned()
 
     def run(self, records: Iterable[formats.Record], batches: Batches | None = None) -> None:
         """Every record, then the held ones; with `batches`, committed whenever one is due."""
@@ -182,7 +182,7 @@ class _Import:
         due, due_tz = (base.due, base.due_tz) if base else (None, None)
         if record.due is not None:
             new_due, new_tz = normal_due(record.due, record.due_tz, self.tz)
-            if not _same_moment(due, new_due):
+            if not same_moment(due, new_due):
                 due, due_tz = new_due, new_tz
         recur = self.clean.rule(record.recur) if record.recur is not None else (base.recur if base else None)
         if recur and due is None:

@@ -1,6 +1,6 @@
 """Import and export: files in the formats of formats/ to and from the store, written through
 the service's transactions (`sharing.write`), like every other change. No MCP, no SQL.
-The engine itself is `importer.py`; the command line's side is `cli_transfer.py`.
+The engine itself is `importer.py`; the command line's side is `cli/transfer.py`.
 
 An import lands whole or not at all and is one step of `undo`; it commits in short batches,
 so other writers never wait for all of it (undo.py); its change-log entries are "add"
@@ -37,7 +37,7 @@ from ..errors import InvalidInput
 from ..formats import Options
 from ..model import ListQuery, Status, Task, clean_project, stored
 from ..store import LOCAL_OWNER, Store
-from .importer import _Import
+from .importer import Import
 from .reports import DETAIL_MAX, ImportReport, Outcome, without_id
 from .undo import Batches, PreviewTx
 
@@ -102,12 +102,12 @@ class Transfer:
         records = _records(reader, lines, options)
         if dry_run:  # a read snapshot: no write lock, nobody waits (undo.py)
             with self.store.read(self.owner) as snapshot:
-                job = _Import(PreviewTx(snapshot), reader.name, self.tz, self._clock(), report, strict=strict)
+                job = Import(PreviewTx(snapshot), reader.name, self.tz, self._clock(), report, strict=strict)
                 job.run(records)
             report.items = [item if item.action != "added" else without_id(item) for item in report.items]
             return report
         with Batches(self.store, self.owner) as batches:  # committed in batches, one undo group
-            job = _Import(batches.tx, reader.name, self.tz, self._clock(), report, strict=strict)
+            job = Import(batches.tx, reader.name, self.tz, self._clock(), report, strict=strict)
             job.run(records, batches)
         return report
 

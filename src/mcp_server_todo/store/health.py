@@ -55,3 +55,11 @@ def check_store(url: str) -> list[Check]:
 
 
 __all__ = ["FAIL", "OK", "WARN", "Check", "Level", "check_store", "task_counts"]
+
+
+def problem(store: Store) -> str | None:
+    """What keeps `store` from being read and written right now, in one line (None: nothing),
+    without a transaction: a liveness probe (`/healthz`) may call it often (see faults.py)."""
+    from .faults import problem as current
+
+    return current(store)

@@ -268,8 +268,8 @@ def _is_pipe(stream: BinaryIO) -> bool:
 
 async def serve_stdio(server: MCPServer[Any]) -> None:
     """Run `server` over this process's stdin/stdout until stdin closes."""
-    from ..server.sdk_seams import lowlevel
+    from ..server import sdk_seams
 
-    low = lowlevel(server)
+    low = sdk_seams.lowlevel(server)
     async with stdio_streams() as (read_stream, write_stream):
         await low.run(read_stream, write_stream, low.create_initialization_options())

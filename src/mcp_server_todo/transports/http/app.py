@@ -18,7 +18,7 @@ with Retry-After).
 Stateless JSON-response servers (`--stateless --json-response`, the replica setup) answer the
 handshake-era tools/call, tools/list and ping on a short path inside the SDK's app
 (fast.py): the SDK's own request kernel, without the per-request transport, tasks and
-streams of its stateless transport; the same answers (tests/test_http_fast.py compares them).
+streams of its stateless transport; the same answers (tests/mcp/test_http_fast.py compares them).
 TODO_HTTP_FAST=0 turns it off.
 
 Graceful shutdown (SIGTERM, SIGINT): stop accepting, let requests in flight finish, then end the
@@ -87,9 +87,9 @@ def build_app(config: Config, toolsets: str, options: HttpOptions) -> HttpApp:
     last_reason: list[str | None] = [None]
 
     async def healthz(request: Request) -> Response:
-        """200 when the store can be read and written; else 503 with the reason (store/faults.py)."""
+        """200 when the store can be read and written; else 503 with the reason (store/health.py)."""
         from ...errors import TodoError
-        from ...store.faults import problem
+        from ...store.health import problem
 
         try:
             service = live_of(server).service

@@ -139,11 +139,13 @@ def largest_allowed_query_answers_fast(store: Store) -> None:
     assert service.list_tasks(query="t").total == BIG
 
 
+@pytest.mark.stress  # a 100,000-task store
 def test_the_largest_query_allowed_is_fast_on_sqlite(full_sqlite: Store) -> None:
     largest_allowed_query_answers_fast(full_sqlite)
 
 
 @pytest.mark.postgres
+@pytest.mark.stress  # a 100,000-task store
 def test_the_largest_query_allowed_is_fast_on_postgresql(postgres_url: str) -> None:
     from support import pg
 

@@ -87,6 +87,7 @@ def timed_adds(service: TodoService, job: Background, count: int, pause: float) 
     return waits
 
 
+@pytest.mark.stress  # a 200,000-line preview, seconds long
 def test_a_preview_takes_no_write_lock(backend: Store) -> None:
     n = 200_000  # a preview writes nothing: as quick on PostgreSQL as on SQLite
     job = Background(backend, lines(n), dry_run=True)
@@ -132,8 +133,9 @@ def test_undo_of_a_big_import_lets_another_writer_in(backend: Store) -> None:
     assert [u.title for u in service.undo()] == ["written during the import 3"]
 
 
-def test_a_failed_import_leaves_nothing_after_several_batches(backend: Store) -> None:
-    bad = [*lines(big(backend, 30_000)), "+only_a_project @and_a_context\n"]
+def test_a_failed_import_leaves_nothing_after_several_batches(backend: Store, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(undo, "BATCH_SECONDS", 0.05)  # batches of 50 ms: a tenth of the file is as many batches
+    bad = [*lines(big(backend, 3_000)), "+only_a_project @and_a_context\n"]
     began = time.monotonic()
     with pytest.raises(InvalidInput, match="nothing was imported"):
         Transfer(backend, owner=OWNER).import_lines(bad, "todotxt", strict=True)
@@ -144,6 +146,7 @@ def test_a_failed_import_leaves_nothing_after_several_batches(backend: Store) ->
         service.undo()
 
 
+@pytest.mark.stress  # an 80,000-line import in a subprocess, killed half-way
 def test_an_import_killed_half_way_is_completed_by_running_it_again(tmp_path: Path, isolated_env: Path) -> None:
     db = tmp_path / "killed.db"
     source = tmp_path / "big.txt"

@@ -8,7 +8,7 @@ from collections.abc import Callable
 
 from ..errors import InvalidInput, NotFound
 from ..model import Status, Task
-from ..store import StoreTx, off_the_loop
+from ..store import ReadTx, off_the_loop
 
 DESCENDANTS_ON_LOOP = 50
 """A task with more subtasks than this is completed or deleted on a worker thread."""
@@ -46,7 +46,7 @@ def depends_cycle(task_id: int, depends_on: list[int], depends_of: Callable[[int
     return False
 
 
-def check_links(tx: StoreTx, task: Task) -> None:
+def check_links(tx: ReadTx, task: Task) -> None:
     """Parent and dependencies exist, are not in the trash, and make no cycle."""
     if task.parent_id is not None:
 
@@ -74,7 +74,7 @@ def check_links(tx: StoreTx, task: Task) -> None:
             raise InvalidInput(f"task {task.id} cannot depend on {task.depends_on}: that would make a cycle")
 
 
-def existing(tx: StoreTx, task_id: int, *, verb: str) -> Task:
+def existing(tx: ReadTx, task_id: int, *, verb: str) -> Task:
     """The task `task_id`, which must exist and not be in the trash (to `verb` it)."""
     task = tx.get(task_id)
     if task is None:
@@ -87,7 +87,7 @@ def existing(tx: StoreTx, task_id: int, *, verb: str) -> Task:
     return task
 
 
-def descendants(tx: StoreTx, task_id: int) -> list[Task]:
+def descendants(tx: ReadTx, task_id: int) -> list[Task]:
     """Every subtask of `task_id`, and theirs (one query); a tree bigger than `DESCENDANTS_MAX`
     is refused whole rather than changed in part."""
     found = tx.descendants(task_id, DESCENDANTS_MAX + 1)

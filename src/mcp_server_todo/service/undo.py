@@ -26,7 +26,7 @@ from types import TracebackType
 
 from ..dates import utc_now
 from ..model import Change, ListQuery, Share, Status, Task, TaskPage, stored
-from ..store import Store, StoreTx
+from ..store import ReadTx, Store, StoreTx
 from .sharing import SharedTx, write
 
 __all__ = ["BATCH_PAUSE", "BATCH_SECONDS", "Batches", "PreviewTx", "revert", "revert_group", "revert_one"]
@@ -46,7 +46,7 @@ class PreviewTx:
     calls an import makes are faked (`put`, `put_many`, `log`, `log_many`, ids); the rest read
     the snapshot."""
 
-    def __init__(self, tx: StoreTx) -> None:
+    def __init__(self, tx: ReadTx) -> None:
         self._tx = tx
         self._by_id: dict[int, _Kept] = {}
         self._by_uid: dict[str, int] = {}

@@ -33,6 +33,7 @@ LOCAL_OWNER = "local"
 
 __all__ = [
     "LOCAL_OWNER",
+    "ReadTx",
     "Store",
     "StoreTx",
     "TokenInfo",
@@ -82,8 +83,9 @@ def transaction_done() -> None:
         state[0] = False
 
 
-class StoreTx(Protocol):
-    """One transaction for one owner."""
+class ReadTx(Protocol):
+    """One transaction for one owner, reading (what `Store.read` gives: writing through it is a
+    type error, and the backends refuse it at run time too)."""
 
     def get(self, task_id: int) -> Task | None: ...
 
@@ -93,52 +95,10 @@ class StoreTx(Protocol):
         """The task's subtasks, theirs and so on (at most `limit`), by id."""
         ...
 
-    def reserve_ids(self, upto: int) -> None:
-        """Make sure new ids start above `upto` (an import that keeps its ids)."""
-        ...
-
-    def allocate_id(self) -> int:
-        """A new task id for this owner; ids are never reused, even after undo."""
-        ...
-
-    def put(self, task: Task) -> None:
-        """Insert or replace the task with `task.id`."""
-        ...
-
-    def put_many(self, tasks: list[Task]) -> None:
-        """Insert many new tasks at once (an import's batch; bulk statements where the backend has them)."""
-        ...
-
-    def remove(self, task_id: int) -> None:
-        """Remove the task row (undo of an add)."""
-        ...
-
     def query(self, query: ListQuery) -> TaskPage: ...
-
-    def log(self, change: Change) -> None:
-        """Append to the change log; all entries of one transaction form one group."""
-        ...
-
-    def log_many(self, changes: list[Change]) -> None:
-        """Append many entries at once (an import's batch), like `log` one by one."""
-        ...
 
     def last_group(self) -> list[Change]:
         """The group of the newest change not yet undone (undo entries excluded), oldest first."""
-        ...
-
-    def mark_undone(self, group: int, upto: int | None = None) -> None:
-        """Mark the group's entries undone; with `upto`, only those with an id up to it (the
-        ones an undo read and reverted: an import may have logged more since)."""
-        ...
-
-    def current_group(self) -> int:
-        """The group this transaction's log entries form so far (0: none logged yet)."""
-        ...
-
-    def join_group(self, group: int) -> None:
-        """Log this transaction's entries in `group`, begun by an earlier transaction: an import
-        committed in batches stays one step of `undo`."""
         ...
 
     def group_entries(self, group: int) -> list[Change]:
@@ -171,6 +131,53 @@ class StoreTx(Protocol):
 
     def shares_as_member(self) -> list[Share]:
         """The projects others share with this owner."""
+        ...
+
+
+class StoreTx(ReadTx, Protocol):
+    """One transaction for one owner that writes: only the service calls these (see
+    `service.sharing.write`)."""
+
+    def reserve_ids(self, upto: int) -> None:
+        """Make sure new ids start above `upto` (an import that keeps its ids)."""
+        ...
+
+    def allocate_id(self) -> int:
+        """A new task id for this owner; ids are never reused, even after undo."""
+        ...
+
+    def put(self, task: Task) -> None:
+        """Insert or replace the task with `task.id`."""
+        ...
+
+    def put_many(self, tasks: list[Task]) -> None:
+        """Insert many new tasks at once (an import's batch; bulk statements where the backend has them)."""
+        ...
+
+    def remove(self, task_id: int) -> None:
+        """Remove the task row (undo of an add)."""
+        ...
+
+    def log(self, change: Change) -> None:
+        """Append to the change log; all entries of one transaction form one group."""
+        ...
+
+    def log_many(self, changes: list[Change]) -> None:
+        """Append many entries at once (an import's batch), like `log` one by one."""
+        ...
+
+    def mark_undone(self, group: int, upto: int | None = None) -> None:
+        """Mark the group's entries undone; with `upto`, only those with an id up to it (the
+        ones an undo read and reverted: an import may have logged more since)."""
+        ...
+
+    def current_group(self) -> int:
+        """The group this transaction's log entries form so far (0: none logged yet)."""
+        ...
+
+    def join_group(self, group: int) -> None:
+        """Log this transaction's entries in `group`, begun by an earlier transaction: an import
+        committed in batches stays one step of `undo`."""
         ...
 
 
@@ -255,7 +262,7 @@ class TokenStore(Protocol):
 class Store(Protocol):
     url: str
 
-    def read(self, owner: str = LOCAL_OWNER) -> AbstractContextManager[StoreTx]: ...
+    def read(self, owner: str = LOCAL_OWNER) -> AbstractContextManager[ReadTx]: ...
 
     def write(self, owner: str = LOCAL_OWNER, *, sharing: bool = False) -> AbstractContextManager[WriteTx]:
         """A plain write transaction (the service wraps it, see `service.sharing.write`);

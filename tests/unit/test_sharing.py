@@ -376,3 +376,26 @@ def test_sharing_takes_the_sharing_lock_before_any_owner_row(postgres_url: str) 
             assert titles(user(store, "bob")) == ["plan"]
         finally:
             store.close()
+
+
+def test_big_imports_their_undo_and_their_failure_reach_every_member(
+    team: tuple[TodoService, ...], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An import commits in batches and a big undo reverts in batches (undo.revert), each in its
+    own transaction: each must go through the fan-out, or members keep copies the owner lost."""
+    from mcp_server_todo.service import tasks, undo
+
+    monkeypatch.setattr(undo, "BATCH_SECONDS", 0.01)  # many batches
+    monkeypatch.setattr(tasks, "UNDO_AT_ONCE", 100)  # a big undo from 101 entries on
+    alice, bob, _ = team
+    alice.share_project("work", "bob")
+    lines = [f"Imported {i} +work\n" for i in range(300)]
+    report = Transfer(alice.store, owner="alice").import_lines(lines, "todotxt")
+    assert report.added == len(lines)
+    assert bob.list_tasks(project="alice/work", limit=1).total == len(lines) + 2
+    assert len(alice.undo()) == len(lines)  # more than UNDO_AT_ONCE: reverted in batches
+    assert bob.list_tasks(project="alice/work", status="all", limit=1).total == 2
+    with pytest.raises(InvalidInput, match="nothing was imported"):
+        Transfer(alice.store, owner="alice").import_lines([*lines, "+only_a_project @ctx\n"], "todotxt", strict=True)
+    assert bob.list_tasks(project="alice/work", status="all", limit=1).total == 2
+    assert alice.list_tasks(project="work", status="all", limit=1).total == 2

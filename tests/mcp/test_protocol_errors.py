@@ -22,8 +22,7 @@ from support.env import MODES
 from support.rawclient import RawServer
 
 from mcp_server_todo.config import Config
-from mcp_server_todo.server import build_server
-from mcp_server_todo.server.app import TodoServer
+from mcp_server_todo.server import TodoServer, build_server
 from mcp_server_todo.server.context import AppState, Ctx
 from mcp_server_todo.server.offload import call
 from mcp_server_todo.server.toolset import READ, ToolSet
@@ -177,7 +176,7 @@ async def test_an_unknown_argument_with_control_characters_is_shown_quoted(clien
 
 
 def test_the_sdk_parts_todo_server_and_tool_run_rely_on_are_there() -> None:
-    """server/app.py overrides MCPServer.get_prompt and read_resource, which the SDK's request
+    """server/todo_server.py overrides MCPServer.get_prompt and read_resource, which the SDK's request
     handlers call; base._Tool.run validates with FuncMetadata.arg_model and pre_parse_json and
     drives resolvers with resolve_arguments. An SDK upgrade that moves them fails here."""
     import inspect

@@ -1,7 +1,7 @@
 """The MCP surface over the service: tools, resources, prompts. The only package that
 imports mcp besides transports/; every private SDK part we use is reached through sdk_seams.py.
 
-`build_server` assembles one `TodoServer` (app.py): a lifespan that opens the store once
+`build_server` assembles one `TodoServer` (todo_server.py): a lifespan that opens the store once
 per process and watches it for changes (live.py), the tool groups chosen by `--tools`
 (tools/, one module per group, built with toolset.py), the resources (resources.py), the
 prompts and completions (prompts.py). Who a request is for: context.py; service calls off
@@ -25,10 +25,10 @@ from ..config import Config
 from ..service import TodoService
 from ..store import open_store
 from . import prompts, resources, sdk_seams
-from .app import TodoServer
 from .context import AppState, owner_of_token
 from .live import Live, live_of
 from .offload import offload
+from .todo_server import TodoServer
 from .tools import tools, transfer, view
 
 INSTRUCTIONS = (

@@ -4,8 +4,8 @@ which wraps it so shared projects stay in step. A second writer (an import engin
 a tool writing rows itself), or a service write that skips the fan-out, fails here by name and line.
 
 import-linter cannot say this (it sees imports, not calls), so the source is walked instead. The
-write methods are read off the store Protocols (everything but the reads listed here), so a
-write method added later counts as one by default."""
+write methods are read off the store Protocols (everything `ReadTx` lacks, but the sharing
+reads listed here), so a write method added later counts as one by default."""
 
 from __future__ import annotations
 
@@ -14,36 +14,13 @@ import inspect
 from pathlib import Path
 
 import mcp_server_todo
-from mcp_server_todo.store import StoreTx, WriteTx
+from mcp_server_todo.store import ReadTx, StoreTx, WriteTx
 
 PACKAGE = Path(mcp_server_todo.__file__).parent
 OPENER = Path("service", "sharing.py")
 """The one module that opens `store.write(...)` outside the store."""
-READS = {
-    "get",
-    "get_by_uid",
-    "descendants",
-    "query",
-    "last_group",
-    "current_group",
-    "group_entries",
-    "next_id",
-    "history",
-    "projects",
-    "tags",
-    "last_change_id",
-    "changes_since",
-    "shares_as_owner",
-    "shares_as_member",
-    "owner",
-    "as_owner",
-    "has_shares",
-    "project_in_use",
-    "link_of",
-    "copies_of",
-    "copies_from",
-}
-"""The transaction methods that only read."""
+SHARING_READS = {"owner", "as_owner", "has_shares", "project_in_use", "link_of", "copies_of", "copies_from"}
+"""The write transaction's sharing primitives that only read."""
 NOT_TRANSACTIONS = {
     ("server/__init__.py", "states"),
     ("server/live.py", "self._services"),
@@ -57,6 +34,8 @@ def _methods(protocol: type) -> set[str]:
     return {name for name, _ in inspect.getmembers(protocol) if not name.startswith("_")}
 
 
+READS = _methods(ReadTx) | SHARING_READS
+"""The transaction methods that only read: what a read transaction offers, and the sharing reads."""
 WRITES = (_methods(StoreTx) | _methods(WriteTx)) - READS
 
 

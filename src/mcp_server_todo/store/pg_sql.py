@@ -10,19 +10,12 @@ from ..errors import InvalidInput
 from . import queries
 
 _CHANGE_COLUMNS = "id, grp, at, op, task_id, before::text, after::text, actor"
-_COLUMNS = (
-    "t.id, t.title, t.notes, t.status, t.priority, t.due, t.due_tz, t.recur, t.project, t.tags, t.parent_id, "
-    "t.depends_on, t.created_at, t.updated_at, t.completed_at, t.uid"
-)
-_OPEN_CHILDREN = (
-    "(SELECT count(*) FROM tasks c WHERE c.owner = t.owner AND c.parent_id = t.id AND c.status = 'pending')"
-)
 _BLOCKED = (
     "(EXISTS (SELECT 1 FROM tasks c WHERE c.owner = t.owner AND c.parent_id = t.id AND c.status = 'pending') "
     "OR (cardinality(t.depends_on) > 0 AND EXISTS (SELECT 1 FROM tasks x "
     "WHERE x.owner = t.owner AND x.id = ANY (t.depends_on) AND x.status = 'pending')))"
 )
-SELECT = f"SELECT {_COLUMNS}, {_OPEN_CHILDREN}, {_BLOCKED}"
+SELECT = f"SELECT {queries.TASK_COLUMNS}, {queries.OPEN_SUBTASKS}, {_BLOCKED}"
 KEYS_AT = 18  # the sort keys follow the 16 columns, the subtask count and the blocked flag
 _DUE_KEY = "coalesce(t.due_key, '~')"  # no due date sorts last ("C" collation: bytewise, as in SQLite)
 # Urgency exactly as the SQLite store computes it (README "Urgency"): priority + due proximity

@@ -11,6 +11,14 @@ from ..model import COMPUTED_FIELDS, Change, DueWindow, ListQuery, Priority, Sha
 
 Clause = tuple[str, list[Any]]
 
+TASK_COLUMNS = (
+    "t.id, t.title, t.notes, t.status, t.priority, t.due, t.due_tz, t.recur, t.project, t.tags, t.parent_id, "
+    "t.depends_on, t.created_at, t.updated_at, t.completed_at, t.uid"
+)
+"""A task's stored columns, in the order `task_from_row` reads them (each backend decodes tags
+and depends_on its own way)."""
+OPEN_SUBTASKS = "(SELECT count(*) FROM tasks c WHERE c.owner = t.owner AND c.parent_id = t.id AND c.status = 'pending')"
+
 PROJECTS = (
     "SELECT project, sum(CASE WHEN status = 'pending' THEN n ELSE 0 END), "
     "sum(CASE WHEN status = 'done' THEN n ELSE 0 END) FROM task_counts WHERE owner = ? "

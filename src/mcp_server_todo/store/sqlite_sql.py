@@ -9,13 +9,6 @@ import re
 from . import queries
 
 _CHANGE_COLUMNS = "id, grp, at, op, task_id, before, after, actor"
-_COLUMNS = (
-    "t.id, t.title, t.notes, t.status, t.priority, t.due, t.due_tz, t.recur, t.project, t.tags, t.parent_id, "
-    "t.depends_on, t.created_at, t.updated_at, t.completed_at, t.uid"
-)
-_OPEN_CHILDREN = (
-    "(SELECT count(*) FROM tasks c WHERE c.owner = t.owner AND c.parent_id = t.id AND c.status = 'pending')"
-)
 _BLOCKED = (
     "(EXISTS (SELECT 1 FROM tasks c WHERE c.owner = t.owner AND c.parent_id = t.id AND c.status = 'pending') "
     "OR (t.depends_on != '[]' AND EXISTS (SELECT 1 FROM json_each(t.depends_on) d "
@@ -27,7 +20,7 @@ _WAITING = (
     "CROSS JOIN tasks x ON x.owner = t.owner AND x.id = d.value WHERE x.status = 'pending'))"
 )
 # blocked = open subtasks (the count) or an open dependency: one subquery each per row
-SELECT = f"SELECT {_COLUMNS}, {_OPEN_CHILDREN}, {_WAITING}"
+SELECT = f"SELECT {queries.TASK_COLUMNS}, {queries.OPEN_SUBTASKS}, {_WAITING}"
 _DUE_KEY = "coalesce(t.due_key, '~')"  # no due date sorts last
 # Urgency (README "Urgency"): priority + due proximity + age - blocked, all from columns and
 # the query's `now`, so every page of one listing sees the same scores.

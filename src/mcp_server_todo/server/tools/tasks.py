@@ -92,22 +92,30 @@ class _NewTask(BaseModel):
 NewTask = Annotated[_NewTask, WithJsonSchema({"type": "object", "required": ["title"]})]
 
 
+# the filters of list_items, which show_tasks (view.py) takes too
+StatusFilter = Annotated[Literal["pending", "done", "deleted", "all"], Field(description="deleted = the trash.")]
+ProjectFilter = Annotated[Str | None, Field(description="Only this project.")]
+TagFilter = Annotated[Str | None, Field(description="Only this tag.")]
+DueFilter = Annotated[Str | None, Field(description="overdue, today, this_week, or a date: due by then.")]
+QueryFilter = Annotated[Str | None, Field(description="Words in title or notes (max 32 words, 500 chars).")]
+ParentFilter = Annotated[int | None, Field(strict=True, description="Subtasks of this task.")]
+SortOrder = Annotated[Literal["created", "due", "priority", "urgency"], Field(description="urgency: what to do next.")]
+PageSize = Annotated[int, Field(strict=True, description="Page size (max 500).")]
+Cursor = Annotated[Str | None, Field(description="From the previous page.")]
+
+
 @tools.tool(READ)
 async def list_items(
     ctx: Ctx,
-    status: Annotated[
-        Literal["pending", "done", "deleted", "all"], Field(description="deleted = the trash.")
-    ] = "pending",
-    project: Annotated[Str | None, Field(description="Only this project.")] = None,
-    tag: Annotated[Str | None, Field(description="Only this tag.")] = None,
-    due: Annotated[Str | None, Field(description="overdue, today, this_week, or a date: due by then.")] = None,
-    query: Annotated[Str | None, Field(description="Words in title or notes (max 32 words, 500 chars).")] = None,
-    parent_id: Annotated[int | None, Field(strict=True, description="Subtasks of this task.")] = None,
-    sort: Annotated[
-        Literal["created", "due", "priority", "urgency"], Field(description="urgency: what to do next.")
-    ] = "created",
-    limit: Annotated[int, Field(strict=True, description="Page size (max 500).")] = 50,
-    cursor: Annotated[Str | None, Field(description="From the previous page.")] = None,
+    status: StatusFilter = "pending",
+    project: ProjectFilter = None,
+    tag: TagFilter = None,
+    due: DueFilter = None,
+    query: QueryFilter = None,
+    parent_id: ParentFilter = None,
+    sort: SortOrder = "created",
+    limit: PageSize = 50,
+    cursor: Cursor = None,
 ) -> Annotated[CallToolResult, TaskList]:
     """List tasks (pending by default), one line each with its #id; filters combine. Returns a
     page, the total, and a cursor if more remain."""

@@ -36,9 +36,21 @@ from mcp_types import CallToolResult, TextContent
 from pydantic import Field
 
 from ..context import Ctx
-from ..toolset import READ, Str
+from ..toolset import READ
 from .registry import tools
-from .tasks import TaskList, list_items
+from .tasks import (
+    Cursor,
+    DueFilter,
+    PageSize,
+    ParentFilter,
+    ProjectFilter,
+    QueryFilter,
+    SortOrder,
+    StatusFilter,
+    TagFilter,
+    TaskList,
+    list_items,
+)
 
 __all__ = ["APP_MIME_TYPE", "URI", "extensions", "html", "show_tasks"]
 
@@ -56,19 +68,15 @@ def html() -> str:
 @tools.tool(READ, group="view", meta={"ui": {"resourceUri": URI}})  # what Apps.tool(resource_uri=URI) stamps
 async def show_tasks(
     ctx: Ctx,
-    status: Annotated[
-        Literal["pending", "done", "deleted", "all"], Field(description="deleted = the trash.")
-    ] = "pending",
-    project: Annotated[Str | None, Field(description="Only this project.")] = None,
-    tag: Annotated[Str | None, Field(description="Only this tag.")] = None,
-    due: Annotated[Str | None, Field(description="overdue, today, this_week, or a date: due by then.")] = None,
-    query: Annotated[Str | None, Field(description="Words in title or notes (max 32 words, 500 chars).")] = None,
-    parent_id: Annotated[int | None, Field(strict=True, description="Subtasks of this task.")] = None,
-    sort: Annotated[
-        Literal["created", "due", "priority", "urgency"], Field(description="urgency: what to do next.")
-    ] = "created",
-    limit: Annotated[int, Field(strict=True, description="Page size (max 500).")] = 50,
-    cursor: Annotated[Str | None, Field(description="From the previous page.")] = None,
+    status: StatusFilter = "pending",
+    project: ProjectFilter = None,
+    tag: TagFilter = None,
+    due: DueFilter = None,
+    query: QueryFilter = None,
+    parent_id: ParentFilter = None,
+    sort: SortOrder = "created",
+    limit: PageSize = 50,
+    cursor: Cursor = None,
     group_by: Annotated[Literal["project", "due"], Field(description="How the view groups them.")] = "project",
 ) -> Annotated[CallToolResult, TaskList]:
     """Show tasks to the user as an interactive list (tick, edit, add, undo) where the client

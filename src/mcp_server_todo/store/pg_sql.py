@@ -12,7 +12,7 @@ from . import queries
 _CHANGE_COLUMNS = "id, grp, at, op, task_id, before::text, after::text, actor"
 _COLUMNS = (
     "t.id, t.title, t.notes, t.status, t.priority, t.due, t.due_tz, t.recur, t.project, t.tags, t.parent_id, "
-    "t.depends_on, t.created_at, t.updated_at, t.completed_at, t.uid"
+    "t.depends_on, t.created_at, t.updated_at, t.completed_at, t.uid, t.reminders"
 )
 _OPEN_CHILDREN = (
     "(SELECT count(*) FROM tasks c WHERE c.owner = t.owner AND c.parent_id = t.id AND c.status = 'pending')"
@@ -23,7 +23,7 @@ _BLOCKED = (
     "WHERE x.owner = t.owner AND x.id = ANY (t.depends_on) AND x.status = 'pending')))"
 )
 SELECT = f"SELECT {_COLUMNS}, {_OPEN_CHILDREN}, {_BLOCKED}"
-KEYS_AT = 18  # the sort keys follow the 16 columns, the subtask count and the blocked flag
+KEYS_AT = queries.TASK_COLUMNS + 2  # the sort keys follow the task columns, the subtask count and the blocked flag
 _DUE_KEY = "coalesce(t.due_key, '~')"  # no due date sorts last ("C" collation: bytewise, as in SQLite)
 # Urgency exactly as the SQLite store computes it (README "Urgency"): priority + due proximity
 # + age - blocked, from columns and the query's `now`, rounded to 4 places.

@@ -41,9 +41,15 @@ DESCENDANTS = (
 """A task's subtasks, theirs and so on, in one statement (the index on owner, parent_id)."""
 
 
-def task_from_row(row: tuple[Any, ...], tags: list[str], depends_on: list[int], blocked: bool) -> Task:
-    """A task from a row of the backends' task columns (id ... uid, open subtasks, ...); the
-    columns whose encoding differs per dialect come decoded."""
+TASK_COLUMNS = 17
+"""The backends' task columns (id ... uid, reminders); the open-subtask count follows them."""
+
+
+def task_from_row(
+    row: tuple[Any, ...], tags: list[str], depends_on: list[int], reminders: list[str], blocked: bool
+) -> Task:
+    """A task from a row of the backends' task columns (id ... uid, reminders, open subtasks,
+    ...); the columns whose encoding differs per dialect come decoded."""
     return task_from_store(
         {
             "id": row[0],
@@ -62,8 +68,9 @@ def task_from_row(row: tuple[Any, ...], tags: list[str], depends_on: list[int], 
             "updated_at": row[13],
             "completed_at": row[14],
             "uid": row[15],
+            "reminders": reminders,
             "due_human": None,
-            "subtasks": int(row[16]),
+            "subtasks": int(row[TASK_COLUMNS]),
             "blocked": blocked,
             "urgency": None,
         }

@@ -73,8 +73,9 @@ UNDO_SHOWN = 100
 
 
 Ids = Annotated[list[Annotated[int, Field(strict=True)]] | None, Field(description="Several task ids.")]
-DueText = Annotated[Str | None, Field(description="2026-12-24, 2026-12-24T17:00, tomorrow 5pm, next friday...")]
-Recur = Annotated[Str | None, Field(description="every weekday, every 2 weeks on monday, monthly on the 15th...")]
+DueText = Annotated[Str | None, Field(description="2026-12-24, 2026-12-24T17:00, tomorrow 5pm...")]
+Recur = Annotated[Str | None, Field(description="every weekday, every 2 weeks on monday, monthly...")]
+Remind = Annotated[list[Str] | None, Field(description="1h before, at due, tomorrow 9am")]
 
 
 class _NewTask(BaseModel):
@@ -87,6 +88,7 @@ class _NewTask(BaseModel):
     tags: list[Str] | None = None
     parent_id: Annotated[int | None, Field(strict=True)] = None
     depends_on: list[Annotated[int, Field(strict=True)]] | None = None
+    remind: list[Str] | None = None
 
 
 NewTask = Annotated[_NewTask, WithJsonSchema({"type": "object", "required": ["title"]})]
@@ -110,7 +112,7 @@ async def list_items(
     cursor: Annotated[Str | None, Field(description="From the previous page.")] = None,
 ) -> Annotated[CallToolResult, TaskList]:
     """List tasks (pending by default), one line each with its #id; filters combine. Returns a
-    page, the total, and a cursor if more remain."""
+    page and a cursor if more remain."""
 
     def run(service: TodoService) -> CallToolResult:
         page = service.list_tasks(
@@ -135,7 +137,7 @@ async def list_items(
 async def new_item(
     ctx: Ctx,
     title: Annotated[Str | None, Field(description="What to do, one line.")] = None,
-    notes: Annotated[Str | None, Field(description="Details.")] = None,
+    notes: Str | None = None,
     priority: Annotated[PriorityArg | None, Field(description="Default none.")] = None,
     due: DueText = None,
     recur: Recur = None,
@@ -143,12 +145,13 @@ async def new_item(
     tags: Annotated[list[Str] | None, Field(description="e.g. work, errand.")] = None,
     parent_id: Annotated[int | None, Field(strict=True, description="Parent task id.")] = None,
     depends_on: Ids = None,
+    remind: Remind = None,
     items: Annotated[
         list[NewTask] | None,
         Field(description="Several tasks with these fields (parent_id -N: Nth item)."),
     ] = None,
 ) -> Annotated[CallToolResult, Tasks]:
-    """Add a task to the TODO list (or several with items, all or none). Returns them with their ids."""
+    """Add a task to the TODO list (or several with items, all or none); returns their ids."""
 
     def run(service: TodoService) -> CallToolResult:
         single = {
@@ -161,6 +164,7 @@ async def new_item(
             "tags": tags,
             "parent_id": parent_id,
             "depends_on": depends_on,
+            "remind": remind,
         }
         batch: list[dict[str, Any]] = []
         if title is not None or any(v is not None for v in single.values()) or not items:
@@ -179,7 +183,7 @@ async def complete_item(
     ids: Ids = None,
     with_subtasks: Annotated[bool, Field(description="Also complete open subtasks.")] = False,
 ) -> Annotated[CallToolResult, Completion]:
-    """Mark tasks done (they stay in history); a recurring task gets its next occurrence."""
+    """Mark tasks done; a recurring task gets its next occurrence."""
 
     def run(service: TodoService) -> CallToolResult:
         done: Completed = service.complete_many(targets(id, ids), with_subtasks=with_subtasks)
@@ -196,12 +200,12 @@ async def update_item(
     ctx: Ctx,
     id: Annotated[int | None, Field(strict=True, description="Task id (#id).")] = None,
     ids: Annotated[list[Annotated[int, Field(strict=True)]] | None, Field(description="Several ids.")] = None,
-    title: Annotated[Str | None, Field(description="New title.")] = None,
+    title: Str | None = None,
     notes: Annotated[Str | None, Field(description='"" clears.')] = None,
-    priority: Annotated[PriorityArg | None, Field(description="New priority.")] = None,
+    priority: PriorityArg | None = None,
     due: Annotated[Str | None, Field(description='Date or phrase; "" clears.')] = None,
     recur: Annotated[Str | None, Field(description='Repeat rule; "" stops.')] = None,
-    project: Annotated[Str | None, Field(description="Move to project.")] = None,
+    project: Str | None = None,
     tags: Annotated[list[Str] | None, Field(description="Replaces tags.")] = None,
     parent_id: Annotated[int | None, Field(strict=True, description="Parent; 0 detaches.")] = None,
     depends_on: Annotated[
@@ -211,8 +215,9 @@ async def update_item(
         Literal["pending", "done"] | None,
         Field(description="pending reopens or restores."),
     ] = None,
+    remind: Annotated[list[Str] | None, Field(description="Replaces; [] clears.")] = None,
 ) -> Annotated[CallToolResult, Tasks]:
-    """Change the given fields of tasks; the rest stay (a new due keeps the repeat rule)."""
+    """Change the given fields of tasks (a new due keeps the repeat rule)."""
 
     def run(service: TodoService) -> CallToolResult:
         updated = service.update_many(
@@ -227,6 +232,7 @@ async def update_item(
             parent_id=parent_id,
             depends_on=depends_on,
             status=status,
+            remind=remind,
         )
         return result("\n".join(task_lines("Updated", updated)), Tasks(items=updated))
 

@@ -379,8 +379,8 @@ def test_round_trip_taskwarrior(tasks: list[Task]) -> None:
     check_round_trip("taskwarrior", tasks)
 
 
-@pytest.mark.parametrize("fmt", ["json", "ical"])
-def test_reminders_round_trip_through_json_and_ical(fmt: str) -> None:
+@pytest.mark.parametrize("fmt", ["json", "ical", "taskwarrior"])
+def test_reminders_round_trip_through_json_ical_and_taskwarrior(fmt: str) -> None:
     with fresh_store() as source:
         svc = TodoService(source, tz=ZoneInfo("Europe/Paris"))
         svc.add("flight", due="2026-12-20T08:00", remind=["2 hours before", "1 day before", "2026-12-19 20:00"])

@@ -24,8 +24,8 @@ from .registry import tools
 
 class TaskList(BaseModel):
     items: list[ListedTask]
-    total: int = Field(description="Tasks matching the filters, across all pages.")
-    next_cursor: str | None = Field(None, description="Pass as cursor for the next page; absent on the last.")
+    total: int = Field(description="Matching tasks, all pages.")
+    next_cursor: str | None = Field(None, description="Pass as cursor for the next page.")
 
 
 @functools.cache
@@ -73,7 +73,7 @@ UNDO_SHOWN = 100
 
 
 Ids = Annotated[list[Annotated[int, Field(strict=True)]] | None, Field(description="Several task ids.")]
-DueText = Annotated[Str | None, Field(description="2026-12-24, 2026-12-24T17:00, tomorrow 5pm...")]
+DueText = Annotated[Str | None, Field(description="2026-12-24T17:00, tomorrow 5pm, friday...")]
 Recur = Annotated[Str | None, Field(description="every weekday, every 2 weeks on monday, monthly...")]
 Remind = Annotated[list[Str] | None, Field(description="1h before, at due, tomorrow 9am")]
 
@@ -111,8 +111,7 @@ async def list_items(
     limit: Annotated[int, Field(strict=True, description="Page size (max 500).")] = 50,
     cursor: Annotated[Str | None, Field(description="From the previous page.")] = None,
 ) -> Annotated[CallToolResult, TaskList]:
-    """List tasks (pending by default), one line each with its #id; filters combine. Returns a
-    page and a cursor if more remain."""
+    """List tasks (pending by default), one line each with its #id; filters combine."""
 
     def run(service: TodoService) -> CallToolResult:
         page = service.list_tasks(
@@ -137,7 +136,7 @@ async def list_items(
 async def new_item(
     ctx: Ctx,
     title: Annotated[Str | None, Field(description="What to do, one line.")] = None,
-    notes: Str | None = None,
+    notes: Annotated[Str | None, Field(description="Details.")] = None,
     priority: Annotated[PriorityArg | None, Field(description="Default none.")] = None,
     due: DueText = None,
     recur: Recur = None,
@@ -148,10 +147,10 @@ async def new_item(
     remind: Remind = None,
     items: Annotated[
         list[NewTask] | None,
-        Field(description="Several tasks with these fields (parent_id -N: Nth item)."),
+        Field(description="Several tasks, same fields (parent_id -N: Nth item)."),
     ] = None,
 ) -> Annotated[CallToolResult, Tasks]:
-    """Add a task to the TODO list (or several with items, all or none); returns their ids."""
+    """Add a task (or several with items, all or none); returns their ids."""
 
     def run(service: TodoService) -> CallToolResult:
         single = {
@@ -179,7 +178,7 @@ async def new_item(
 @tools.tool(IDEMPOTENT)
 async def complete_item(
     ctx: Ctx,
-    id: Annotated[int | None, Field(strict=True, description="Task id (#id).")] = None,
+    id: Annotated[int | None, Field(strict=True, description="Task id.")] = None,
     ids: Ids = None,
     with_subtasks: Annotated[bool, Field(description="Also complete open subtasks.")] = False,
 ) -> Annotated[CallToolResult, Completion]:
@@ -198,14 +197,14 @@ async def complete_item(
 @tools.tool(IDEMPOTENT)
 async def update_item(
     ctx: Ctx,
-    id: Annotated[int | None, Field(strict=True, description="Task id (#id).")] = None,
+    id: Annotated[int | None, Field(strict=True, description="Task id.")] = None,
     ids: Annotated[list[Annotated[int, Field(strict=True)]] | None, Field(description="Several ids.")] = None,
-    title: Str | None = None,
+    title: Annotated[Str | None, Field(description="New title.")] = None,
     notes: Annotated[Str | None, Field(description='"" clears.')] = None,
-    priority: PriorityArg | None = None,
+    priority: Annotated[PriorityArg | None, Field(description="New priority.")] = None,
     due: Annotated[Str | None, Field(description='Date or phrase; "" clears.')] = None,
     recur: Annotated[Str | None, Field(description='Repeat rule; "" stops.')] = None,
-    project: Str | None = None,
+    project: Annotated[Str | None, Field(description="Move to project.")] = None,
     tags: Annotated[list[Str] | None, Field(description="Replaces tags.")] = None,
     parent_id: Annotated[int | None, Field(strict=True, description="Parent; 0 detaches.")] = None,
     depends_on: Annotated[
@@ -217,7 +216,7 @@ async def update_item(
     ] = None,
     remind: Annotated[list[Str] | None, Field(description="Replaces; [] clears.")] = None,
 ) -> Annotated[CallToolResult, Tasks]:
-    """Change the given fields of tasks (a new due keeps the repeat rule)."""
+    """Change given fields of tasks (a new due keeps the repeat rule)."""
 
     def run(service: TodoService) -> CallToolResult:
         updated = service.update_many(
@@ -243,7 +242,7 @@ async def update_item(
 async def undo(
     ctx: Ctx, steps: Annotated[int, Field(strict=True, description="Changes to revert.")] = 1
 ) -> Annotated[CallToolResult, UndoResult]:
-    """Revert the latest change, even one from an earlier conversation; a bulk call is one change."""
+    """Revert the latest change (even from an earlier chat); a bulk call is one change."""
 
     def run(service: TodoService) -> CallToolResult:
         undone: list[Undone] = service.undo(steps)

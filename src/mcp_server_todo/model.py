@@ -67,6 +67,9 @@ class Task(BaseModel):
     completed_at: str | None = None
     uid: str | None = None
     """A stable identity across exports and imports (iCalendar UID, Taskwarrior uuid)."""
+    reminders: list[str] = []
+    """Normalized reminders (dates.reminders): an RFC 5545 duration relative to `due`
+    ("-PT30M", "PT0S" at due) or a UTC instant ("2026-12-07T08:00:00Z")."""
     # computed when read, never stored:
     due_human: str | None = None
     subtasks: int = 0

@@ -29,7 +29,7 @@ def one_line(text: str) -> str:
 
 def task_line(task: Task) -> str:
     """`#12 Title | high | due tomorrow (2026-12-01) | every weekday | +work | #a #b | sub of #3 |
-    2 subtasks | blocked | done`; defaults are left out."""
+    2 subtasks | after #4 | ⏰ 30m before | blocked | done`; defaults are left out."""
     parts = [f"#{task.id} {one_line(task.title)}"]
     if task.priority is not Priority.none:
         parts.append(task.priority.value)
@@ -50,6 +50,10 @@ def task_line(task: Task) -> str:
         parts.append(f"{task.subtasks} subtask{'s' if task.subtasks > 1 else ''}")
     if task.depends_on:
         parts.append("after " + " ".join(f"#{dep}" for dep in task.depends_on))
+    if task.reminders:
+        from .dates.reminders import describe_reminder
+
+        parts.append("⏰ " + ", ".join(describe_reminder(r) for r in task.reminders))
     if task.blocked:
         parts.append("blocked")
     if task.urgency is not None:

@@ -44,6 +44,7 @@ def test_put_get_round_trip_keeps_every_field(backend: Store) -> None:
         tags=["x", "Y"],
         parent_id=7,
         completed_at=NOW,
+        reminders=["-PT30M", "PT0S", "2026-12-24T08:00:00Z"],
     )
     with backend.write() as tx:
         tx.put(task)
@@ -329,3 +330,18 @@ def test_descendants_are_every_level_in_one_call_past_any_page_size(backend: Sto
         assert tx.descendants(1201, 10) == []
     with backend.read("bob") as tx:
         assert [t.id for t in tx.descendants(1, 10)] == [2]
+
+
+def test_reminders_round_trip_through_every_write_and_read_path(backend: Store) -> None:
+    bulk = [make(i, f"r{i}", due="2026-12-24", reminders=["-P1D"] if i % 2 else []) for i in range(1, 61)]
+    with backend.write() as tx:
+        tx.put_many(bulk)
+    with backend.write() as tx:
+        tx.put(make(1, "r1", due="2026-12-24", reminders=["-PT2H", "2026-12-23T09:00:00Z"]))
+        tx.put(make(3, "r3", due="2026-12-24", reminders=[]))
+    with backend.read() as tx:
+        page = tx.query(ListQuery(sort="due", limit=500))
+        assert tx.get(1) is not None and tx.get(1).reminders == ["-PT2H", "2026-12-23T09:00:00Z"]  # type: ignore[union-attr]
+        assert tx.get(3) is not None and tx.get(3).reminders == []  # type: ignore[union-attr]
+        by_id = {t.id: t.reminders for t in page.items}
+    assert by_id[5] == ["-P1D"] and by_id[2] == [] and len(by_id) == 60

@@ -48,6 +48,15 @@ def table_rows(out: str) -> tuple[str, list[str]]:
     return header, rows
 
 
+def test_add_takes_reminders_and_refuses_a_bad_one(capsys: pytest.CaptureFixture[str], db_path: Path) -> None:
+    code, out, _ = cli(
+        capsys, db_path, "add", "Flight", "--due", "2099-12-01T08:00", "--remind", "2 hours before", "-r", "at due"
+    )
+    assert code == 0 and out.strip().endswith("| ⏰ 2h before, at due"), out
+    code, _, err = cli(capsys, db_path, "add", "Call", "--remind", "1 hour before")
+    assert code == 2 and "set due too" in err, err
+
+
 def test_add_list_done_undo(capsys: pytest.CaptureFixture[str], db_path: Path) -> None:
     code, out, _ = cli(
         capsys, db_path, "add", "Buy", "milk", "-p", "high", "--due", "2099-12-01", "-P", "home", "-t", "errand"

@@ -206,6 +206,7 @@ def test_ical_rfc5545_section_4_alarm_and_folding() -> None:
     assert (taxes.key, taxes.title) == ("uid4@example.com", "Submit Income Taxes")
     assert taxes.due == "1998-04-15T00:00", "a floating date-time: read in the user's zone by the import"
     assert taxes.status is Status.pending
+    assert taxes.reminders == ["1998-04-03T12:00:00Z"], "the RFC's audio alarm, an absolute trigger"
 
 
 def test_ical_priority_scale() -> None:
@@ -325,6 +326,43 @@ def test_ical_writer_is_rfc5545_with_timezones() -> None:
     back = {t.key: t for t in tasks(read("ical", text))}
     assert back["child-uid"].title == "Child, with; punctuation" and back["parent-uid"].notes == "two\nlines"
     assert back["child-uid"].due_tz == "Europe/Paris" and back["parent-uid"].tags == ["a", "b"]
+
+
+def test_ical_reminders_are_valarms_relative_to_due_or_at_an_instant() -> None:
+    task = make_task(
+        due="2026-04-10T09:30+02:00",
+        due_tz="Europe/Paris",
+        reminders=["-PT30M", "PT0S", "-P1DT2H", "2026-04-09T18:00:00Z"],
+    )
+    out = io.StringIO()
+    formats.get("ical").write([task], out, OPTIONS)
+    text = out.getvalue()
+    assert text.count("BEGIN:VALARM\nACTION:DISPLAY\nDESCRIPTION:Buy milk\n") == 4
+    assert "TRIGGER;RELATED=END:-PT30M" in text and "TRIGGER;RELATED=END:-P1DT2H" in text
+    assert "TRIGGER;VALUE=DATE-TIME:20260409T180000Z" in text
+    (back,) = tasks(read("ical", text))
+    assert back.reminders == ["-PT30M", "PT0S", "-P1DT2H", "2026-04-09T18:00:00Z"]
+
+
+def test_ical_alarms_from_other_clients() -> None:
+    alarms = "".join(
+        f"BEGIN:VALARM\nACTION:DISPLAY\nDESCRIPTION:x\n{trigger}\nEND:VALARM\n"
+        for trigger in (
+            "TRIGGER:-PT15M",  # RELATED=START by default: from DTSTART, an hour before DUE
+            "TRIGGER;RELATED=END:PT5M",
+            "TRIGGER:-P400D",
+            "REPEAT:2",
+        )
+    )
+    text = (
+        "BEGIN:VCALENDAR\nBEGIN:VTODO\nUID:u\nSUMMARY:call\nDTSTART:20260410T080000Z\n"
+        f"DUE:20260410T090000Z\n{alarms}END:VTODO\nEND:VCALENDAR\n"
+    )
+    (task,) = tasks(read("ical", text))
+    assert task.reminders == ["-PT1H15M", "PT5M"]
+    assert any("more than a year" in w for w in task.warnings) and any("without a TRIGGER" in w for w in task.warnings)
+    (bare,) = tasks(read("ical", "BEGIN:VTODO\nUID:v\nSUMMARY:no alarms\nEND:VTODO\n"))
+    assert bare.reminders == [], "a VTODO without VALARMs has none"
 
 
 # ---- Taskwarrior --------------------------------------------------------------------

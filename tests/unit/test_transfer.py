@@ -17,6 +17,7 @@ from contextlib import contextmanager
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import jsonschema
 import pytest
@@ -376,6 +377,42 @@ def test_round_trip_ical(tasks: list[Task]) -> None:
 @given(task_lists("taskwarrior"))
 def test_round_trip_taskwarrior(tasks: list[Task]) -> None:
     check_round_trip("taskwarrior", tasks)
+
+
+@pytest.mark.parametrize("fmt", ["json", "ical", "taskwarrior"])
+def test_reminders_round_trip_through_json_ical_and_taskwarrior(fmt: str) -> None:
+    with fresh_store() as source:
+        svc = TodoService(source, tz=ZoneInfo("Europe/Paris"))
+        svc.add("flight", due="2026-12-20T08:00", remind=["2 hours before", "1 day before", "2026-12-19 20:00"])
+        svc.add("timed only", remind=["2026-12-24 09:00"])
+        svc.add("none")
+        text = export(source, fmt)
+        want = {t.title: t.reminders for t in all_tasks(source)}
+    assert want["flight"] == ["-PT2H", "-P1D", "2026-12-19T19:00:00Z"]
+    with fresh_store() as target:
+        load(target, fmt, text)
+        assert {t.title: t.reminders for t in all_tasks(target)} == want
+        load(target, fmt, text)
+        assert {t.title: t.reminders for t in all_tasks(target)} == want, "a second import changes nothing"
+
+
+def test_reminders_on_import_are_validated_and_an_older_dump_keeps_them() -> None:
+    with fresh_store() as store:
+        svc = TodoService(store)
+        task = svc.add("dentist", due="2026-12-24", remind=["1 day before"])
+        dump = export(store, "json")
+        older = re.sub(r',"reminders":\[[^]]*\]', "", dump)
+        assert '"reminders"' not in older
+        svc.update(task.id, remind=["2 days before"])
+        load(store, "json", older)
+        assert svc.get(task.id).reminders == ["-P2D"], "a dump without reminders keeps the stored ones"
+        bad = dump.replace('"-P1D"', '"whenever"')
+        report = load(store, "json", bad)
+        assert report.problems == 1 and "not understood" in (report.items[0].reason or ""), report.items
+        assert svc.get(task.id).reminders == ["-P2D"], "the bad record changed nothing"
+        undated = dump.replace('"due":"2026-12-24"', '"due":null')
+        load(store, "json", undated)
+        assert svc.get(task.id).reminders == [], "a relative reminder without a due date is left out"
 
 
 def test_taskwarrior_rules_without_a_period_travel_in_an_attribute() -> None:

@@ -80,6 +80,12 @@ def build_parser() -> argparse.ArgumentParser:
     add.add_argument("--tag", "-t", action="append", dest="tags", help="a tag (repeat for more)")
     add.add_argument("--notes", "-n")
     add.add_argument("--parent", type=int, help="make it a subtask of this task id")
+    add.add_argument(
+        "--remind",
+        "-r",
+        action="append",
+        help="a reminder: '30 minutes before', 'at due', 'tomorrow 9am' (repeat for more)",
+    )
 
     ls = sub.add_parser(
         "list", aliases=["ls"], help="list tasks (pending by default)", description="List tasks (pending by default)."

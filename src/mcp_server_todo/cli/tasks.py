@@ -40,6 +40,7 @@ def add_command(args: argparse.Namespace, db: str | None, tz: str | None) -> int
             project=args.project,
             tags=args.tags,
             parent_id=args.parent,
+            remind=args.remind,
         )
         print(f"Added {task_line(task)}")
     return 0

@@ -87,6 +87,8 @@ class ImportedTask:
     """The parent's key (or id in a JSON dump, or the record itself when it has no key and was
     yielded earlier: nested Markdown items, indented Todoist rows); "" for a top-level task."""
     depends: list[Ref] | None = None
+    reminders: list[str] | None = None
+    """Reminders as `dates.reminders` stores them ("-PT30M", "2026-12-07T08:00:00Z")."""
     created_at: str | None = None
     """A UTC timestamp: "YYYY-MM-DD" (day precision), "...THH:MM:SSZ" or "...THH:MM:SS.mmmZ"."""
     updated_at: str | None = None

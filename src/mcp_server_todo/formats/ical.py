@@ -12,6 +12,9 @@
     RELATED-TO     the parent's UID (RELTYPE=PARENT, the default); RELTYPE=DEPENDS-ON
                    (RFC 9253) for dependencies
     X-TODO-PROJECT the project (ours; absent: the stored project is kept)
+    VALARM         reminders, one each: ACTION:DISPLAY, DESCRIPTION the title, TRIGGER a
+                   duration RELATED=END (relative to DUE) or VALUE=DATE-TIME an instant in
+                   UTC. Read back: RELATED=START counts from DTSTART (from DUE without one)
 
 A line break in a title or notes is written as TEXT's `\n`; TEXT has only that one kind of
 line break, so a CRLF or CR in a title comes back as LF.
@@ -26,12 +29,14 @@ the rest are not tasks and are passed over.
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
+from contextlib import suppress
 from datetime import UTC, date, datetime, timedelta
 from typing import Any, TextIO
 
-from icalendar import Calendar, Component, Todo, vRecur
+from icalendar import Alarm, Calendar, Component, Todo, vRecur
 
 from ..dates import is_iso_date, named_zone
+from ..dates.reminders import OFFSET_MAX, REMINDERS_MAX, duration, is_relative, offset_seconds
 from ..model import Priority, Status, Task
 from . import Format, ImportedTask, Options, Problem, Record, utc_stamp
 
@@ -186,6 +191,32 @@ def _relations(component: Component, task: ImportedTask) -> None:
             task.warnings.append(f"RELATED-TO;RELTYPE={kind} has no field here; it was left out")
 
 
+def _alarms(component: Component, task: ImportedTask) -> None:
+    """The VALARMs' triggers as reminders (what the alarm does, DISPLAY or other, is not kept)."""
+    task.reminders = []
+    for alarm in component.walk("VALARM"):
+        if "TRIGGER" not in alarm:
+            task.warnings.append("a VALARM without a TRIGGER was left out")
+            continue
+        trigger = alarm.decoded("TRIGGER")
+        if isinstance(trigger, datetime):
+            task.reminders.append(utc_stamp(trigger if trigger.tzinfo else trigger.replace(tzinfo=UTC)))
+            continue
+        related = str(alarm["TRIGGER"].params.get("RELATED", "START")).upper()
+        if related == "START" and "DTSTART" in component and "DUE" in component:
+            start, due = component.decoded("DTSTART"), component.decoded("DUE")
+            with suppress(TypeError):  # a date and a date-time, or a naive and an aware one: from DUE
+                trigger += start - due
+        seconds = int(trigger.total_seconds())
+        if abs(seconds) > OFFSET_MAX:
+            task.warnings.append("a VALARM more than a year from the due date was left out")
+            continue
+        task.reminders.append(duration(seconds))
+    if len(task.reminders) > REMINDERS_MAX:
+        task.warnings.append(f"only the first {REMINDERS_MAX} VALARMs were kept")
+        task.reminders = task.reminders[:REMINDERS_MAX]
+
+
 def _status(component: Component) -> Status:
     """STATUS, except that a COMPLETED date (or 100 percent) means done: RFC 5545's own
     example 3.6.2 says "was completed on July 7th" of a to-do still marked NEEDS-ACTION."""
@@ -215,6 +246,7 @@ def todo_record(component: Component, number: int) -> Record:
     _due(component, task)
     _recurrence(component, task)
     _relations(component, task)
+    _alarms(component, task)
     task.key_source = f"{summary}\x1f{task.created_at or _stamp(component, 'DTSTAMP') or ''}"
     return task
 
@@ -307,7 +339,20 @@ def todo_component(task: Task, uids: dict[int, str]) -> Todo:
     for dep in task.depends_on:
         if dep in uids:
             todo.add("related-to", uids[dep], parameters={"RELTYPE": "DEPENDS-ON"})
+    for reminder in task.reminders:
+        todo.add_component(_alarm(task, reminder))
     return todo
+
+
+def _alarm(task: Task, reminder: str) -> Alarm:
+    alarm = Alarm()
+    alarm.add("action", "DISPLAY")
+    alarm.add("description", task.title)
+    if is_relative(reminder):
+        alarm.add("trigger", timedelta(seconds=offset_seconds(reminder)), parameters={"RELATED": "END"})
+    else:
+        alarm.add("trigger", _moment(reminder), parameters={"VALUE": "DATE-TIME"})
+    return alarm
 
 
 FORMAT = ICalendar()

@@ -65,6 +65,7 @@ def task_record(value: Any, line: int) -> Record:
         tags=list(task.tags),
         parent=task.parent_id if task.parent_id is not None else "",
         depends=list(task.depends_on),
+        reminders=list(task.reminders) if "reminders" in value else None,  # an older dump: keep the stored
         created_at=task.created_at,
         updated_at=task.updated_at,
         completed_at=task.completed_at,

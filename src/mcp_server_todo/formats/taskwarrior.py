@@ -15,10 +15,12 @@ in the same shape: an array with one task object per line.
                  P1M... (a period in Taskwarrior's units) → RRULE and back
 
 Taskwarrior keeps attributes it does not know (UDAs) through its own edits, so what its
-fields cannot say travels in three of ours: "mcp_uid" (a uid that is not a uuid, such as one
+fields cannot say travels in four of ours: "mcp_uid" (a uid that is not a uuid, such as one
 from an iCalendar file; the task's uuid is then a name-based one), "mcp_parent" (the
-parent's uuid: Taskwarrior's own "parent" is a recurrence link) and "mcp_rrule" (a rule no
-period says, such as FREQ=MONTHLY;BYMONTHDAY=15; a "recur" set in Taskwarrior wins).
+parent's uuid: Taskwarrior's own "parent" is a recurrence link), "mcp_rrule" (a rule no
+period says, such as FREQ=MONTHLY;BYMONTHDAY=15; a "recur" set in Taskwarrior wins) and
+"mcp_remind" (the reminders, comma-separated: "-PT30M,2026-12-07T08:00:00Z"; absent, the
+stored ones are kept).
 """
 
 from __future__ import annotations
@@ -38,6 +40,7 @@ from ._jsonstream import array_items
 UID_ATTRIBUTE = "mcp_uid"
 PARENT_ATTRIBUTE = "mcp_parent"
 RULE_ATTRIBUTE = "mcp_rrule"
+REMIND_ATTRIBUTE = "mcp_remind"
 _NAMESPACE = uuid.UUID("6f1d8c1e-3a52-4c6b-9d4e-7a0b2f5e8c31")
 _STATUS = {"pending": Status.pending, "waiting": Status.pending, "completed": Status.done, "deleted": Status.deleted}
 _WRITE_STATUS = {Status.pending: "pending", Status.done: "completed", Status.deleted: "deleted"}
@@ -214,6 +217,8 @@ def _record(data: dict[str, Any], line: int, title: str, status: Status, options
         task.recur = rule or ""
     elif data.get(RULE_ATTRIBUTE):
         task.recur = str(data[RULE_ATTRIBUTE])
+    if REMIND_ATTRIBUTE in data:
+        task.reminders = _list(data[REMIND_ATTRIBUTE])
     return task
 
 
@@ -263,6 +268,8 @@ def task_object(task: Task, uuids: dict[int, str], options: Options) -> dict[str
         data[UID_ATTRIBUTE] = task.uid
     if task.parent_id in uuids:
         data[PARENT_ATTRIBUTE] = uuids[task.parent_id]
+    if task.reminders:
+        data[REMIND_ATTRIBUTE] = ",".join(task.reminders)
     return data
 
 

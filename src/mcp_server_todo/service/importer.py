@@ -11,6 +11,7 @@ from datetime import datetime, tzinfo
 from typing import Any
 
 from .. import formats
+from ..dates.reminders import is_relative, parse_reminders
 from ..errors import InvalidInput, TodoError
 from ..formats import ImportedTask, Problem, Ref
 from ..model import (
@@ -170,6 +171,7 @@ class Import:
             "updated_at": base.updated_at if base else self.now,
             "completed_at": completed,
             "uid": key,
+            "reminders": self._reminders(record, base, due),
         }
         task_id = base.id if base else self._new_id(record)  # after validation: no id spent on a bad line
         return task_from_store(
@@ -190,6 +192,16 @@ class Import:
 
             due = first_due(recur, datetime.now(self.tz).date())
         return due, due_tz, recur
+
+    def _reminders(self, record: ImportedTask, base: Task | None, due: str | None) -> list[str]:
+        """The file's reminders, normalized (or the stored ones when it says nothing); one
+        relative to a due date the task does not have is left out, and said."""
+        found = parse_reminders(record.reminders, self.tz) if record.reminders is not None else None
+        kept = found if found is not None else (list(base.reminders) if base else [])
+        if due is None and any(is_relative(r) for r in kept):
+            record.warnings.append("reminders relative to a due date were left out: the task has none")
+            kept = [r for r in kept if not is_relative(r)]
+        return kept
 
     def _completed(self, record: ImportedTask, base: Task | None, status: Status) -> str | None:
         stored_value = base.completed_at if base else None

@@ -11,7 +11,7 @@ from ..errors import InvalidInput, TodoError
 from ..model import Priority, Task, clean_id
 
 BULK_MAX = 100
-FIELDS = ("title", "notes", "priority", "due", "recur", "project", "tags", "parent_id", "depends_on")
+FIELDS = ("title", "notes", "priority", "due", "recur", "project", "tags", "parent_id", "depends_on", "remind")
 
 
 def parse_priority(value: str | None) -> Priority | None:

@@ -1,11 +1,13 @@
 """The rules on how tasks link: a parent and dependencies that exist, no cycle of parents or of
-dependencies, and a task's descendants. One implementation, used by the task operations
+dependencies, a task's descendants; and `check_task`, those links plus what its own fields
+must agree on (a relative reminder needs a due date). One implementation, used by the task operations
 (`tasks.py`) and the import engine (`importer.py`)."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 
+from ..dates.reminders import check_reminders
 from ..errors import InvalidInput, NotFound
 from ..model import Status, Task
 from ..store import ReadTx, off_the_loop
@@ -72,6 +74,12 @@ def check_links(tx: ReadTx, task: Task) -> None:
 
         if depends_cycle(task.id, task.depends_on, depends_of):
             raise InvalidInput(f"task {task.id} cannot depend on {task.depends_on}: that would make a cycle")
+
+
+def check_task(tx: ReadTx, task: Task) -> None:
+    """What a task about to be stored must satisfy: its fields agree, its links hold."""
+    check_reminders(task.reminders, task.due)
+    check_links(tx, task)
 
 
 def existing(tx: ReadTx, task_id: int, *, verb: str) -> Task:

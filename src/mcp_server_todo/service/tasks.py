@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from ..dates import parse_due
+from ..dates.reminders import kept_on_next, parse_reminders
 from ..errors import Conflict, InvalidInput, NotFound
 from ..model import (
     DEFAULT_PROJECT,
@@ -54,7 +55,7 @@ from .inputs import (
     recurrence_module,
 )
 from .reads import TaskReads
-from .rules import check_links, descendants, existing
+from .rules import check_task, descendants, existing
 from .sharing import write
 from .undo import revert, revert_one
 
@@ -120,7 +121,7 @@ class TodoService(TaskReads):
                     if -parent > index:
                         raise InvalidInput(f"item {index + 1}: parent_id {parent} must name an earlier item")
                     task.parent_id = first_id - parent - 1
-                check_item(index, len(drafts), lambda task=task: check_links(tx, task))  # type: ignore[misc]
+                check_item(index, len(drafts), lambda task=task: check_task(tx, task))  # type: ignore[misc]
                 tx.put(task)
                 tx.log(Change(op="add", task_id=task.id, before=None, after=task, at=now))
                 created.append(task)
@@ -156,6 +157,7 @@ class TodoService(TaskReads):
             updated_at=now,
             completed_at=None,
             uid=uuid.uuid4().hex,
+            reminders=parse_reminders(item["remind"], self.tz, now=self.now()) if item.get("remind") else [],
             due_human=None,
             subtasks=0,
             blocked=False,
@@ -221,6 +223,7 @@ class TodoService(TaskReads):
                         "updated_at": now,
                         "completed_at": None,
                         "status": Status.pending,
+                        "reminders": kept_on_next(task.reminders),
                     }
                 )
                 tx.put(nxt)
@@ -260,7 +263,7 @@ class TodoService(TaskReads):
                     new["status"] = Status(status)
                     new["completed_at"] = now if status == "done" else None
                 candidate = task.model_copy(update=new)
-                check_item(index, len(task_ids), lambda c=candidate: check_links(tx, c))  # type: ignore[misc]
+                check_item(index, len(task_ids), lambda c=candidate: check_task(tx, c))  # type: ignore[misc]
                 if candidate == task:
                     updated.append(task)
                     continue
@@ -295,6 +298,8 @@ class TodoService(TaskReads):
             changes["parent_id"] = None if fields["parent_id"] == 0 else clean_id(fields["parent_id"], "parent_id")
         if fields.get("depends_on") is not None:
             changes["depends_on"] = [clean_id(i, "depends_on id") for i in dict.fromkeys(fields["depends_on"])]
+        if fields.get("remind") is not None:
+            changes["reminders"] = parse_reminders(fields["remind"], self.tz, now=self.now())
         return changes
 
     # -- deleting -----------------------------------------------------------------------

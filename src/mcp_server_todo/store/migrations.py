@@ -216,4 +216,9 @@ SQLITE_MIGRATIONS: tuple[Migration, ...] = (
             "ALTER TABLE changes ADD COLUMN actor TEXT",
         ),
     ),
+    (
+        9,
+        "reminders on tasks (relative to due, or an instant)",
+        ("ALTER TABLE tasks ADD COLUMN reminders TEXT NOT NULL DEFAULT '[]'",),
+    ),
 )

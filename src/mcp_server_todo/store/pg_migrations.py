@@ -193,6 +193,11 @@ PG_MIGRATIONS: tuple[Migration, ...] = (
             *_isolated("links", using=f"owner = {CURRENT_OWNER} OR origin_owner = {CURRENT_OWNER}"),
         ),
     ),
+    (
+        5,
+        "reminders on tasks (relative to due, or an instant)",
+        ("ALTER TABLE tasks ADD COLUMN reminders text[] NOT NULL DEFAULT '{}'",),
+    ),
 )
 
 

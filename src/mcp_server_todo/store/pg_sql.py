@@ -16,7 +16,7 @@ _BLOCKED = (
     "WHERE x.owner = t.owner AND x.id = ANY (t.depends_on) AND x.status = 'pending')))"
 )
 SELECT = f"SELECT {queries.TASK_COLUMNS}, {queries.OPEN_SUBTASKS}, {_BLOCKED}"
-KEYS_AT = 18  # the sort keys follow the 16 columns, the subtask count and the blocked flag
+KEYS_AT = queries.COLUMN_COUNT + 2  # the sort keys follow the task columns, the subtask count and the blocked flag
 _DUE_KEY = "coalesce(t.due_key, '~')"  # no due date sorts last ("C" collation: bytewise, as in SQLite)
 # Urgency exactly as the SQLite store computes it (README "Urgency"): priority + due proximity
 # + age - blocked, from columns and the query's `now`, rounded to 4 places.

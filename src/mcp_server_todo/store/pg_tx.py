@@ -28,7 +28,7 @@ from .pg_sql import (
 
 
 def _row_to_task(row: tuple[Any, ...]) -> Task:
-    return queries.task_from_row(row, list(row[9]), list(row[11]), bool(row[17]))
+    return queries.task_from_row(row, list(row[9]), list(row[11]), list(row[16]), bool(row[18]))
 
 
 class PostgresTx(queries.SharingQueries):
@@ -123,15 +123,16 @@ class PostgresTx(queries.SharingQueries):
         due_key = due_utc or (f"{due_date}T23:59:59Z" if due_date else None)
         self._x(
             "INSERT INTO tasks (owner, id, uid, title, notes, status, priority, due, due_tz, due_date, due_utc, "
-            "due_key, recur, project, tags, parent_id, depends_on, created_at, updated_at, completed_at, search) "
-            "VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s::text[], %s, %s::bigint[], "
-            "%s, %s, %s, array_to_tsvector(%s::text[])) "
+            "due_key, recur, project, tags, parent_id, depends_on, created_at, updated_at, completed_at, search, "
+            "reminders) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s::text[], %s, %s::bigint[], "
+            "%s, %s, %s, array_to_tsvector(%s::text[]), %s::text[]) "
             "ON CONFLICT (owner, id) DO UPDATE SET uid = excluded.uid, title = excluded.title, "
             "notes = excluded.notes, status = excluded.status, priority = excluded.priority, due = excluded.due, "
             "due_tz = excluded.due_tz, due_date = excluded.due_date, due_utc = excluded.due_utc, "
             "due_key = excluded.due_key, recur = excluded.recur, project = excluded.project, tags = excluded.tags, "
             "parent_id = excluded.parent_id, depends_on = excluded.depends_on, created_at = excluded.created_at, "
-            "updated_at = excluded.updated_at, completed_at = excluded.completed_at, search = excluded.search",
+            "updated_at = excluded.updated_at, completed_at = excluded.completed_at, search = excluded.search, "
+            "reminders = excluded.reminders",
             (
                 self._owner,
                 task.id,
@@ -154,6 +155,7 @@ class PostgresTx(queries.SharingQueries):
                 task.updated_at,
                 task.completed_at,
                 sorted(set(search_words(task.title) + search_words(task.notes))),
+                list(task.reminders),
             ),
         )
         self._x("DELETE FROM task_tags WHERE owner = %s AND task_id = %s", (self._owner, task.id))

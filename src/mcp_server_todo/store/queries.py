@@ -13,7 +13,7 @@ Clause = tuple[str, list[Any]]
 
 TASK_COLUMNS = (
     "t.id, t.title, t.notes, t.status, t.priority, t.due, t.due_tz, t.recur, t.project, t.tags, t.parent_id, "
-    "t.depends_on, t.created_at, t.updated_at, t.completed_at, t.uid"
+    "t.depends_on, t.created_at, t.updated_at, t.completed_at, t.uid, t.reminders"
 )
 """A task's stored columns, in the order `task_from_row` reads them (each backend decodes tags
 and depends_on its own way)."""
@@ -49,9 +49,15 @@ DESCENDANTS = (
 """A task's subtasks, theirs and so on, in one statement (the index on owner, parent_id)."""
 
 
-def task_from_row(row: tuple[Any, ...], tags: list[str], depends_on: list[int], blocked: bool) -> Task:
-    """A task from a row of the backends' task columns (id ... uid, open subtasks, ...); the
-    columns whose encoding differs per dialect come decoded."""
+COLUMN_COUNT = 17
+"""The backends' task columns (id ... uid, reminders); the open-subtask count follows them."""
+
+
+def task_from_row(
+    row: tuple[Any, ...], tags: list[str], depends_on: list[int], reminders: list[str], blocked: bool
+) -> Task:
+    """A task from a row of the backends' task columns (id ... uid, reminders, open subtasks,
+    ...); the columns whose encoding differs per dialect come decoded."""
     return task_from_store(
         {
             "id": row[0],
@@ -70,8 +76,9 @@ def task_from_row(row: tuple[Any, ...], tags: list[str], depends_on: list[int], 
             "updated_at": row[13],
             "completed_at": row[14],
             "uid": row[15],
+            "reminders": reminders,
             "due_human": None,
-            "subtasks": int(row[16]),
+            "subtasks": int(row[COLUMN_COUNT]),
             "blocked": blocked,
             "urgency": None,
         }

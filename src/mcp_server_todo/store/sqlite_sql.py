@@ -21,6 +21,7 @@ _WAITING = (
 )
 # blocked = open subtasks (the count) or an open dependency: one subquery each per row
 SELECT = f"SELECT {queries.TASK_COLUMNS}, {queries.OPEN_SUBTASKS}, {_WAITING}"
+KEYS_AT = queries.COLUMN_COUNT + 2  # the sort keys follow the task columns, the subtask count and the waiting flag
 _DUE_KEY = "coalesce(t.due_key, '~')"  # no due date sorts last
 # Urgency (README "Urgency"): priority + due proximity + age - blocked, all from columns and
 # the query's `now`, so every page of one listing sees the same scores.
@@ -36,14 +37,15 @@ URGENCY_PARAMS = 4  # the ? in URGENCY, all bound to `now`
 
 UPSERT = (
     "INSERT INTO tasks(owner, id, title, notes, status, priority, due, due_tz, due_date, due_utc, due_key, "
-    "recur, project, tags, parent_id, depends_on, created_at, updated_at, completed_at, uid) "
-    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+    "recur, project, tags, parent_id, depends_on, created_at, updated_at, completed_at, uid, reminders) "
+    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
     "ON CONFLICT (owner, id) DO UPDATE SET title = excluded.title, notes = excluded.notes, "
     "status = excluded.status, priority = excluded.priority, due = excluded.due, due_tz = excluded.due_tz, "
     "due_date = excluded.due_date, due_utc = excluded.due_utc, due_key = excluded.due_key, "
     "recur = excluded.recur, project = excluded.project, tags = excluded.tags, "
     "parent_id = excluded.parent_id, depends_on = excluded.depends_on, created_at = excluded.created_at, "
-    "updated_at = excluded.updated_at, completed_at = excluded.completed_at, uid = excluded.uid"
+    "updated_at = excluded.updated_at, completed_at = excluded.completed_at, uid = excluded.uid, "
+    "reminders = excluded.reminders"
 )
 LOG_INSERT = "INSERT INTO changes(owner, grp, at, op, task_id, before, after, actor) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
 TAG_INSERT = "INSERT OR IGNORE INTO task_tags(owner, tag, task_id) VALUES (?, ?, ?)"

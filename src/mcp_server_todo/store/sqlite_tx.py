@@ -12,6 +12,7 @@ from ..dates import utc_now
 from ..model import Change, ListQuery, Task, TaskPage
 from . import queries
 from .sqlite_sql import (
+    KEYS_AT,
     LOG_INSERT,
     SELECT,
     TAG_INSERT,
@@ -28,7 +29,8 @@ from .sqlite_sql import (
 def _row_to_task(row: tuple[Any, ...]) -> Task:
     tags = json.loads(row[9]) if row[9] != "[]" else []
     depends_on = json.loads(row[11]) if row[11] != "[]" else []
-    return queries.task_from_row(row, tags, depends_on, bool(row[16] or row[17]))
+    reminders = json.loads(row[16]) if row[16] != "[]" else []
+    return queries.task_from_row(row, tags, depends_on, reminders, bool(row[17] or row[18]))
 
 
 class SQLiteTx(queries.SharingQueries):
@@ -150,6 +152,7 @@ class SQLiteTx(queries.SharingQueries):
             task.updated_at,
             task.completed_at,
             task.uid or uuid.uuid4().hex,
+            json.dumps(task.reminders),
         )
 
     def remove(self, task_id: int) -> None:
@@ -192,7 +195,7 @@ class SQLiteTx(queries.SharingQueries):
             items.append(task)
         more = len(rows) > query.limit
         last = rows[query.limit - 1] if more else None
-        next_after = list(last[18 : 18 + len(keys)]) if last is not None else None
+        next_after = list(last[KEYS_AT : KEYS_AT + len(keys)]) if last is not None else None
         return TaskPage(items=items, total=total, next_after=next_after)
 
     def log(self, change: Change) -> None:

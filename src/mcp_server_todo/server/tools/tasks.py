@@ -24,8 +24,8 @@ from .registry import tools
 
 class TaskList(BaseModel):
     items: list[ListedTask]
-    total: int = Field(description="Tasks matching the filters, across all pages.")
-    next_cursor: str | None = Field(None, description="Pass as cursor for the next page; absent on the last.")
+    total: int = Field(description="Matching tasks, all pages.")
+    next_cursor: str | None = Field(None, description="Pass as cursor for the next page.")
 
 
 @functools.cache
@@ -73,8 +73,9 @@ UNDO_SHOWN = 100
 
 
 Ids = Annotated[list[Annotated[int, Field(strict=True)]] | None, Field(description="Several task ids.")]
-DueText = Annotated[Str | None, Field(description="2026-12-24, 2026-12-24T17:00, tomorrow 5pm, next friday...")]
-Recur = Annotated[Str | None, Field(description="every weekday, every 2 weeks on monday, monthly on the 15th...")]
+DueText = Annotated[Str | None, Field(description="2026-12-24T17:00, tomorrow 5pm, friday...")]
+Recur = Annotated[Str | None, Field(description="every weekday, every 2 weeks on monday, monthly...")]
+Remind = Annotated[list[Str] | None, Field(description="1h before, at due, tomorrow 9am")]
 
 
 class _NewTask(BaseModel):
@@ -87,6 +88,7 @@ class _NewTask(BaseModel):
     tags: list[Str] | None = None
     parent_id: Annotated[int | None, Field(strict=True)] = None
     depends_on: list[Annotated[int, Field(strict=True)]] | None = None
+    remind: list[Str] | None = None
 
 
 NewTask = Annotated[_NewTask, WithJsonSchema({"type": "object", "required": ["title"]})]
@@ -117,8 +119,7 @@ async def list_items(
     limit: PageSize = 50,
     cursor: Cursor = None,
 ) -> Annotated[CallToolResult, TaskList]:
-    """List tasks (pending by default), one line each with its #id; filters combine. Returns a
-    page, the total, and a cursor if more remain."""
+    """List tasks (pending by default), one line each with its #id; filters combine."""
 
     def run(service: TodoService) -> CallToolResult:
         page = service.list_tasks(
@@ -151,12 +152,13 @@ async def new_item(
     tags: Annotated[list[Str] | None, Field(description="e.g. work, errand.")] = None,
     parent_id: Annotated[int | None, Field(strict=True, description="Parent task id.")] = None,
     depends_on: Ids = None,
+    remind: Remind = None,
     items: Annotated[
         list[NewTask] | None,
-        Field(description="Several tasks with these fields (parent_id -N: Nth item)."),
+        Field(description="Several tasks, same fields (parent_id -N: Nth item)."),
     ] = None,
 ) -> Annotated[CallToolResult, Tasks]:
-    """Add a task to the TODO list (or several with items, all or none). Returns them with their ids."""
+    """Add a task (or several with items, all or none); returns their ids."""
 
     def run(service: TodoService) -> CallToolResult:
         single = {
@@ -169,6 +171,7 @@ async def new_item(
             "tags": tags,
             "parent_id": parent_id,
             "depends_on": depends_on,
+            "remind": remind,
         }
         batch: list[dict[str, Any]] = []
         if title is not None or any(v is not None for v in single.values()) or not items:
@@ -183,11 +186,11 @@ async def new_item(
 @tools.tool(IDEMPOTENT)
 async def complete_item(
     ctx: Ctx,
-    id: Annotated[int | None, Field(strict=True, description="Task id (#id).")] = None,
+    id: Annotated[int | None, Field(strict=True, description="Task id.")] = None,
     ids: Ids = None,
     with_subtasks: Annotated[bool, Field(description="Also complete open subtasks.")] = False,
 ) -> Annotated[CallToolResult, Completion]:
-    """Mark tasks done (they stay in history); a recurring task gets its next occurrence."""
+    """Mark tasks done; a recurring task gets its next occurrence."""
 
     def run(service: TodoService) -> CallToolResult:
         done: Completed = service.complete_many(targets(id, ids), with_subtasks=with_subtasks)
@@ -202,7 +205,7 @@ async def complete_item(
 @tools.tool(IDEMPOTENT)
 async def update_item(
     ctx: Ctx,
-    id: Annotated[int | None, Field(strict=True, description="Task id (#id).")] = None,
+    id: Annotated[int | None, Field(strict=True, description="Task id.")] = None,
     ids: Annotated[list[Annotated[int, Field(strict=True)]] | None, Field(description="Several ids.")] = None,
     title: Annotated[Str | None, Field(description="New title.")] = None,
     notes: Annotated[Str | None, Field(description='"" clears.')] = None,
@@ -219,8 +222,9 @@ async def update_item(
         Literal["pending", "done"] | None,
         Field(description="pending reopens or restores."),
     ] = None,
+    remind: Annotated[list[Str] | None, Field(description="Replaces; [] clears.")] = None,
 ) -> Annotated[CallToolResult, Tasks]:
-    """Change the given fields of tasks; the rest stay (a new due keeps the repeat rule)."""
+    """Change given fields of tasks (a new due keeps the repeat rule)."""
 
     def run(service: TodoService) -> CallToolResult:
         updated = service.update_many(
@@ -235,6 +239,7 @@ async def update_item(
             parent_id=parent_id,
             depends_on=depends_on,
             status=status,
+            remind=remind,
         )
         return result("\n".join(task_lines("Updated", updated)), Tasks(items=updated))
 
@@ -245,7 +250,7 @@ async def update_item(
 async def undo(
     ctx: Ctx, steps: Annotated[int, Field(strict=True, description="Changes to revert.")] = 1
 ) -> Annotated[CallToolResult, UndoResult]:
-    """Revert the latest change, even one from an earlier conversation; a bulk call is one change."""
+    """Revert the latest change (even from an earlier chat); a bulk call is one change."""
 
     def run(service: TodoService) -> CallToolResult:
         undone: list[Undone] = service.undo(steps)

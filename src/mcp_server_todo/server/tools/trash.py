@@ -99,7 +99,7 @@ async def delete_item(
     ids: Ids = None,
     confirm: Confirm_ = False,
 ) -> Annotated[CallToolResult, Tasks]:
-    """Move tasks (with subtasks) to the trash; undo restores them. Several ids ask the user first."""
+    """Trash tasks (with subtasks); undo restores them. Several ids ask the user first."""
     wanted = _unique(id, ids)
     if len(wanted) > 1 and not confirm:
         if not can_elicit(ctx):

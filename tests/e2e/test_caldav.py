@@ -277,3 +277,38 @@ def test_proxy_headers_and_big_bodies(served: Served) -> None:
         assert forwarded.status_code == 207 and "<href>/dav/dave/</href>" in forwarded.text
         big = http.put("/dav/dave/x/big.ics", content=b"x" * (2 << 20))
     assert big.status_code == 413
+
+
+async def test_a_chunked_upload_arrives_whole(served: Served) -> None:
+    await mcp_add(served, "alice", title="Seed", project="chunked")
+    uid = f"chunked-{uuid.uuid4().hex}"
+    body = VTODO.format(uid=uid, title="Sent in pieces").encode()
+    path = calendar(served, "alice", "chunked").url.path
+    with served.http("alice") as http:
+        answer = http.put(f"{path}{uid}.ics", content=iter([body[:40], body[40:]]))  # no Content-Length
+    assert answer.status_code == 201, answer.text
+    assert "Sent in pieces" in await titles(served, "alice", "chunked")
+
+
+async def test_a_put_into_another_list_moves_the_task_and_cancelled_trashes_it(served: Served) -> None:
+    await mcp_add(served, "alice", title="Seed", project="from-list")
+    await mcp_add(served, "alice", title="Seed", project="to-list")
+    source, target = calendar(served, "alice", "from-list"), calendar(served, "alice", "to-list")
+    uid = f"moving-{uuid.uuid4().hex}"
+    source.save_todo(ical=VTODO.format(uid=uid, title="Moving task"))
+    target.save_todo(ical=VTODO.format(uid=uid, title="Moving task"))  # what a client's move does first
+    assert "Moving task" in await titles(served, "alice", "to-list")
+    assert "Moving task" not in await titles(served, "alice", "from-list")
+
+    cancelled = VTODO.format(uid=uid, title="Moving task").replace("PRIORITY:1", "STATUS:CANCELLED")
+    with served.http("alice") as http:
+        assert http.put(f"{target.url.path}{uid}.ics", content=cancelled).status_code == 204
+        assert http.get(f"{target.url.path}{uid}.ics").status_code == 404
+    assert "Moving task" in await titles(served, "alice", "to-list", "deleted")
+
+
+def test_the_host_guard_covers_dav(served: Served) -> None:
+    with served.http("alice") as http:
+        foreign = http.request("PROPFIND", "/dav/alice/", headers={"Depth": "0", "Host": "evil.example"})
+        origin = http.request("PROPFIND", "/dav/alice/", headers={"Depth": "0", "Origin": "http://evil.example"})
+    assert foreign.status_code == 421 and origin.status_code == 403

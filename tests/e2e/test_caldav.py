@@ -5,17 +5,22 @@ edit with ETags, delete, sync) is checked against what MCP sees, and the other w
 from __future__ import annotations
 
 import re
+import time
 import uuid
+import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 from xml.etree import ElementTree as ET
 
+import anyio
 import caldav
 import httpx2
 import pytest
 from caldav.lib import error as caldav_error
+from mcp import MCPDeprecationWarning
+from mcp.types import ResourceUpdatedNotification
 from support import pg
 from support.http import HttpServer, make_token, mcp_client
 from support.mcp import ok, one
@@ -312,3 +317,27 @@ def test_the_host_guard_covers_dav(served: Served) -> None:
         foreign = http.request("PROPFIND", "/dav/alice/", headers={"Depth": "0", "Host": "evil.example"})
         origin = http.request("PROPFIND", "/dav/alice/", headers={"Depth": "0", "Origin": "http://evil.example"})
     assert foreign.status_code == 421 and origin.status_code == 403
+
+
+async def test_an_mcp_subscriber_hears_a_caldav_write_within_a_second(served: Served) -> None:
+    await mcp_add(served, "alice", title="Seed", project="live")
+    todos = calendar(served, "alice", "live")
+    heard: list[float] = []
+
+    async def inbox(message: Any) -> None:
+        if isinstance(message, ResourceUpdatedNotification) and message.params.uri == "todo://tasks/pending":
+            heard.append(time.monotonic())
+
+    async with mcp_client(served.server.url, served.tokens["alice"], mode="legacy", message_handler=inbox) as watcher:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", MCPDeprecationWarning)
+            await watcher.subscribe_resource("todo://tasks/pending")
+        await anyio.sleep(0.5)
+        heard.clear()
+        uid = f"live-{uuid.uuid4().hex}"
+        written = time.monotonic()  # the PUT itself counts against the second
+        await anyio.to_thread.run_sync(lambda: todos.save_todo(ical=VTODO.format(uid=uid, title="From the phone")))
+        with anyio.fail_after(5):
+            while not heard:
+                await anyio.sleep(0.01)
+    assert heard[0] - written < 1.0

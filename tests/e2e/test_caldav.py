@@ -87,7 +87,7 @@ def _serve(db: Path | str, home: Path, folder: Path) -> Iterator[Served]:
     if isinstance(db, Path):
         HttpServer(db, home).stop()  # creates the file the token command opens
     tokens = {user: make_token(db, home, user) for user in ("alice", "bob", "dave")}  # type: ignore[arg-type]
-    server = HttpServer(db, home, "--auth", "tokens", logs=folder)
+    server = HttpServer(db, home, "--auth", "tokens", "--tools", "core,import", logs=folder)
     try:
         server.wait_ready()
         yield Served(server, tokens)
@@ -341,3 +341,21 @@ async def test_an_mcp_subscriber_hears_a_caldav_write_within_a_second(served: Se
             while not heard:
                 await anyio.sleep(0.01)
     assert heard[0] - written < 1.0
+
+
+async def test_a_task_whose_uid_is_not_path_safe_is_served_and_edited_in_place(served: Served) -> None:
+    """An imported UID such as `{...}/...` cannot be a resource name: it is served as h-<hash>.ics."""
+    weird = "{Outlook}/item 1"
+    async with mcp_client(served.server.url, served.tokens["alice"]) as client:
+        text = VTODO.format(uid=weird, title="Imported").replace("PRIORITY:1\n", "X-TODO-PROJECT:imported\n")
+        await ok(client, "import_items", {"content": text, "format": "ical", "dry_run": False})
+    [task] = (await mcp(served, "alice", "list_items", project="imported"))["items"]
+    item = calendar(served, "alice", "imported").todos()[0]
+    assert re.fullmatch(r"h-[0-9a-f]{40}\.ics", item.url.path.rsplit("/", 1)[-1])
+    assert str(item.icalendar_component["UID"]) == weird
+    with served.http("alice") as http:
+        answer = http.put(item.url.path, content=VTODO.format(uid=weird, title="Renamed on the phone"))
+        assert answer.status_code == 204, answer.text
+        assert "Renamed on the phone" in http.get(item.url.path).text
+    listed = await mcp(served, "alice", "list_items", project="imported")
+    assert [(t["id"], t["title"]) for t in listed["items"]] == [(task["id"], "Renamed on the phone")]

@@ -19,7 +19,7 @@ from radicale import storage as radicale_storage
 from ...errors import NotFound, TodoError
 from ...model import Status, Task
 from ...service import TodoService
-from .names import OWN_UID, SAFE_UID, collection_id, href_of, http_date, uid_of
+from .names import HASHED, collection_id, href_of, http_date, uid_of
 from .vtodo import read_body, served_text, task_fields
 
 SYNC_PREFIX = "http://mcp-server-todo.invalid/sync/"
@@ -78,18 +78,13 @@ class ProjectCollection(radicale_storage.BaseCollection):
                     break
 
     def _task_at(self, href: str) -> Task | None:
+        """The task served at `href` in this collection (not trashed), or None."""
         uid = href.removesuffix(".ics")
-        if not href.endswith(".ics") or not SAFE_UID.fullmatch(uid):
+        if not href.endswith(".ics"):
             return None
+        if HASHED.fullmatch(uid):  # a UID that is not path-safe: rare (imports), so a scan
+            return next((task for task in self._tasks() if href_of(uid_of(task)) == href), None)
         task = self.service.get_by_uid(uid)
-        own = OWN_UID.fullmatch(uid)
-        if task is None and own:
-            try:
-                task = self.service.get(int(own.group(1)))
-            except TodoError:
-                return None
-            if task.uid:
-                return None
         if task is None or task.project != self.project or task.status is Status.deleted:
             return None
         return task
@@ -104,11 +99,9 @@ class ProjectCollection(radicale_storage.BaseCollection):
                 continue
         return uids
 
-    def _item(self, task: Task, uids: dict[int, str]) -> radicale_item.Item | None:
+    def _item(self, task: Task, uids: dict[int, str]) -> radicale_item.Item:
         uid = uid_of(task)
         href = href_of(uid)
-        if href is None:
-            return None
         text = served_text(task, uids)
         etag = '"' + hashlib.sha256(text.encode()).hexdigest() + '"'
         return radicale_item.Item(
@@ -130,7 +123,7 @@ class ProjectCollection(radicale_storage.BaseCollection):
     def get_all(self) -> Iterable[radicale_item.Item]:
         tasks = list(self._tasks())
         uids = self._uids(tasks)
-        return [item for item in (self._item(task, uids) for task in tasks) if item is not None]
+        return [self._item(task, uids) for task in tasks]
 
     def has_uid(self, uid: str) -> bool:
         task = self.service.get_by_uid(uid)
@@ -171,9 +164,7 @@ class ProjectCollection(radicale_storage.BaseCollection):
             for change in changes:
                 for task in (change.before, change.after):
                     if task is not None and task.project == self.project:
-                        href = href_of(uid_of(task))
-                        if href is not None:
-                            changed[href] = None
+                        changed[href_of(uid_of(task))] = None
             since = changes[-1].id
         return token, list(changed)
 
@@ -186,7 +177,7 @@ class ProjectCollection(radicale_storage.BaseCollection):
         record = read_body(item.serialize())
         uid = record.key or ""
         if href_of(uid) != href:
-            raise ValueError(f"store this task at {uid}.ics (its UID plus .ics); other names are not kept yet")
+            raise ValueError(f"store this task at {href_of(uid)} (its UID plus .ics); other names are not kept yet")
         fields, status = task_fields(record, self.project)
         existing = self.service.get_by_uid(uid)
         before = None if existing is None or existing.project != self.project else self.get_multi([href])
@@ -206,9 +197,7 @@ class ProjectCollection(radicale_storage.BaseCollection):
         except TodoError as exc:
             raise ValueError(str(exc)) from None
         replaced = next((found for _, found in before), None) if before is not None else None
-        served = self._item(task, self._uids([task]))
-        assert served is not None
-        return served, replaced
+        return self._item(task, self._uids([task])), replaced
 
     def delete(self, href: str | None = None) -> None:
         """DELETE of a task: to the trash (restorable with undo). A whole collection: not yet."""

@@ -11,8 +11,8 @@ from ...model import Task
 
 SAFE_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,63}")
 SAFE_UID = re.compile(r"[A-Za-z0-9][A-Za-z0-9@._-]{0,200}")
-OWN_UID = re.compile(r"mcp-server-todo-([0-9]{1,19})")
-"""The UID served for a task that has none (as the iCalendar export writes it)."""
+HASHED = re.compile(r"h-[0-9a-f]{40}")
+"""The resource name of a task whose UID cannot be a path segment as it is."""
 
 
 def collection_id(project: str) -> str:
@@ -23,12 +23,16 @@ def collection_id(project: str) -> str:
 
 
 def uid_of(task: Task) -> str:
+    """The task's UID (every stored task has one: migrations gave old rows theirs)."""
     return task.uid or f"mcp-server-todo-{task.id}"
 
 
-def href_of(uid: str) -> str | None:
-    """The resource name a task with this UID is served at; None when the UID is not path-safe."""
-    return f"{uid}.ics" if SAFE_UID.fullmatch(uid) else None
+def href_of(uid: str) -> str:
+    """The resource name of the task with this UID: `UID.ics`, or `h-<hash>.ics` for a UID that is
+    not path-safe (an imported `{...}/...` UID) or looks like such a hash itself."""
+    if SAFE_UID.fullmatch(uid) and not HASHED.fullmatch(uid):
+        return f"{uid}.ics"
+    return "h-" + hashlib.sha1(uid.encode(), usedforsecurity=False).hexdigest() + ".ics"
 
 
 def http_date(stamp: str) -> str:

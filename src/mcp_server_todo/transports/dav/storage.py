@@ -7,7 +7,7 @@ rules, change log, undo, history and live notifications as an MCP one.
     /                       the root
     /USER/                  the principal (only the logged-in user's; others' are missing)
     /USER/ID/               a project: ID is the name when it is ASCII-safe, else x-<hash>
-    /USER/ID/UID.ics        a task (UID: its iCalendar UID; mcp-server-todo-N when it has none)
+    /USER/ID/UID.ics        a task (h-<hash>.ics when its UID is not path-safe; names.py)
 """
 
 from __future__ import annotations

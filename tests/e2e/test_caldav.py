@@ -359,3 +359,18 @@ async def test_a_task_whose_uid_is_not_path_safe_is_served_and_edited_in_place(s
         assert "Renamed on the phone" in http.get(item.url.path).text
     listed = await mcp(served, "alice", "list_items", project="imported")
     assert [(t["id"], t["title"]) for t in listed["items"]] == [(task["id"], "Renamed on the phone")]
+
+
+def test_with_auth_none_on_loopback_every_request_is_the_local_user(tmp_path: Path, isolated_env: Path) -> None:
+    server = HttpServer(tmp_path / "local.db", isolated_env)
+    try:
+        server.wait_ready()
+        with httpx2.Client(base_url=server.base, timeout=30) as http:
+            found = http.request("PROPFIND", "/dav/", headers={"Depth": "1"})
+            assert found.status_code == 207 and "<href>/dav/local/</href>" in found.text
+            uid = f"local-{uuid.uuid4().hex}"
+            put = http.put(f"/dav/local/inbox/{uid}.ics", content=VTODO.format(uid=uid, title="No password"))
+            assert put.status_code == 201, put.text
+            assert "SUMMARY:No password" in http.get(f"/dav/local/inbox/{uid}.ics").text
+    finally:
+        server.stop()

@@ -21,6 +21,7 @@ from typing import Any
 from radicale import item as radicale_item
 from radicale import storage as radicale_storage
 
+from ...model import DEFAULT_PROJECT
 from ...service import TodoService
 from .collection import Principal, ProjectCollection
 from .names import collection_id
@@ -38,7 +39,9 @@ class TodoStorage(radicale_storage.BaseStorage):
         return type(self).services(_user.get())
 
     def _projects(self, service: TodoService) -> list[str]:
-        return [name for name, pending, done in service.projects() if pending or done]
+        """The projects with tasks, and always the default one: a new user's phone can add there."""
+        names = [name for name, pending, done in service.projects() if pending or done]
+        return names if DEFAULT_PROJECT in names else [DEFAULT_PROJECT, *names]
 
     def _collection(self, service: TodoService, cid: str) -> ProjectCollection | None:
         project = next((p for p in self._projects(service) if collection_id(p) == cid), None)

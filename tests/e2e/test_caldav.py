@@ -5,6 +5,8 @@ edit with ETags, delete, sync) is checked against what MCP sees, and the other w
 from __future__ import annotations
 
 import re
+import subprocess
+import sys
 import time
 import uuid
 import warnings
@@ -22,6 +24,7 @@ from caldav.lib import error as caldav_error
 from mcp import MCPDeprecationWarning
 from mcp.types import ResourceUpdatedNotification
 from support import pg
+from support.env import subprocess_env
 from support.http import HttpServer, make_token, mcp_client
 from support.mcp import ok, one
 
@@ -58,6 +61,8 @@ END:VCALENDAR
 class Served:
     server: HttpServer
     tokens: dict[str, str]
+    db: Path | str
+    home: Path
 
     @property
     def dav(self) -> str:
@@ -90,7 +95,7 @@ def _serve(db: Path | str, home: Path, folder: Path) -> Iterator[Served]:
     server = HttpServer(db, home, "--auth", "tokens", "--tools", "core,import", logs=folder)
     try:
         server.wait_ready()
-        yield Served(server, tokens)
+        yield Served(server, tokens, db, home)
     finally:
         server.stop()
 
@@ -374,3 +379,25 @@ def test_with_auth_none_on_loopback_every_request_is_the_local_user(tmp_path: Pa
             assert "SUMMARY:No password" in http.get(f"/dav/local/inbox/{uid}.ics").text
     finally:
         server.stop()
+
+
+def test_a_revoked_token_stops_opening_caldav_at_once(served: Served) -> None:
+    token = make_token(served.db, served.home, "erin")  # type: ignore[arg-type]
+    with served.http("erin", token) as http:
+        assert http.request("PROPFIND", "/dav/erin/", headers={"Depth": "0"}).status_code == 207
+        listed = cli(served, "token", "list").splitlines()
+        token_id = next(line.split()[0] for line in listed if " erin " in f" {line} ")
+        cli(served, "token", "revoke", token_id)
+        assert http.request("PROPFIND", "/dav/erin/", headers={"Depth": "0"}).status_code == 401
+
+
+def cli(served: Served, *argv: str) -> str:
+    done = subprocess.run(
+        [sys.executable, "-m", "mcp_server_todo", *argv, "--db", str(served.db)],
+        capture_output=True,
+        text=True,
+        env=subprocess_env(served.home),
+        timeout=60,
+        check=True,
+    )
+    return done.stdout

@@ -1,142 +1,42 @@
 """CalDAV at /dav, end to end: the real server (`serve --http --auth tokens` on 127.0.0.1) and the
 real `caldav` client library, on SQLite and PostgreSQL. What a phone does (discover, create,
-edit with ETags, delete, sync) is checked against what MCP sees, and the other way round."""
+edit with ETags, delete, sync) is checked against what MCP sees, and the other way round.
+Who may do it (401, isolation, the guards) is in test_caldav_access.py."""
 
 from __future__ import annotations
 
 import re
-import subprocess
-import sys
 import time
 import uuid
 import warnings
 from collections.abc import Iterator
-from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
-from xml.etree import ElementTree as ET
 
 import anyio
-import caldav
-import httpx2
 import pytest
-from caldav.lib import error as caldav_error
 from mcp import MCPDeprecationWarning
 from mcp.types import ResourceUpdatedNotification
-from support import pg
-from support.env import subprocess_env
-from support.http import HttpServer, make_token, mcp_client
-from support.mcp import ok, one
+from support.caldav import (
+    VEVENT,
+    VTODO,
+    Served,
+    calendar,
+    calendar_is_gone,
+    mcp,
+    mcp_add,
+    serve_dav,
+    sync_report,
+    titles,
+)
+from support.http import mcp_client
+from support.mcp import ok
 
 pytestmark = [pytest.mark.slow, pytest.mark.anyio]
-
-DAV = "{DAV:}"
-VTODO = """BEGIN:VCALENDAR
-VERSION:2.0
-PRODID:-//test//phone//EN
-BEGIN:VTODO
-UID:{uid}
-DTSTAMP:20261201T090000Z
-SUMMARY:{title}
-PRIORITY:1
-CATEGORIES:errand
-DUE;VALUE=DATE:20261224
-END:VTODO
-END:VCALENDAR
-"""
-VEVENT = """BEGIN:VCALENDAR
-VERSION:2.0
-PRODID:-//test//phone//EN
-BEGIN:VEVENT
-UID:{uid}
-DTSTAMP:20261201T090000Z
-DTSTART:20261224T100000Z
-SUMMARY:A meeting
-END:VEVENT
-END:VCALENDAR
-"""
-
-
-@dataclass
-class Served:
-    server: HttpServer
-    tokens: dict[str, str]
-    db: Path | str
-    home: Path
-
-    @property
-    def dav(self) -> str:
-        return self.server.base + "/dav/"
-
-    def client(self, user: str, password: str | None = None) -> caldav.DAVClient:
-        return caldav.DAVClient(url=self.dav, username=user, password=password or self.tokens[user])
-
-    def http(self, user: str, password: str | None = None) -> httpx2.Client:
-        return httpx2.Client(base_url=self.server.base, auth=(user, password or self.tokens[user]), timeout=30)
 
 
 @pytest.fixture(scope="module", params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
 def served(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
-    """One server per store kind for the module; users alice, bob and dave with their tokens."""
-    folder = tmp_path_factory.mktemp("caldav")
-    home = folder / "home"
-    home.mkdir()
-    if request.param == "postgresql":
-        with pg.schema_url(request.getfixturevalue("postgres_url")) as url:
-            yield from _serve(url, home, folder)
-        return
-    yield from _serve(folder / "todo.db", home, folder)
-
-
-def _serve(db: Path | str, home: Path, folder: Path) -> Iterator[Served]:
-    if isinstance(db, Path):
-        HttpServer(db, home).stop()  # creates the file the token command opens
-    tokens = {user: make_token(db, home, user) for user in ("alice", "bob", "dave")}  # type: ignore[arg-type]
-    server = HttpServer(db, home, "--auth", "tokens", "--tools", "core,import", logs=folder)
-    try:
-        server.wait_ready()
-        yield Served(server, tokens, db, home)
-    finally:
-        server.stop()
-
-
-def calendar(served: Served, user: str, name: str) -> caldav.Calendar:
-    found = [c for c in served.client(user).principal().calendars() if c.get_display_name() == name]
-    assert len(found) == 1, [c.get_display_name() for c in served.client(user).principal().calendars()]
-    return found[0]
-
-
-async def mcp_add(served: Served, user: str, **fields: Any) -> dict[str, Any]:
-    async with mcp_client(served.server.url, served.tokens[user]) as client:
-        return await one(client, "new_item", fields)
-
-
-async def mcp(served: Served, user: str, tool: str, **args: Any) -> dict[str, Any]:
-    async with mcp_client(served.server.url, served.tokens[user]) as client:
-        return await ok(client, tool, args)
-
-
-async def titles(served: Served, user: str, project: str, status: str = "pending") -> list[str]:
-    listed = await mcp(served, user, "list_items", project=project, status=status)
-    return [t["title"] for t in listed["items"]]
-
-
-def sync_report(http: httpx2.Client, path: str, token: str) -> tuple[str, dict[str, str]]:
-    """A raw RFC 6578 sync-collection REPORT: the new token and {href: status} of what changed."""
-    body = (
-        '<?xml version="1.0"?><D:sync-collection xmlns:D="DAV:">'
-        f"<D:sync-token>{token}</D:sync-token><D:sync-level>1</D:sync-level>"
-        "<D:prop><D:getetag/></D:prop></D:sync-collection>"
-    )
-    answer = http.request("REPORT", path, content=body, headers={"Content-Type": "application/xml"})
-    assert answer.status_code == 207, answer.text
-    root = ET.fromstring(answer.content)
-    changed = {}
-    for response in root.iter(DAV + "response"):
-        href = response.findtext(DAV + "href") or ""
-        status = response.findtext(DAV + "status") or response.findtext(f"{DAV}propstat/{DAV}status") or ""
-        changed[href.rsplit("/", 1)[-1]] = status.split()[1]
-    return root.findtext(DAV + "sync-token") or "", changed
+    yield from serve_dav(request, tmp_path_factory)
 
 
 async def test_discovery_finds_the_principal_its_home_and_one_vtodo_list_per_project(served: Served) -> None:
@@ -209,10 +109,6 @@ async def test_delete_moves_the_task_to_the_trash(served: Served) -> None:
     assert restored["items"][0]["status"] == "pending"
 
 
-def calendar_is_gone(served: Served, user: str, name: str) -> bool:
-    return name not in {c.get_display_name() for c in served.client(user).principal().calendars()}
-
-
 async def test_sync_collection_reports_changes_and_deletions_incrementally(served: Served) -> None:
     first = await mcp_add(served, "alice", title="Sync one", project="sync")
     await mcp_add(served, "alice", title="Sync two", project="sync")
@@ -251,44 +147,6 @@ async def test_an_event_is_refused_and_nothing_is_stored(served: Served) -> None
     assert await titles(served, "alice", "tasks-only", "all") == ["Only tasks here"]
 
 
-def test_wrong_credentials_get_401(served: Served) -> None:
-    with served.http("alice", "todo_not-a-token") as http:
-        assert http.request("PROPFIND", "/dav/alice/", headers={"Depth": "0"}).status_code == 401
-    with served.http("alice", served.tokens["bob"]) as http:  # bob's token does not open alice
-        assert http.request("PROPFIND", "/dav/alice/", headers={"Depth": "0"}).status_code == 401
-    with httpx2.Client(base_url=served.server.base, timeout=30) as anonymous:
-        answer = anonymous.request("PROPFIND", "/dav/alice/", headers={"Depth": "0"})
-    assert answer.status_code == 401 and answer.headers["www-authenticate"].startswith("Basic")
-    with pytest.raises(caldav_error.AuthorizationError):
-        served.client("alice", "todo_wrong").principal()
-
-
-async def test_another_users_lists_answer_exactly_like_missing_ones(served: Served) -> None:
-    await mcp_add(served, "alice", title="Private", project="secret")
-    uid = str(calendar(served, "alice", "secret").todos()[0].icalendar_component["UID"])
-    with served.http("bob") as http:
-        answers = [
-            http.request("PROPFIND", path, headers={"Depth": "1"})
-            for path in ("/dav/alice/secret/", "/dav/alice/no-such-list/", "/dav/nobody/secret/")
-        ]
-        items = [http.get(f"/dav/alice/secret/{name}.ics") for name in (uid, "no-such-task")]
-    assert len({(a.status_code, a.text) for a in answers}) == 1 and answers[0].status_code in (403, 404)
-    assert len({(a.status_code, a.text) for a in items}) == 1 and items[0].status_code in (403, 404)
-    assert "secret" not in {c.get_display_name() for c in served.client("bob").principal().calendars()}
-
-
-def test_proxy_headers_and_big_bodies(served: Served) -> None:
-    with served.http("dave") as http:  # "/dave" starts with "/dav": Radicale's proxy prefix strip must not run
-        forwarded = http.request(
-            "PROPFIND",
-            "/dav/dave/",
-            headers={"Depth": "0", "X-Forwarded-For": "10.0.0.1", "X-Script-Name": "/elsewhere"},
-        )
-        assert forwarded.status_code == 207 and "<href>/dav/dave/</href>" in forwarded.text
-        big = http.put("/dav/dave/x/big.ics", content=b"x" * (2 << 20))
-    assert big.status_code == 413
-
-
 async def test_a_chunked_upload_arrives_whole(served: Served) -> None:
     await mcp_add(served, "alice", title="Seed", project="chunked")
     uid = f"chunked-{uuid.uuid4().hex}"
@@ -315,13 +173,6 @@ async def test_a_put_into_another_list_moves_the_task_and_cancelled_trashes_it(s
         assert http.put(f"{target.url.path}{uid}.ics", content=cancelled).status_code == 204
         assert http.get(f"{target.url.path}{uid}.ics").status_code == 404
     assert "Moving task" in await titles(served, "alice", "to-list", "deleted")
-
-
-def test_the_host_guard_covers_dav(served: Served) -> None:
-    with served.http("alice") as http:
-        foreign = http.request("PROPFIND", "/dav/alice/", headers={"Depth": "0", "Host": "evil.example"})
-        origin = http.request("PROPFIND", "/dav/alice/", headers={"Depth": "0", "Origin": "http://evil.example"})
-    assert foreign.status_code == 421 and origin.status_code == 403
 
 
 async def test_an_mcp_subscriber_hears_a_caldav_write_within_a_second(served: Served) -> None:
@@ -364,40 +215,3 @@ async def test_a_task_whose_uid_is_not_path_safe_is_served_and_edited_in_place(s
         assert "Renamed on the phone" in http.get(item.url.path).text
     listed = await mcp(served, "alice", "list_items", project="imported")
     assert [(t["id"], t["title"]) for t in listed["items"]] == [(task["id"], "Renamed on the phone")]
-
-
-def test_with_auth_none_on_loopback_every_request_is_the_local_user(tmp_path: Path, isolated_env: Path) -> None:
-    server = HttpServer(tmp_path / "local.db", isolated_env)
-    try:
-        server.wait_ready()
-        with httpx2.Client(base_url=server.base, timeout=30) as http:
-            found = http.request("PROPFIND", "/dav/", headers={"Depth": "1"})
-            assert found.status_code == 207 and "<href>/dav/local/</href>" in found.text
-            uid = f"local-{uuid.uuid4().hex}"
-            put = http.put(f"/dav/local/inbox/{uid}.ics", content=VTODO.format(uid=uid, title="No password"))
-            assert put.status_code == 201, put.text
-            assert "SUMMARY:No password" in http.get(f"/dav/local/inbox/{uid}.ics").text
-    finally:
-        server.stop()
-
-
-def test_a_revoked_token_stops_opening_caldav_at_once(served: Served) -> None:
-    token = make_token(served.db, served.home, "erin")  # type: ignore[arg-type]
-    with served.http("erin", token) as http:
-        assert http.request("PROPFIND", "/dav/erin/", headers={"Depth": "0"}).status_code == 207
-        listed = cli(served, "token", "list").splitlines()
-        token_id = next(line.split()[0] for line in listed if " erin " in f" {line} ")
-        cli(served, "token", "revoke", token_id)
-        assert http.request("PROPFIND", "/dav/erin/", headers={"Depth": "0"}).status_code == 401
-
-
-def cli(served: Served, *argv: str) -> str:
-    done = subprocess.run(
-        [sys.executable, "-m", "mcp_server_todo", *argv, "--db", str(served.db)],
-        capture_output=True,
-        text=True,
-        env=subprocess_env(served.home),
-        timeout=60,
-        check=True,
-    )
-    return done.stdout

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Set up everything the tests need, idempotently: a virtualenv in .venv with the pinned
-# dependencies (requirements/ci.txt) and this package installed editable, plus Node 22 and
+# dependencies (requirements/ci.txt: the extras too, caldav's Radicale included, and the
+# caldav client library the CalDAV tests use) and this package installed editable, plus Node 22 and
 # the MCP Inspector in .node (skipped without npm unless TODO_REQUIRE_INSPECTOR=1).
 set -euo pipefail
 cd "$(dirname "$0")/.."

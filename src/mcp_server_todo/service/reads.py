@@ -85,6 +85,12 @@ class TaskReads:
             raise NotFound(f"no task {task_id}; call list_items to see ids")
         return self._present([task])[0]
 
+    def get_by_uid(self, uid: str) -> Task | None:
+        """The task with this UID (trashed ones too), or None."""
+        with self.store.read(self.owner) as tx:
+            task = tx.get_by_uid(uid)
+        return None if task is None else self._present([task])[0]
+
     def list_tasks(
         self,
         *,

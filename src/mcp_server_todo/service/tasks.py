@@ -100,8 +100,11 @@ class TodoService(TaskReads):
     def add(self, title: str, **fields: Any) -> Task:
         return self.add_many([{"title": title, **fields}])[0]
 
-    def add_many(self, items: list[dict[str, Any]]) -> list[Task]:
-        """Add tasks in one transaction: all of them or, if any is invalid, none."""
+    def add_many(self, items: list[dict[str, Any]], *, uids: list[str] | None = None) -> list[Task]:
+        """Add tasks in one transaction: all of them or, if any is invalid, none. `uids`, one per
+        item, keeps identities a client chose (a CalDAV client's UID) instead of new ones."""
+        if uids is not None and len(uids) != len(items):
+            raise InvalidInput("give one uid per item")
         if not items:
             raise InvalidInput("no tasks given; pass a title (or items, a list of tasks)")
         if len(items) > BULK_MAX:
@@ -115,6 +118,8 @@ class TodoService(TaskReads):
                 task_id = tx.allocate_id()
                 first_id = first_id or task_id
                 task = draft.model_copy(update={"id": task_id})
+                if uids is not None:
+                    task.uid = uids[index]
                 # a parent may be an item of this same call, named by its position: parent_id=-1 is item 1
                 parent = task.parent_id
                 if parent is not None and parent < 0:

@@ -3,6 +3,7 @@
     /mcp                                      the MCP endpoint (POST, GET stream, DELETE)
     /healthz                                  200 {"status": "ok"} when the store answers, else 503
     /.well-known/oauth-protected-resource[/mcp]   RFC 9728 metadata (--auth oauth only)
+    /dav/, /.well-known/caldav                CalDAV (the `caldav` extra; ../dav/app.py)
 
 Authentication (`--auth`): `none` (loopback binds only: everyone is the local user), `tokens`
 (operator-issued bearer tokens, `mcp-server-todo token create USER`), `oauth` (JWT access
@@ -124,6 +125,14 @@ def build_app(config: Config, toolsets: str, options: HttpOptions) -> HttpApp:
             )[0]
             server.custom_route(root, methods=["GET", "OPTIONS"])(route.endpoint)
 
+    async def well_known_caldav(request: Request) -> Response:
+        """RFC 6764: clients given only the host find CalDAV here."""
+        from starlette.responses import RedirectResponse
+
+        return RedirectResponse("/dav/", status_code=301)
+
+    server.custom_route("/.well-known/caldav", methods=["GET", "PROPFIND"])(well_known_caldav)
+
     allowed = Allowed.of(options)
     starlette = server.streamable_http_app(
         streamable_http_path=MCP_PATH,
@@ -145,9 +154,33 @@ def build_app(config: Config, toolsets: str, options: HttpOptions) -> HttpApp:
         from .limits import install as install_session_limits
 
         install_session_limits(server.session_manager, options.max_sessions, options.max_sessions_per_user)
+    starlette.router.routes.append(_dav_mount(server, verifier))
     drain = Drain(starlette)
     app = RequestIdMiddleware(HostGuard(drain, allowed))
     return HttpApp(asgi=app, drain=drain, server=server, verifier=verifier, fast=fast)
+
+
+def _dav_mount(server: MCPServer[AppState], verifier: StoreTokenVerifier | JWTVerifier | None) -> Any:
+    """/dav: CalDAV when the `caldav` extra is installed (dav/app.py), else 501 saying how."""
+    from starlette.routing import Mount
+
+    from ...server import live_of
+    from ...service import TodoService
+    from ..dav.app import DAV_PATH, DavApp, available, not_installed, radicale_app
+
+    if not available():
+        return Mount(DAV_PATH, app=not_installed)
+    services: dict[str, TodoService] = {}
+
+    def service_for(owner: str) -> TodoService:
+        base = live_of(server).service
+        if owner not in services or services[owner].store is not base.store:
+            services[owner] = TodoService(base.store, owner=owner, tz=base.tz)
+        return services[owner]
+
+    user_of = getattr(verifier, "user_of", None)
+    lookup = user_of if user_of is not None else (None if verifier is None else lambda token: None)
+    return Mount(DAV_PATH, app=DavApp(radicale_app(service_for, lookup)))
 
 
 def _uvicorn_server(app: HttpApp, options: HttpOptions) -> Any:

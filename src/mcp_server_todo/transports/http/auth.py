@@ -129,6 +129,12 @@ class StoreTokenVerifier:
         assert user is not None
         return AccessToken(token=token, client_id=user, scopes=list(TOKEN_SCOPES), subject=user)
 
+    def user_of(self, token: str) -> str | None:
+        """The token's user, or None; blocking, for a worker thread (CalDAV's Basic auth)."""
+        if not token.startswith(TOKEN_PREFIX) or len(token) > 200:
+            return None
+        return self._lookup(token_hash(token))
+
     async def _user_for(self, digest: str) -> str | None:
         """On the event loop when the store answers without waiting (SQLite, the usual case),
         else on a worker thread."""

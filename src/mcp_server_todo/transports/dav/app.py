@@ -1,0 +1,108 @@
+"""CalDAV under /dav/: Radicale (a library) with our storage and auth plugins, behind a2wsgi.
+
+Around the mount: `X-Script-Name` and `X-Forwarded-*` are dropped (the first would move
+Radicale's hrefs, the second makes Radicale strip the prefix from the path by plain string
+match; uvicorn has already applied the forwarded headers it trusts); request bodies are
+read here, capped at `MAX_BODY` (413), and handed over with a Content-Length (Radicale reads
+exactly that many bytes, so a chunked upload would arrive empty). The Host/Origin guard wraps
+the whole HTTP app, /dav included.
+
+Radicale is imported only here and in this package's plugins; the package is loaded only when
+the `caldav` extra is installed (see `available`)."""
+
+from __future__ import annotations
+
+import importlib.util
+from collections.abc import Callable
+from typing import Any
+
+from ...logs import Receive, Scope, Send
+from ...service import TodoService
+
+MAX_BODY = 1 << 20
+DAV_PATH = "/dav"
+MISSING = "CalDAV needs the optional extra: pip install 'mcp-server-todo[caldav]'"
+_DROPPED = (b"x-script-name", b"x-forwarded-", b"content-length", b"transfer-encoding")
+
+
+def available() -> bool:
+    """Whether Radicale and a2wsgi are installed (the `caldav` extra)."""
+    return all(importlib.util.find_spec(name) is not None for name in ("radicale", "a2wsgi"))
+
+
+def radicale_app(services: Callable[[str], TodoService], user_for_token: Callable[[str], str | None] | None) -> Any:
+    """Radicale's WSGI application over our plugins. `user_for_token` None: `--auth none`."""
+    from radicale import config
+    from radicale.app import Application
+
+    from .auth import TodoAuth
+    from .storage import TodoStorage
+
+    storage = type("Storage", (TodoStorage,), {"services": staticmethod(services)})
+    auth = type("Auth", (TodoAuth,), {"user_for_token": staticmethod(user_for_token) if user_for_token else None})
+    configuration = config.load()
+    configuration.update(
+        {
+            "storage": {"type": storage},
+            "auth": {"type": auth, "delay": "1"},
+            "rights": {"type": "owner_only"},
+            "web": {"type": "none"},
+            "hook": {"type": "none"},
+        },
+        "mcp-server-todo",
+        privileged=True,
+    )
+    return Application(configuration)
+
+
+class DavApp:
+    """The ASGI face of Radicale: header hygiene and the body cap, then a2wsgi."""
+
+    def __init__(self, wsgi_app: Any) -> None:
+        from a2wsgi import WSGIMiddleware
+
+        self.inner: Any = WSGIMiddleware(wsgi_app)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            return
+        headers = [(k, v) for k, v in scope["headers"] if not k.lower().startswith(_DROPPED)]
+        declared = dict(scope["headers"]).get(b"content-length")
+        if declared is not None and (not declared.isdigit() or int(declared) > MAX_BODY):
+            await plain(send, 413 if declared.isdigit() else 400, f"request bodies are limited to {MAX_BODY} bytes")
+            return
+        body = bytearray()
+        more = True
+        while more:
+            message = await receive()
+            if message["type"] == "http.disconnect":
+                return
+            body += message.get("body", b"")
+            more = message.get("more_body", False)
+            if len(body) > MAX_BODY:
+                await plain(send, 413, f"request bodies are limited to {MAX_BODY} bytes")
+                return
+        headers.append((b"content-length", str(len(body)).encode()))
+        sent = False
+
+        async def replay() -> dict[str, Any]:
+            nonlocal sent
+            if sent:
+                return {"type": "http.disconnect"}
+            sent = True
+            return {"type": "http.request", "body": bytes(body), "more_body": False}
+
+        await self.inner({**scope, "headers": headers}, replay, send)
+
+
+async def plain(send: Send, status: int, text: str) -> None:
+    """A one-line text/plain answer."""
+    data = (text + "\n").encode()
+    headers = [(b"content-type", b"text/plain; charset=utf-8"), (b"content-length", str(len(data)).encode())]
+    await send({"type": "http.response.start", "status": status, "headers": headers})
+    await send({"type": "http.response.body", "body": data})
+
+
+async def not_installed(scope: Scope, receive: Receive, send: Send) -> None:
+    """/dav without the extra: 501 and how to get it."""
+    await plain(send, 501, MISSING)

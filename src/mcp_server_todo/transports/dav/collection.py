@@ -1,0 +1,209 @@
+"""The collections Radicale sees: the root and a user's principal (`Principal`), and a project
+as a VTODO-only calendar (`ProjectCollection`) whose items are its tasks, read and written
+through `TodoService`.
+
+ETag: a hash of the bytes served. getctag and the sync token come from the change log, so
+changes from MCP, the CLI or an import move them too."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable, Iterator, Mapping
+from datetime import datetime
+from email.utils import format_datetime
+from typing import Any
+
+from radicale import item as radicale_item
+from radicale import storage as radicale_storage
+
+from ...errors import NotFound, TodoError
+from ...model import Status, Task
+from ...service import TodoService
+from .names import HASHED, collection_id, href_of, http_date, uid_of
+from .vtodo import read_body, served_text, task_fields
+
+SYNC_PREFIX = "http://mcp-server-todo.invalid/sync/"
+_PAGE = 200
+
+
+class Principal(radicale_storage.BaseCollection):
+    """The root ("") or a user's principal ("USER"): no items, no properties."""
+
+    def __init__(self, path: str) -> None:
+        self._path = path
+
+    @property
+    def path(self) -> str:
+        return self._path
+
+    def get_multi(self, hrefs: Iterable[str]) -> Iterable[tuple[str, radicale_item.Item | None]]:
+        return [(href, None) for href in hrefs]
+
+    def get_all(self) -> Iterable[radicale_item.Item]:
+        return []
+
+    def get_meta(self, key: str | None = None) -> Any:
+        return None if key is not None else {}
+
+    def set_meta(self, props: Mapping[str, str]) -> None:
+        raise ValueError("properties of a principal cannot be changed here")
+
+    @property
+    def last_modified(self) -> str:
+        return format_datetime(datetime.now().astimezone(), usegmt=True)
+
+
+class ProjectCollection(radicale_storage.BaseCollection):
+    """One project as a VTODO-only calendar."""
+
+    def __init__(self, service: TodoService, project: str) -> None:
+        self.service = service
+        self.project = project
+        self._path = f"{service.owner}/{collection_id(project)}"
+
+    @property
+    def path(self) -> str:
+        return self._path
+
+    # -- reading ----------------------------------------------------------------------
+
+    def _tasks(self) -> Iterator[Task]:
+        for status in ("pending", "done"):
+            cursor = None
+            while True:
+                page = self.service.list_tasks(status=status, project=self.project, limit=_PAGE, cursor=cursor)
+                yield from page.items
+                cursor = page.next_cursor
+                if cursor is None:
+                    break
+
+    def _task_at(self, href: str) -> Task | None:
+        """The task served at `href` in this collection (not trashed), or None."""
+        uid = href.removesuffix(".ics")
+        if not href.endswith(".ics"):
+            return None
+        if HASHED.fullmatch(uid):  # a UID that is not path-safe: rare (imports), so a scan
+            return next((task for task in self._tasks() if href_of(uid_of(task)) == href), None)
+        task = self.service.get_by_uid(uid)
+        if task is None or task.project != self.project or task.status is Status.deleted:
+            return None
+        return task
+
+    def _uids(self, tasks: list[Task]) -> dict[int, str]:
+        """UIDs of the tasks and of the parents and dependencies they name, wherever these are."""
+        uids = {task.id: uid_of(task) for task in tasks}
+        for linked in {i for t in tasks for i in [*t.depends_on, t.parent_id] if i is not None} - set(uids):
+            try:
+                uids[linked] = uid_of(self.service.get(linked))
+            except NotFound:
+                continue
+        return uids
+
+    def _item(self, task: Task, uids: dict[int, str]) -> radicale_item.Item:
+        uid = uid_of(task)
+        href = href_of(uid)
+        text = served_text(task, uids)
+        etag = '"' + hashlib.sha256(text.encode()).hexdigest() + '"'
+        return radicale_item.Item(
+            collection=self,
+            href=href,
+            text=text,
+            etag=etag,
+            uid=uid,
+            name="VCALENDAR",
+            component_name="VTODO",
+            last_modified=http_date(task.updated_at),
+        )
+
+    def get_multi(self, hrefs: Iterable[str]) -> Iterable[tuple[str, radicale_item.Item | None]]:
+        found = [(href, self._task_at(href)) for href in dict.fromkeys(hrefs)]
+        uids = self._uids([task for _, task in found if task is not None])
+        return [(href, None if task is None else self._item(task, uids)) for href, task in found]
+
+    def get_all(self) -> Iterable[radicale_item.Item]:
+        tasks = list(self._tasks())
+        uids = self._uids(tasks)
+        return [self._item(task, uids) for task in tasks]
+
+    def has_uid(self, uid: str) -> bool:
+        task = self.service.get_by_uid(uid)
+        return task is not None and task.project == self.project and task.status is not Status.deleted
+
+    def get_meta(self, key: str | None = None) -> Any:
+        meta = {"tag": "VCALENDAR", "C:supported-calendar-component-set": "VTODO", "D:displayname": self.project}
+        return meta if key is None else meta.get(key)
+
+    def set_meta(self, props: Mapping[str, str]) -> None:
+        raise ValueError("collection properties cannot be changed here yet; rename the project over MCP")
+
+    @property
+    def last_modified(self) -> str:
+        return format_datetime(datetime.now().astimezone(), usegmt=True)
+
+    @property
+    def etag(self) -> str:
+        """getctag: moves with every change this owner's log records."""
+        stamp = f"{self.service.last_change_id()}/{self._path}"
+        return '"' + hashlib.sha256(stamp.encode()).hexdigest()[:32] + '"'
+
+    def sync(self, old_token: str = "") -> tuple[str, Iterable[str]]:
+        """RFC 6578 from the change log: `<prefix><change id>`; deletions and moves out included."""
+        last = self.service.last_change_id()
+        token = f"{SYNC_PREFIX}{last}"
+        if not old_token:
+            return token, [item.href for item in self.get_all() if item.href]
+        number = old_token.removeprefix(SYNC_PREFIX)
+        if not old_token.startswith(SYNC_PREFIX) or not number.isdigit() or int(number) > last:
+            raise ValueError("this sync token is not one this collection gave")
+        changed: dict[str, None] = {}
+        since = int(number)
+        while since < last:
+            changes = self.service.changes_since(since, _PAGE)
+            if not changes:
+                break
+            for change in changes:
+                for task in (change.before, change.after):
+                    if task is not None and task.project == self.project:
+                        changed[href_of(uid_of(task))] = None
+            since = changes[-1].id
+        return token, list(changed)
+
+    # -- writing ----------------------------------------------------------------------
+
+    def upload(self, href: str, item: radicale_item.Item) -> tuple[radicale_item.Item, radicale_item.Item | None]:
+        """A PUT: create or update the task whose UID the VTODO carries. ValueError is a 400."""
+        if item.component_name != "VTODO":
+            raise ValueError(f"this collection holds tasks (VTODO) only, not {item.component_name}")
+        record = read_body(item.serialize())
+        uid = record.key or ""
+        if href_of(uid) != href:
+            raise ValueError(f"store this task at {href_of(uid)} (its UID plus .ics); other names are not kept yet")
+        fields, status = task_fields(record, self.project)
+        existing = self.service.get_by_uid(uid)
+        before = None if existing is None or existing.project != self.project else self.get_multi([href])
+        try:
+            if existing is None:
+                if status is Status.deleted:
+                    raise ValueError("a new task cannot be CANCELLED")
+                fields["recur"] = fields["recur"] or None
+                task = self.service.add_many([fields], uids=[uid])[0]
+                if status is Status.done:
+                    task = self.service.update(task.id, status="done")
+            elif status is Status.deleted:
+                task = self.service.delete(existing.id)
+            else:
+                again = existing.status is Status.deleted or status is not existing.status
+                task = self.service.update(existing.id, **fields, status=status.value if again else None)
+        except TodoError as exc:
+            raise ValueError(str(exc)) from None
+        replaced = next((found for _, found in before), None) if before is not None else None
+        return self._item(task, self._uids([task])), replaced
+
+    def delete(self, href: str | None = None) -> None:
+        """DELETE of a task: to the trash (restorable with undo). A whole collection: not yet."""
+        if href is None:
+            raise ValueError("deleting a whole task list is not supported yet")
+        task = self._task_at(href)
+        if task is None:
+            raise radicale_storage.ComponentNotFoundError(href)
+        self.service.delete(task.id)

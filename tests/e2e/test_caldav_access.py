@@ -1,0 +1,99 @@
+"""CalDAV at /dav, who gets in: wrong and revoked credentials (401), other users' lists (answered
+like missing ones), the Host/Origin guard, proxy headers, the body cap (413) and the local user
+of a loopback `--auth none` server. The real server and clients, on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx2
+import pytest
+from caldav.lib import error as caldav_error
+from support.caldav import (
+    VTODO,
+    Served,
+    calendar,
+    cli,
+    mcp_add,
+    serve_dav,
+)
+from support.http import HttpServer, make_token
+
+pytestmark = [pytest.mark.slow, pytest.mark.anyio]
+
+
+@pytest.fixture(scope="module", params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def served(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
+    yield from serve_dav(request, tmp_path_factory)
+
+
+def test_wrong_credentials_get_401(served: Served) -> None:
+    with served.http("alice", "todo_not-a-token") as http:
+        assert http.request("PROPFIND", "/dav/alice/", headers={"Depth": "0"}).status_code == 401
+    with served.http("alice", served.tokens["bob"]) as http:  # bob's token does not open alice
+        assert http.request("PROPFIND", "/dav/alice/", headers={"Depth": "0"}).status_code == 401
+    with httpx2.Client(base_url=served.server.base, timeout=30) as anonymous:
+        answer = anonymous.request("PROPFIND", "/dav/alice/", headers={"Depth": "0"})
+    assert answer.status_code == 401 and answer.headers["www-authenticate"].startswith("Basic")
+    with pytest.raises(caldav_error.AuthorizationError):
+        served.client("alice", "todo_wrong").principal()
+
+
+async def test_another_users_lists_answer_exactly_like_missing_ones(served: Served) -> None:
+    await mcp_add(served, "alice", title="Private", project="secret")
+    uid = str(calendar(served, "alice", "secret").todos()[0].icalendar_component["UID"])
+    with served.http("bob") as http:
+        answers = [
+            http.request("PROPFIND", path, headers={"Depth": "1"})
+            for path in ("/dav/alice/secret/", "/dav/alice/no-such-list/", "/dav/nobody/secret/")
+        ]
+        items = [http.get(f"/dav/alice/secret/{name}.ics") for name in (uid, "no-such-task")]
+    assert len({(a.status_code, a.text) for a in answers}) == 1 and answers[0].status_code in (403, 404)
+    assert len({(a.status_code, a.text) for a in items}) == 1 and items[0].status_code in (403, 404)
+    assert "secret" not in {c.get_display_name() for c in served.client("bob").principal().calendars()}
+
+
+def test_proxy_headers_and_big_bodies(served: Served) -> None:
+    with served.http("dave") as http:  # "/dave" starts with "/dav": Radicale's proxy prefix strip must not run
+        forwarded = http.request(
+            "PROPFIND",
+            "/dav/dave/",
+            headers={"Depth": "0", "X-Forwarded-For": "10.0.0.1", "X-Script-Name": "/elsewhere"},
+        )
+        assert forwarded.status_code == 207 and "<href>/dav/dave/</href>" in forwarded.text
+        big = http.put("/dav/dave/x/big.ics", content=b"x" * (2 << 20))
+    assert big.status_code == 413
+
+
+def test_the_host_guard_covers_dav(served: Served) -> None:
+    with served.http("alice") as http:
+        foreign = http.request("PROPFIND", "/dav/alice/", headers={"Depth": "0", "Host": "evil.example"})
+        origin = http.request("PROPFIND", "/dav/alice/", headers={"Depth": "0", "Origin": "http://evil.example"})
+    assert foreign.status_code == 421 and origin.status_code == 403
+
+
+def test_with_auth_none_on_loopback_every_request_is_the_local_user(tmp_path: Path, isolated_env: Path) -> None:
+    server = HttpServer(tmp_path / "local.db", isolated_env)
+    try:
+        server.wait_ready()
+        with httpx2.Client(base_url=server.base, timeout=30) as http:
+            found = http.request("PROPFIND", "/dav/", headers={"Depth": "1"})
+            assert found.status_code == 207 and "<href>/dav/local/</href>" in found.text
+            uid = f"local-{uuid.uuid4().hex}"
+            put = http.put(f"/dav/local/inbox/{uid}.ics", content=VTODO.format(uid=uid, title="No password"))
+            assert put.status_code == 201, put.text
+            assert "SUMMARY:No password" in http.get(f"/dav/local/inbox/{uid}.ics").text
+    finally:
+        server.stop()
+
+
+def test_a_revoked_token_stops_opening_caldav_at_once(served: Served) -> None:
+    token = make_token(served.db, served.home, "erin")  # type: ignore[arg-type]
+    with served.http("erin", token) as http:
+        assert http.request("PROPFIND", "/dav/erin/", headers={"Depth": "0"}).status_code == 207
+        listed = cli(served, "token", "list").splitlines()
+        token_id = next(line.split()[0] for line in listed if " erin " in f" {line} ")
+        cli(served, "token", "revoke", token_id)
+        assert http.request("PROPFIND", "/dav/erin/", headers={"Depth": "0"}).status_code == 401

@@ -1,0 +1,176 @@
+"""CalDAV collections end to end: task lists made, styled, renamed, deleted and moved between on a
+phone (the real `caldav` client and raw requests), seen and undone over MCP; a project shared
+with bob is a list in bob's home. One real server per backend (SQLite and PostgreSQL)."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+from caldav.elements import cdav, dav, ical
+from support.caldav import VTODO, Served, calendar, calendar_is_gone, mcp, mcp_add, serve_dav, titles
+from support.http import mcp_client
+from support.mcp import ok
+
+pytestmark = [pytest.mark.slow, pytest.mark.anyio]
+
+STYLE = [ical.CalendarColor("#FF8800FF"), ical.CalendarOrder("3"), cdav.CalendarDescription("every Saturday")]
+STYLE_KEYS = [ical.CalendarColor(), ical.CalendarOrder(), cdav.CalendarDescription()]
+
+
+def mkcalendar(name: str, components: str = "VTODO") -> str:
+    return (
+        '<?xml version="1.0"?><C:mkcalendar xmlns:D="DAV:" xmlns:C="urn:ietf:params:xml:ns:caldav"><D:set><D:prop>'
+        f'<D:displayname>{name}</D:displayname><C:supported-calendar-component-set><C:comp name="{components}"/>'
+        "</C:supported-calendar-component-set></D:prop></D:set></C:mkcalendar>"
+    )
+
+
+def proppatch(name: str) -> str:
+    return (
+        '<?xml version="1.0"?><D:propertyupdate xmlns:D="DAV:"><D:set><D:prop>'
+        f"<D:displayname>{name}</D:displayname></D:prop></D:set></D:propertyupdate>"
+    )
+
+
+@pytest.fixture(scope="module", params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def served(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
+    yield from serve_dav(request, tmp_path_factory, tools="core,share")
+
+
+async def share(served: Served, project: str) -> None:
+    """alice shares `project` with bob."""
+    async with mcp_client(served.server.url, served.tokens["alice"]) as client:
+        await ok(client, "share_project", {"project": project, "user": "bob"})
+
+
+async def projects_resource(served: Served, user: str) -> str:
+    async with mcp_client(served.server.url, served.tokens[user]) as client:
+        contents = (await client.read_resource("todo://projects")).contents[0]
+    return str(getattr(contents, "text", ""))
+
+
+async def test_a_list_made_on_a_phone_stays_keeps_its_style_and_a_rename_is_one_undo(served: Served) -> None:
+    made = (
+        served.client("alice")
+        .principal()
+        .make_calendar(name="Groceries", cal_id="groc-1", supported_calendar_component_set=["VTODO"])
+    )
+    made.set_properties(STYLE)
+    groceries = calendar(served, "alice", "Groceries")  # a fresh client: it was stored
+    assert str(groceries.url).endswith("/dav/alice/groc-1/")
+    styled = groceries.get_properties(STYLE_KEYS)
+    assert [styled[key.tag] for key in STYLE_KEYS] == ["#FF8800FF", "3", "every Saturday"]
+    assert "- Groceries: 0 pending, 0 done" in await projects_resource(served, "alice"), "MCP sees the empty list"
+    await mcp_add(served, "alice", title="Paint", project="home")
+    with served.http("alice") as http:
+        again = http.request("MKCALENDAR", "/dav/alice/groc-1/", content=mkcalendar("Again"))
+        same_name = http.request("MKCALENDAR", "/dav/alice/groc-2/", content=mkcalendar("home"))
+        events = http.request("MKCALENDAR", "/dav/alice/events/", content=mkcalendar("Events", "VEVENT"))
+        assert (again.status_code, same_name.status_code, events.status_code) == (409, 409, 403)
+        names = {c.get_display_name() for c in served.client("alice").principal().calendars()}
+        assert names == {"inbox", "Groceries", "home"}, "nothing was made by the refused requests"
+        # a task from the phone and one from MCP, then the phone renames the list
+        groceries.save_todo(ical=VTODO.format(uid=f"t-{uuid.uuid4().hex}", title="Milk"))
+        await mcp_add(served, "alice", title="Eggs", project="Groceries")
+        groceries.set_properties([dav.DisplayName("Food")])
+        food = calendar(served, "alice", "Food")
+        assert str(food.url) == str(groceries.url), "a rename keeps the list's URL"
+        assert food.get_properties([ical.CalendarColor()])[ical.CalendarColor().tag] == "#FF8800FF"
+        assert sorted(await titles(served, "alice", "Food")) == ["Eggs", "Milk"]
+        assert sorted(str(t.icalendar_component["SUMMARY"]) for t in food.todos()) == ["Eggs", "Milk"]
+        clash = http.request("PROPPATCH", "/dav/alice/groc-1/", content=proppatch("home"))
+        inbox = http.request("PROPPATCH", "/dav/alice/inbox/", content=proppatch("Elsewhere"))
+        assert (clash.status_code, inbox.status_code) == (403, 403), "a clash and the default list are refused"
+    assert await titles(served, "alice", "home") == ["Paint"]
+    undone = await mcp(served, "alice", "undo")
+    assert len(undone["undone"]) == 2, undone
+    assert calendar_is_gone(served, "alice", "Food")
+    back = calendar(served, "alice", "Groceries")
+    assert str(back.url) == str(groceries.url) and sorted(await titles(served, "alice", "Groceries")) == [
+        "Eggs",
+        "Milk",
+    ]
+
+
+async def test_deleting_a_list_trashes_it_and_undo_brings_it_back_and_move_changes_the_project(
+    served: Served,
+) -> None:
+    trip = (
+        served.client("alice")
+        .principal()
+        .make_calendar(name="Trip", cal_id="trip-1", supported_calendar_component_set=["VTODO"])
+    )
+    trip.set_properties([ical.CalendarColor("#0000FFFF")])
+    uid = f"t-{uuid.uuid4().hex}"
+    trip.save_todo(ical=VTODO.format(uid=uid, title="Tickets"))
+    await mcp_add(served, "alice", title="Bags", project="Trip")
+    with served.http("alice") as http:
+        moved = http.request(
+            "MOVE", f"/dav/alice/trip-1/{uid}.ics", headers={"Destination": f"{served.dav}alice/inbox/{uid}.ics"}
+        )
+        assert moved.status_code in (201, 204), moved.text
+        assert await titles(served, "alice", "Trip") == ["Bags"]
+        assert "Tickets" in await titles(served, "alice", "inbox")
+        assert http.get(f"/dav/alice/trip-1/{uid}.ics").status_code == 404
+        assert http.get(f"/dav/alice/inbox/{uid}.ics").status_code == 200
+    calendar(served, "alice", "Trip").delete()
+    assert calendar_is_gone(served, "alice", "Trip")
+    assert await titles(served, "alice", "Trip", "deleted") == ["Bags"], "its tasks are in the trash"
+    await mcp(served, "alice", "undo")
+    back = calendar(served, "alice", "Trip")
+    assert str(back.url).endswith("/dav/alice/trip-1/")
+    assert back.get_properties([ical.CalendarColor()])[ical.CalendarColor().tag] == "#0000FFFF"
+    assert [str(t.icalendar_component["SUMMARY"]) for t in back.todos()] == ["Bags"]
+    calendar(served, "alice", "inbox").delete()  # the default list stays: it is only emptied
+    assert not calendar_is_gone(served, "alice", "inbox") and await titles(served, "alice", "inbox") == []
+    await mcp(served, "alice", "undo")
+    assert "Tickets" in await titles(served, "alice", "inbox")
+
+
+async def test_a_shared_project_is_a_list_in_the_members_home(served: Served) -> None:
+    await mcp_add(served, "alice", title="Agenda", project="team")
+    await share(served, "team")
+    served.client("alice").principal().make_calendar(
+        name="Ideas", cal_id="ideas", supported_calendar_component_set=["VTODO"]
+    )
+    await share(served, "Ideas")  # shared while still empty
+    team = calendar(served, "bob", "alice/team")
+    assert [str(t.icalendar_component["SUMMARY"]) for t in team.todos()] == ["Agenda"]
+    ideas = calendar(served, "bob", "alice/Ideas")
+    ideas.save_todo(ical=VTODO.format(uid=f"b-{uuid.uuid4().hex}", title="From bob's phone"))
+    assert await titles(served, "alice", "Ideas") == ["From bob's phone"], "the owner's project holds it"
+    agenda = (await mcp(served, "alice", "list_items", project="team"))["items"][0]
+    await mcp(served, "alice", "update_item", id=agenda["id"], title="Agenda v2")
+    assert [str(t.icalendar_component["SUMMARY"]) for t in team.todos()] == ["Agenda v2"]
+    with served.http("bob") as http:  # a member's phone cannot rename or delete the owner's list
+        assert http.request("PROPPATCH", team.url.path, content=proppatch("mine")).status_code == 403
+    # another user's collections answer exactly like missing ones, whatever the method (each
+    # refusal waits Radicale's second: in parallel)
+    requests = [
+        ("PROPFIND", "", ""),
+        ("PROPPATCH", "", proppatch("x")),
+        ("MKCALENDAR", "", mkcalendar("x")),
+        ("DELETE", "", ""),
+        ("REPORT", "", '<?xml version="1.0"?><C:calendar-query xmlns:C="urn:ietf:params:xml:ns:caldav"/>'),
+        ("PUT", "x.ics", VTODO.format(uid="x", title="x")),
+        ("GET", "x.ics", ""),
+    ]
+    with served.http("dave") as http, ThreadPoolExecutor(8) as pool:
+        answers = list(
+            pool.map(
+                lambda r: http.request(r[0], r[1], content=r[2] or None),
+                [
+                    (m, f"{home}ideas/{name}", body)
+                    for m, name, body in requests
+                    for home in ("/dav/alice/", "/dav/nobody/")
+                ],
+            )
+        )
+    for (method, _, _), theirs, missing in zip(requests, answers[::2], answers[1::2], strict=True):
+        assert (theirs.status_code, theirs.text) == (missing.status_code, missing.text), method
+        assert theirs.status_code in (403, 404), (method, theirs.status_code)
+    assert await titles(served, "alice", "Ideas") == ["From bob's phone"]
+    assert not calendar_is_gone(served, "alice", "Ideas")

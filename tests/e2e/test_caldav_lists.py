@@ -29,6 +29,16 @@ def mkcalendar(name: str, components: str = "VTODO") -> str:
     )
 
 
+def mkcol(name: str, resourcetype: str = "<C:calendar/>") -> str:
+    """An extended MKCOL (RFC 5689), as DAVx5 makes a list."""
+    return (
+        '<?xml version="1.0"?><D:mkcol xmlns:D="DAV:" xmlns:C="urn:ietf:params:xml:ns:caldav"><D:set><D:prop>'
+        f"<D:resourcetype><D:collection/>{resourcetype}</D:resourcetype><D:displayname>{name}</D:displayname>"
+        '<C:supported-calendar-component-set><C:comp name="VTODO"/></C:supported-calendar-component-set>'
+        "</D:prop></D:set></D:mkcol>"
+    )
+
+
 def proppatch(name: str) -> str:
     return (
         '<?xml version="1.0"?><D:propertyupdate xmlns:D="DAV:"><D:set><D:prop>'
@@ -84,6 +94,14 @@ async def test_a_list_made_on_a_phone_stays_keeps_its_style_and_a_rename_is_one_
         ("MKCALENDAR", "groc-1/", mkcalendar("Again"), 409),  # a path in use
         ("MKCALENDAR", "groc-2/", mkcalendar("home"), 409),  # a name in use
         ("MKCALENDAR", "events/", mkcalendar("Events", "VEVENT"), 403),
+        ("MKCOL", "groc-1/", mkcol("Again"), 405),  # a path in use, as DAVx5 asks
+        ("MKCOL", "folder/", mkcol("Folder", resourcetype=""), 403),  # a plain WebDAV collection
+        (
+            "MKCOL",
+            "cards/",
+            mkcol("Cards", resourcetype="<A:addressbook xmlns:A='urn:ietf:params:xml:ns:carddav'/>"),
+            403,
+        ),
         ("PROPPATCH", "groc-1/", proppatch("home"), 403),  # a rename onto a name in use
         ("PROPPATCH", "inbox/", proppatch("Elsewhere"), 403),  # the default list keeps its name
     ]
@@ -91,10 +109,13 @@ async def test_a_list_made_on_a_phone_stays_keeps_its_style_and_a_rename_is_one_
         answers = list(pool.map(lambda r: http.request(r[0], f"/dav/alice/{r[1]}", content=r[2]), refused))
     assert [a.status_code for a in answers] == [r[3] for r in refused]
     assert set(lists(alice)) == {"inbox", "Food", "home"}, "nothing was made or renamed by the refused requests"
+    with served.http("alice") as http:
+        assert http.request("MKCOL", "/dav/alice/chores-1/", content=mkcol("Chores")).status_code == 201
+    assert str(lists(alice)["Chores"].url).endswith("/dav/alice/chores-1/")
     assert await titles(served, "alice", "home") == ["Paint"]
     undone = await mcp(served, "alice", "undo")
     assert len(undone["undone"]) == 2, undone
-    assert "Food" not in lists(alice)
+    assert set(lists(alice)) == {"inbox", "Groceries", "home", "Chores"}
     back = lists(alice)["Groceries"]
     assert str(back.url) == str(groceries.url) and sorted(await titles(served, "alice", "Groceries")) == [
         "Eggs",

@@ -57,6 +57,12 @@ def test_an_empty_list_stays_and_a_rename_moves_its_tasks_in_one_undo(backend: S
     assert titles(alice, "home") == ["already here"]
     with pytest.raises(Conflict, match="default list"):
         update_list(alice, "inbox", "inbox", "Inbox 2", {})
+    # an undo that would bring back a name taken since is refused, and changes nothing
+    update_list(alice, "uuid-1", "Groceries", "Food", {})
+    create_list(alice, "uuid-3", "Groceries", {})
+    with pytest.raises(Conflict, match="exists again"):
+        alice.undo()
+    assert titles(alice, "Food") == ["milk"] and [row.name for row in task_lists(alice)] == ["Food", "Groceries"]
 
 
 def test_deleting_a_list_trashes_its_tasks_and_one_undo_brings_both_back(backend: Store) -> None:
@@ -94,3 +100,9 @@ def test_shared_projects_keep_their_names(backend: Store) -> None:
         create_list(bob, "new", "alice/work", {})
     update_list(alice, "work", "work", "work", COLOR)  # properties only: fine
     assert titles(bob, "alice/work") == ["plan"]
+    # a member deleting the shared list trashes its tasks, as deleting them one by one does
+    assert delete_list(bob, "x-1", "alice/work") == 1
+    assert titles(alice, "work", "deleted") == ["plan"] and titles(bob, "alice/work") == []
+    assert [share.mount for share in bob.shares()[1]] == ["alice/work"], "bob still has the list"
+    bob.undo()
+    assert titles(alice, "work") == ["plan"]

@@ -124,12 +124,13 @@ class TodoStorage(radicale_storage.BaseStorage):
         items: Iterable[radicale_item.Item] | None = None,
         props: Mapping[str, str] | None = None,
     ) -> Any:
-        """The user's principal (Radicale makes it on first login), or MKCALENDAR: a new list."""
+        """The user's principal (Radicale makes it on first login), or MKCALENDAR (or an
+        extended MKCOL of a calendar, as DAVx5 sends): a new list."""
         parts = [part for part in href.strip("/").split("/") if part]
         if parts == [_user.get()] and not props:
             return Principal(_user.get()), {}, []
-        if len(parts) != 2 or parts[0] != _user.get() or items:
-            raise ValueError(f"[Errno {errno.EACCES}] only task lists are made here, in your own home")
+        if len(parts) != 2 or parts[0] != _user.get() or items or (props or {}).get("tag") != "VCALENDAR":
+            raise ValueError(f"[Errno {errno.EACCES}] only task lists (calendars) are made here, in your own home")
         if not _PATH_ID.fullmatch(parts[1]):
             raise ValueError("a task list's path is letters, digits, '.', '_', '-' (not starting with 'x-')")
         kept = ProjectCollection.kept_props(props or {})

@@ -170,8 +170,21 @@ async def test_a_shared_project_is_a_list_in_the_members_home(served: Served) ->
     agenda = (await mcp(served, "alice", "list_items", project="team"))["items"][0]
     await mcp(served, "alice", "update_item", id=agenda["id"], title="Agenda v2")
     assert [str(t.icalendar_component["SUMMARY"]) for t in team.todos()] == ["Agenda v2"]
-    with served.http("bob") as http:  # a member's phone cannot rename or delete the owner's list
-        assert http.request("PROPPATCH", team.url.path, content=proppatch("mine")).status_code == 403
+    own = f"b-{uuid.uuid4().hex}"
+    bob["inbox"].save_todo(ical=VTODO.format(uid=own, title="bob's own"))
+    # a member's phone cannot rename the owner's list, nor move a task of its own into it
+    with served.http("bob") as http, ThreadPoolExecutor(2) as pool:
+        renamed, moved = pool.map(
+            lambda request: http.request(*request[:2], content=request[2], headers=request[3]),
+            [
+                ("PROPPATCH", team.url.path, proppatch("mine"), {}),
+                ("MOVE", f"/dav/bob/inbox/{own}.ics", None, {"Destination": f"{team.url}{own}.ics"}),
+            ],
+        )
+    assert (renamed.status_code, moved.status_code) == (403, 403)
+    assert await titles(served, "bob", "inbox") == ["bob's own"] and "bob's own" not in await titles(
+        served, "alice", "team"
+    )
     # another user's collections answer exactly like missing ones, whatever the method (each
     # refusal waits Radicale's second: in parallel)
     requests = [

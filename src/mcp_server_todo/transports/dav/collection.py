@@ -2,6 +2,8 @@
 as a VTODO-only calendar (`ProjectCollection`) whose items are its tasks, read and written
 through `TodoService`.
 
+A list's properties (PROPPATCH), its rename and its DELETE go through `service.lists`.
+
 ETag: a hash of the bytes served. getctag and the sync token come from the change log, so
 changes from MCP, the CLI or an import move them too."""
 
@@ -165,7 +167,7 @@ class ProjectCollection(radicale_storage.BaseCollection):
             raise ValueError(f"[Errno {errno.EACCES}] task lists hold VTODO only, not {components}")
         kept = {key: value for key, value in props.items() if key not in _OURS}
         if len(json.dumps(kept)) > PROPS_MAX:
-            raise ValueError(f"a task list's properties are limited to {PROPS_MAX} bytes")
+            raise ValueError(f"a task list's properties are limited to {PROPS_MAX} characters")
         return kept
 
     @property

@@ -23,7 +23,7 @@ from support.env import subprocess_env
 
 from mcp_server_todo.errors import InvalidInput, StorageError
 from mcp_server_todo.model import Change, Due, DueWindow, ListQuery, Priority, Status, Task, stored
-from mcp_server_todo.store import Store, WouldBlock, nowait, open_store, sqlite_url
+from mcp_server_todo.store import Store, TaskList, WouldBlock, nowait, open_store, sqlite_url
 from mcp_server_todo.store.pg_migrations import PG_MIGRATIONS, migrate
 from mcp_server_todo.store.pg_search import search_words, ts_query
 from mcp_server_todo.store.pg_tx import PostgresTx
@@ -32,7 +32,7 @@ from mcp_server_todo.store.postgres import PostgresStore, redact
 pytestmark = [pytest.mark.postgres, pytest.mark.timeout(120)]
 
 NOW = "2026-11-25T10:00:00.000Z"
-OWNER_TABLES = ["changes", "links", "owners", "shares", "task_counts", "task_tags", "tasks"]
+OWNER_TABLES = ["changes", "links", "list_undo", "lists", "owners", "shares", "task_counts", "task_tags", "tasks"]
 
 
 @pytest.fixture
@@ -69,6 +69,8 @@ def seed_two_owners(store: Store) -> None:
             task = make(tx.allocate_id(), f"{owner}'s secret", tags=[owner], project=owner)
             tx.put(task)
             tx.log(Change(op="add", task_id=task.id, before=None, after=task))
+            tx.put_list(TaskList(f"{owner}-list", f"{owner}'s list", {}, "2026-12-06T10:00:00Z"))
+            tx.log_list(1, f"{owner}-list", None)
 
 
 def test_every_owner_keyed_table_has_forced_row_level_security(pg_store: PostgresStore, pg_url: str) -> None:
@@ -114,6 +116,8 @@ def test_hand_written_sql_in_one_owners_transaction_cannot_reach_another(pg_stor
         assert conn.execute("SELECT DISTINCT owner FROM changes").fetchall() == [("alice",)]
         assert conn.execute("SELECT DISTINCT owner FROM task_tags").fetchall() == [("alice",)]
         assert conn.execute("SELECT DISTINCT owner FROM task_counts").fetchall() == [("alice",)]
+        assert conn.execute("SELECT owner, name FROM lists").fetchall() == [("alice", "alice's list")]
+        assert conn.execute("SELECT DISTINCT owner FROM list_undo").fetchall() == [("alice",)]
         # bob's rows asked for by name: not there, not changeable, not deletable
         assert conn.execute("SELECT * FROM tasks WHERE owner = 'bob'").fetchall() == []
         assert conn.execute("UPDATE tasks SET title = 'pwned' WHERE owner = 'bob'").rowcount == 0

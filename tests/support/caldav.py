@@ -66,23 +66,26 @@ class Served:
         return httpx2.Client(base_url=self.server.base, auth=(user, password or self.tokens[user]), timeout=30)
 
 
-def serve_dav(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
-    """For a module-scoped fixture parametrized "sqlite" / "postgresql": one server for the module."""
+def serve_dav(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory, *, tools: str = "core,import"
+) -> Iterator[Served]:
+    """For a module-scoped fixture parametrized "sqlite" / "postgresql": one server for the module
+    (serving the MCP tool groups `tools`)."""
     folder = tmp_path_factory.mktemp("caldav")
     home = folder / "home"
     home.mkdir()
     if request.param == "postgresql":
         with pg.schema_url(request.getfixturevalue("postgres_url")) as url:
-            yield from _serve(url, home, folder)
+            yield from _serve(url, home, folder, tools)
         return
-    yield from _serve(folder / "todo.db", home, folder)
+    yield from _serve(folder / "todo.db", home, folder, tools)
 
 
-def _serve(db: Path | str, home: Path, folder: Path) -> Iterator[Served]:
+def _serve(db: Path | str, home: Path, folder: Path, tools: str) -> Iterator[Served]:
     if isinstance(db, Path):
         HttpServer(db, home).stop()  # creates the file the token command opens
     tokens = {user: make_token(db, home, user) for user in ("alice", "bob", "dave")}  # type: ignore[arg-type]
-    server = HttpServer(db, home, "--auth", "tokens", "--tools", "core,import", logs=folder)
+    server = HttpServer(db, home, "--auth", "tokens", "--tools", tools, logs=folder)
     try:
         server.wait_ready()
         yield Served(server, tokens, db, home)

@@ -144,9 +144,12 @@ class TaskReads:
             return tx.history(task_id, clean_limit(limit))
 
     def projects(self) -> list[tuple[str, int, int]]:
-        """(project, pending, done) for every project with tasks, by name."""
+        """(project, pending, done) for every project with tasks, and every list made without
+        tasks (0, 0: a list made on a phone, `service.lists`), by name."""
         with self.store.read(self.owner) as tx:
-            return tx.projects()
+            counted = tx.projects()
+            named = {name for name, _, _ in counted}
+            return sorted(counted + [(row.name, 0, 0) for row in tx.lists() if row.name not in named])
 
     def tags(self) -> list[tuple[str, int]]:
         """(tag, pending tasks) for every tag in use, most used first."""

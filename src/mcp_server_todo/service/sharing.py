@@ -35,7 +35,7 @@ from contextlib import contextmanager
 
 from ..errors import Conflict, InvalidInput
 from ..model import PROJECT_MAX, Change, ListQuery, Share, Status, Task, TaskPage
-from ..store import LOCAL_OWNER, Store, WriteTx
+from ..store import LOCAL_OWNER, Store, TaskList, WriteTx
 
 
 @contextmanager
@@ -86,7 +86,11 @@ class SharedTx:
         return self.raw.last_group()
 
     def mark_undone(self, group: int, upto: int | None = None) -> None:
+        """Mark `group` undone, and put back the list rows it changed (a rename, a deleted list)."""
+        from .lists import restore_lists  # lists.py writes through this module
+
         self.raw.mark_undone(group, upto)
+        restore_lists(self.raw, group)
 
     def current_group(self) -> int:
         return self.raw.current_group()
@@ -120,6 +124,12 @@ class SharedTx:
 
     def shares_as_member(self) -> list[Share]:
         return self.raw.shares_as_member()
+
+    def lists(self) -> list[TaskList]:
+        return self.raw.lists()
+
+    def list_undo(self, group: int) -> list[tuple[str, TaskList | None]]:
+        return self.raw.list_undo(group)
 
     # -- writes -------------------------------------------------------------------------
 

@@ -26,7 +26,7 @@ from types import TracebackType
 
 from ..dates import utc_now
 from ..model import Change, ListQuery, Share, Status, Task, TaskPage, stored
-from ..store import ReadTx, Store, StoreTx
+from ..store import ReadTx, Store, StoreTx, TaskList
 from .sharing import SharedTx, write
 
 __all__ = ["BATCH_PAUSE", "BATCH_SECONDS", "Batches", "PreviewTx", "revert", "revert_group", "revert_one"]
@@ -139,6 +139,12 @@ class PreviewTx:
 
     def shares_as_member(self) -> list[Share]:
         return self._tx.shares_as_member()
+
+    def lists(self) -> list[TaskList]:
+        return self._tx.lists()
+
+    def list_undo(self, group: int) -> list[tuple[str, TaskList | None]]:
+        return self._tx.list_undo(group)
 
 
 def _task(kept: _Kept) -> Task:

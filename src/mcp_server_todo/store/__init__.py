@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Protocol
 from ..errors import InvalidInput, StorageError
 from ..model import Change, ListQuery, Share, Task, TaskPage
 from .health import Check
+from .lists import TaskList
 
 if TYPE_CHECKING:
     from .postgres import PostgresStore
@@ -36,6 +37,7 @@ __all__ = [
     "ReadTx",
     "Store",
     "StoreTx",
+    "TaskList",
     "TokenInfo",
     "TokenStore",
     "WriteTx",
@@ -133,6 +135,14 @@ class ReadTx(Protocol):
         """The projects others share with this owner."""
         ...
 
+    def lists(self) -> list[TaskList]:
+        """This owner's task lists that are rows (`store.lists`), by name."""
+        ...
+
+    def list_undo(self, group: int) -> list[tuple[str, TaskList | None]]:
+        """(path, the list row before change-log `group`, None: none) for each row `group` changed."""
+        ...
+
 
 class StoreTx(ReadTx, Protocol):
     """One transaction for one owner that writes: only the service calls these (see
@@ -226,6 +236,16 @@ class WriteTx(StoreTx, Protocol):
 
     def forget(self, task_ids: list[int]) -> None:
         """Mark the log entries about these tasks as not undoable (copies that are gone)."""
+        ...
+
+    def put_list(self, task_list: TaskList) -> None:
+        """Insert or replace the list row at `task_list.path`."""
+        ...
+
+    def remove_list(self, path: str) -> None: ...
+
+    def log_list(self, group: int, path: str, before: TaskList | None) -> None:
+        """Keep the list row at `path` as it was before `group`, for undo (the first one stays)."""
         ...
 
 

@@ -132,7 +132,7 @@ def _has_data(db: Path) -> bool:
         tables = {row[0] for row in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
         return any(
             conn.execute(f"SELECT 1 FROM {table} LIMIT 1").fetchone() is not None  # our own table names
-            for table in ("tasks", "changes", "api_tokens")
+            for table in ("tasks", "changes", "api_tokens", "lists")
             if table in tables
         )
     except sqlite3.Error:

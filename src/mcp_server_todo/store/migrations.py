@@ -221,4 +221,26 @@ SQLITE_MIGRATIONS: tuple[Migration, ...] = (
         "reminders on tasks (relative to due, or an instant)",
         ("ALTER TABLE tasks ADD COLUMN reminders TEXT NOT NULL DEFAULT '[]'",),
     ),
+    (
+        10,
+        "task lists that exist without tasks (CalDAV collections): name, stable path, properties",
+        (
+            """CREATE TABLE lists (
+                owner TEXT NOT NULL,
+                path TEXT NOT NULL,
+                name TEXT NOT NULL,
+                props TEXT NOT NULL DEFAULT '{}',
+                created_at TEXT NOT NULL,
+                PRIMARY KEY (owner, path),
+                UNIQUE (owner, name)
+            ) WITHOUT ROWID""",
+            """CREATE TABLE list_undo (
+                owner TEXT NOT NULL,
+                grp INTEGER NOT NULL,
+                path TEXT NOT NULL,
+                before TEXT,
+                PRIMARY KEY (owner, grp, path)
+            ) WITHOUT ROWID""",
+        ),
+    ),
 )

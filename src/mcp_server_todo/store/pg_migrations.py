@@ -198,6 +198,30 @@ PG_MIGRATIONS: tuple[Migration, ...] = (
         "reminders on tasks (relative to due, or an instant)",
         ("ALTER TABLE tasks ADD COLUMN reminders text[] NOT NULL DEFAULT '{}'",),
     ),
+    (
+        6,
+        "task lists that exist without tasks (CalDAV collections): name, stable path, properties",
+        (
+            """CREATE TABLE lists (
+                owner text COLLATE "C" NOT NULL,
+                path text COLLATE "C" NOT NULL,
+                name text COLLATE "C" NOT NULL,
+                props text NOT NULL DEFAULT '{}',
+                created_at text NOT NULL,
+                PRIMARY KEY (owner, path),
+                UNIQUE (owner, name)
+            )""",
+            """CREATE TABLE list_undo (
+                owner text COLLATE "C" NOT NULL,
+                grp bigint NOT NULL,
+                path text COLLATE "C" NOT NULL,
+                before text,
+                PRIMARY KEY (owner, grp, path)
+            )""",
+            *_isolated("lists"),
+            *_isolated("list_undo"),
+        ),
+    ),
 )
 
 

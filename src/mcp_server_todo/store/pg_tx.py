@@ -12,6 +12,7 @@ from ..dates import utc_now
 from ..errors import StorageError
 from ..model import Change, ListQuery, Task, TaskPage
 from . import queries
+from .lists import ListQueries
 from .pg_migrations import OWNER_SETTING
 from .pg_search import search_words, text_clause
 from .pg_sql import (
@@ -31,7 +32,7 @@ def _row_to_task(row: tuple[Any, ...]) -> Task:
     return queries.task_from_row(row, list(row[9]), list(row[11]), list(row[16]), bool(row[18]))
 
 
-class PostgresTx(queries.SharingQueries):
+class PostgresTx(queries.SharingQueries, ListQueries):
     """One transaction of one owner on one pooled connection."""
 
     def __init__(self, conn: psycopg.Connection, owner: str, *, write: bool, seen_as: list[str] | None = None) -> None:

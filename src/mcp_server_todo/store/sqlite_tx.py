@@ -11,6 +11,7 @@ from typing import Any
 from ..dates import utc_now
 from ..model import Change, ListQuery, Task, TaskPage
 from . import queries
+from .lists import ListQueries
 from .sqlite_sql import (
     KEYS_AT,
     LOG_INSERT,
@@ -33,7 +34,7 @@ def _row_to_task(row: tuple[Any, ...]) -> Task:
     return queries.task_from_row(row, tags, depends_on, reminders, bool(row[17] or row[18]))
 
 
-class SQLiteTx(queries.SharingQueries):
+class SQLiteTx(queries.SharingQueries, ListQueries):
     def __init__(self, conn: sqlite3.Connection, owner: str) -> None:
         self._conn = conn
         self._owner = owner

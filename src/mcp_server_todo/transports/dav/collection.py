@@ -2,27 +2,37 @@
 as a VTODO-only calendar (`ProjectCollection`) whose items are its tasks, read and written
 through `TodoService`.
 
+A list's properties (PROPPATCH), its rename and its DELETE go through `service.lists`.
+
 ETag: a hash of the bytes served. getctag and the sync token come from the change log, so
 changes from MCP, the CLI or an import move them too."""
 
 from __future__ import annotations
 
+import errno
 import hashlib
+import json
 from collections.abc import Iterable, Iterator, Mapping
 from datetime import datetime
 from email.utils import format_datetime
 from typing import Any
 
 from radicale import item as radicale_item
+from radicale import pathutils
 from radicale import storage as radicale_storage
 
-from ...errors import NotFound, TodoError
+from ...errors import Conflict, NotFound, TodoError
 from ...model import Status, Task
 from ...service import TodoService
+from ...service.lists import delete_list, update_list
 from .names import HASHED, collection_id, href_of, http_date, uid_of
 from .vtodo import read_body, served_text, task_fields
 
 SYNC_PREFIX = "http://mcp-server-todo.invalid/sync/"
+PROPS_MAX = 16384
+Props = Mapping[str, str]
+EMPTY: Props = {}
+_OURS = {"tag", "D:displayname", "C:supported-calendar-component-set"}
 _PAGE = 200
 
 
@@ -54,12 +64,15 @@ class Principal(radicale_storage.BaseCollection):
 
 
 class ProjectCollection(radicale_storage.BaseCollection):
-    """One project as a VTODO-only calendar."""
+    """One task list (a project) as a VTODO-only calendar, at its path id `cid` (storage.py
+    chooses it), with the display properties `props` its list row keeps."""
 
-    def __init__(self, service: TodoService, project: str) -> None:
+    def __init__(self, service: TodoService, project: str, *, cid: str | None = None, props: Props = EMPTY) -> None:
         self.service = service
         self.project = project
-        self._path = f"{service.owner}/{collection_id(project)}"
+        self.cid = cid or collection_id(project)
+        self.props = dict(props)
+        self._path = f"{service.owner}/{self.cid}"
 
     @property
     def path(self) -> str:
@@ -130,11 +143,32 @@ class ProjectCollection(radicale_storage.BaseCollection):
         return task is not None and task.project == self.project and task.status is not Status.deleted
 
     def get_meta(self, key: str | None = None) -> Any:
-        meta = {"tag": "VCALENDAR", "C:supported-calendar-component-set": "VTODO", "D:displayname": self.project}
+        meta = {**self.props, "tag": "VCALENDAR", "C:supported-calendar-component-set": "VTODO"}
+        meta["D:displayname"] = self.project
         return meta if key is None else meta.get(key)
 
     def set_meta(self, props: Mapping[str, str]) -> None:
-        raise ValueError("collection properties cannot be changed here yet; rename the project over MCP")
+        """PROPPATCH (Radicale passes every property): the display properties are kept, and a
+        new displayname renames the list (its tasks move; one undo) at the same path."""
+        try:
+            kept = update_list(
+                self.service, self.cid, self.project, props.get("D:displayname") or self.project, self.kept_props(props)
+            )
+        except TodoError as exc:
+            raise refusal(exc) from None
+        self.project, self.props = kept.name, kept.props
+
+    @staticmethod
+    def kept_props(props: Props) -> dict[str, str]:
+        """What a list row keeps of a client's properties: all but the ones we answer ourselves
+        (the tag, the name, the component set, which must be VTODO)."""
+        components = props.get("C:supported-calendar-component-set", "VTODO")
+        if {part.strip().upper() for part in components.split(",")} != {"VTODO"}:
+            raise ValueError(f"[Errno {errno.EACCES}] task lists hold VTODO only, not {components}")
+        kept = {key: value for key, value in props.items() if key not in _OURS}
+        if len(json.dumps(kept)) > PROPS_MAX:
+            raise ValueError(f"a task list's properties are limited to {PROPS_MAX} characters")
+        return kept
 
     @property
     def last_modified(self) -> str:
@@ -200,10 +234,21 @@ class ProjectCollection(radicale_storage.BaseCollection):
         return self._item(task, self._uids([task])), replaced
 
     def delete(self, href: str | None = None) -> None:
-        """DELETE of a task: to the trash (restorable with undo). A whole collection: not yet."""
+        """DELETE of a task: to the trash (restorable with undo). Of the whole list: its tasks
+        to the trash and the list gone, one undo brings both back (the default list stays)."""
         if href is None:
-            raise ValueError("deleting a whole task list is not supported yet")
+            delete_list(self.service, self.cid, self.project)
+            return
         task = self._task_at(href)
         if task is None:
             raise radicale_storage.ComponentNotFoundError(href)
         self.service.delete(task.id)
+
+
+def refusal(exc: TodoError, *, making: bool = False) -> ValueError:
+    """A service refusal as Radicale answers it (it reads an errno in the message): a
+    `Conflict` is 409 when making a list (MKCALENDAR), else 403; bad input is 400. The text
+    is Radicale's log's; the client gets the status."""
+    if isinstance(exc, Conflict):
+        return pathutils.CollidingPathError(str(exc)) if making else ValueError(f"[Errno {errno.EACCES}] {exc}")
+    return ValueError(str(exc))

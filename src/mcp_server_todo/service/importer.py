@@ -172,6 +172,8 @@ class Import:
             "completed_at": completed,
             "uid": key,
             "reminders": self._reminders(record, base, due),
+            "ical": base.ical if base else None,  # a CalDAV client's VTODO: served merged with these
+            "href": base.href if base else None,
         }
         task_id = base.id if base else self._new_id(record)  # after validation: no id spent on a bad line
         return task_from_store(

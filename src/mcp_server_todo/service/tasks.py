@@ -46,6 +46,7 @@ from ..model import (
 from ..store import StoreTx, off_the_loop
 from .inputs import (
     BULK_MAX,
+    CLIENT_FIELDS,
     FIELDS,
     check_item,
     clean_ids,
@@ -53,6 +54,7 @@ from .inputs import (
     opt_id,
     parse_priority,
     recurrence_module,
+    zone_kept,
 )
 from .reads import TaskReads
 from .rules import check_task, descendants, existing
@@ -111,7 +113,7 @@ class TodoService(TaskReads):
             raise InvalidInput(f"{len(items)} tasks given; one call adds at most {BULK_MAX}")
         now = self._clock()
         drafts = each_item(items, lambda item: self._draft(item, now))
-        with write(self.store, self.owner) as tx:
+        with write(self.store, self.owner, via=self.via) as tx:
             created: list[Task] = []
             first_id = 0
             for index, draft in enumerate(drafts):
@@ -133,7 +135,7 @@ class TodoService(TaskReads):
         return self._present(created)
 
     def _draft(self, item: dict[str, Any], now: str) -> Task:
-        unknown = set(item) - set(FIELDS)
+        unknown = set(item) - set(FIELDS) - set(CLIENT_FIELDS)
         if unknown:
             raise InvalidInput(f"unknown field(s) {', '.join(sorted(unknown))}; use {', '.join(FIELDS)}")
         if not isinstance(item.get("title"), str):
@@ -145,14 +147,17 @@ class TodoService(TaskReads):
         elif recur and due is not None:
             recurrence_module().check_until(recur, due.iso)
         parent = item.get("parent_id")
+        done = item.get("status") == "done"
+        if item.get("status") not in (None, "pending", "done"):
+            raise InvalidInput(f"status {item['status']!r} cannot be set on a new task; use 'pending' or 'done'")
         return Task.model_construct(
             id=0,
             title=clean_title(item["title"]),
             notes=clean_notes(item["notes"]) if item.get("notes") else "",
-            status=Status.pending,
+            status=Status.done if done else Status.pending,
             priority=parse_priority(item.get("priority")) or Priority.none,
             due=due.iso if due else None,
-            due_tz=due.tz if due else None,
+            due_tz=zone_kept(due, item.get("due_tz")),
             recur=recur,
             project=clean_project(item["project"]) if item.get("project") is not None else DEFAULT_PROJECT,
             tags=clean_tags(item["tags"]) if item.get("tags") else [],
@@ -160,9 +165,11 @@ class TodoService(TaskReads):
             depends_on=clean_ids(item["depends_on"], "depends_on id") if item.get("depends_on") else [],
             created_at=now,
             updated_at=now,
-            completed_at=None,
+            completed_at=now if done else None,
             uid=uuid.uuid4().hex,
             reminders=parse_reminders(item["remind"], self.tz, now=self.now()) if item.get("remind") else [],
+            ical=item.get("ical") or None,
+            href=item.get("href") or None,
             due_human=None,
             subtasks=0,
             blocked=False,
@@ -184,7 +191,7 @@ class TodoService(TaskReads):
     def complete_many(self, ids: list[int], *, with_subtasks: bool = False) -> Completed:
         task_ids = clean_ids(ids)
         result = Completed()
-        with write(self.store, self.owner) as tx:
+        with write(self.store, self.owner, via=self.via) as tx:
             now = self._clock()
             tasks = [existing(tx, task_id, verb="complete") for task_id in task_ids]
             chosen = {task.id for task in tasks}
@@ -229,6 +236,7 @@ class TodoService(TaskReads):
                         "completed_at": None,
                         "status": Status.pending,
                         "reminders": kept_on_next(task.reminders),
+                        "href": None,
                     }
                 )
                 tx.put(nxt)
@@ -252,7 +260,7 @@ class TodoService(TaskReads):
         if not changes and status is None:
             raise InvalidInput("nothing to update; pass at least one field to change")
         updated: list[Task] = []
-        with write(self.store, self.owner) as tx:
+        with write(self.store, self.owner, via=self.via) as tx:
             now = self._clock()
             for index, task_id in enumerate(task_ids):
                 task = tx.get(task_id)
@@ -290,7 +298,10 @@ class TodoService(TaskReads):
         if fields.get("due") is not None:
             due = self._due(fields["due"])
             changes["due"] = due.iso if due else None
-            changes["due_tz"] = due.tz if due else None
+            changes["due_tz"] = zone_kept(due, fields.get("due_tz"))
+        for hidden in ("ical", "href"):
+            if fields.get(hidden) is not None:
+                changes[hidden] = fields[hidden] or None
         if fields.get("recur") is not None:
             changes["recur"] = recurrence_module().parse_recur(fields["recur"]) if fields["recur"].strip() else None
             if changes["recur"] and changes.get("due"):
@@ -316,7 +327,7 @@ class TodoService(TaskReads):
         """Move tasks and their subtasks to the trash (restorable: undo, or status='pending')."""
         task_ids = clean_ids(ids)
         deleted: list[Task] = []
-        with write(self.store, self.owner) as tx:
+        with write(self.store, self.owner, via=self.via) as tx:
             now = self._clock()
             seen: set[int] = set()
             for task_id in task_ids:
@@ -337,7 +348,7 @@ class TodoService(TaskReads):
 
     def empty_trash(self) -> int:
         """Remove every task in the trash for good. Logged, so `undo` still brings them back."""
-        with write(self.store, self.owner) as tx:
+        with write(self.store, self.owner, via=self.via) as tx:
             now = self._clock()
             count = 0
             while True:
@@ -356,13 +367,13 @@ class TodoService(TaskReads):
         """Share my `project` with `user`, who then sees and edits its tasks under their own
         ids, in their project `me/project`. Returns the share and how many tasks it holds."""
         project, user = clean_project(project), clean_user(user)
-        with write(self.store, self.owner, sharing=True) as tx:
+        with write(self.store, self.owner, sharing=True, via=self.via) as tx:
             return tx.share(project, user, self._clock())
 
     def unshare_project(self, project: str, user: str) -> int:
         """Stop sharing my `project` with `user`; how many tasks they no longer see."""
         project, user = clean_project(project), clean_user(user)
-        with write(self.store, self.owner, sharing=True) as tx:
+        with write(self.store, self.owner, sharing=True, via=self.via) as tx:
             removed = tx.unshare(project, user, self._clock())
         if removed is None:
             raise NotFound(f"project {project!r} is not shared with {user}; call list_shares to see who has what")
@@ -376,7 +387,7 @@ class TodoService(TaskReads):
             raise InvalidInput(f"steps must be between 1 and 50; got {steps}")
         undone: list[Undone] = []
         big: list[Change] = []
-        with write(self.store, self.owner) as tx:
+        with write(self.store, self.owner, via=self.via) as tx:
             now = self._clock()
             for _ in range(steps):
                 group = tx.last_group()

@@ -198,6 +198,16 @@ PG_MIGRATIONS: tuple[Migration, ...] = (
         "reminders on tasks (relative to due, or an instant)",
         ("ALTER TABLE tasks ADD COLUMN reminders text[] NOT NULL DEFAULT '{}'",),
     ),
+    (
+        6,
+        "CalDAV: the client's VTODO and resource name on tasks, the way a change came in",
+        (
+            "ALTER TABLE tasks ADD COLUMN ical text",
+            "ALTER TABLE tasks ADD COLUMN href text",
+            "CREATE INDEX tasks_by_href ON tasks (owner, href) WHERE href IS NOT NULL",
+            "ALTER TABLE changes ADD COLUMN via text",
+        ),
+    ),
 )
 
 

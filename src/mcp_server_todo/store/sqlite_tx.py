@@ -30,7 +30,7 @@ def _row_to_task(row: tuple[Any, ...]) -> Task:
     tags = json.loads(row[9]) if row[9] != "[]" else []
     depends_on = json.loads(row[11]) if row[11] != "[]" else []
     reminders = json.loads(row[16]) if row[16] != "[]" else []
-    return queries.task_from_row(row, tags, depends_on, reminders, bool(row[17] or row[18]))
+    return queries.task_from_row(row, tags, depends_on, reminders, bool(row[19] or row[20]))
 
 
 class SQLiteTx(queries.SharingQueries):
@@ -77,6 +77,10 @@ class SQLiteTx(queries.SharingQueries):
             f"{SELECT} FROM tasks t WHERE t.owner = ? AND t.uid = ?", (self._owner, uid)
         ).fetchone()
         return None if row is None else _row_to_task(row)
+
+    def get_by_href(self, href: str) -> list[Task]:
+        sql = queries.BY_HREF.format(select=SELECT)
+        return [_row_to_task(row) for row in self._rows(sql, (self._owner, href))]
 
     def reserve_ids(self, upto: int) -> None:
         """Make sure new ids start above `upto` (an import that keeps its ids)."""
@@ -153,6 +157,8 @@ class SQLiteTx(queries.SharingQueries):
             task.completed_at,
             task.uid or uuid.uuid4().hex,
             json.dumps(task.reminders),
+            task.ical,
+            task.href,
         )
 
     def remove(self, task_id: int) -> None:
@@ -221,6 +227,7 @@ class SQLiteTx(queries.SharingQueries):
             queries.task_json(change.before),
             queries.task_json(change.after),
             change.actor,
+            change.via,
         )
 
     def _changes(self, sql: str, args: tuple[Any, ...]) -> list[Change]:

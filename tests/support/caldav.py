@@ -82,7 +82,7 @@ def _serve(db: Path | str, home: Path, folder: Path) -> Iterator[Served]:
     if isinstance(db, Path):
         HttpServer(db, home).stop()  # creates the file the token command opens
     tokens = {user: make_token(db, home, user) for user in ("alice", "bob", "dave")}  # type: ignore[arg-type]
-    server = HttpServer(db, home, "--auth", "tokens", "--tools", "core,import", logs=folder)
+    server = HttpServer(db, home, "--auth", "tokens", "--tools", "core,import,history", logs=folder)
     try:
         server.wait_ready()
         yield Served(server, tokens, db, home)

@@ -20,11 +20,10 @@ through `sharing.write`, and nothing else calls a store transaction's write meth
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from ..dates import parse_due
-from ..dates.reminders import kept_on_next, parse_reminders
+from ..dates.reminders import parse_reminders
 from ..errors import Conflict, InvalidInput, NotFound
 from ..model import (
     DEFAULT_PROJECT,
@@ -43,7 +42,7 @@ from ..model import (
     clean_user,
     stored,
 )
-from ..store import StoreTx, off_the_loop
+from ..store import StoreTx
 from .inputs import (
     BULK_MAX,
     CLIENT_FIELDS,
@@ -56,7 +55,9 @@ from .inputs import (
     recurrence_module,
     zone_kept,
 )
+from .occurrences import done_copy, moved_to_next, next_occurrence
 from .reads import TaskReads
+from .results import Completed, Undone
 from .rules import check_task, descendants, existing
 from .sharing import write
 from .undo import revert, revert_one
@@ -66,26 +67,6 @@ if TYPE_CHECKING:
 
 UNDO_AT_ONCE = 1000
 """A bigger group (an import) is reverted in batches: other writers never wait for all of it."""
-
-
-@dataclass
-class Completed:
-    done: list[Task] = field(default_factory=list)
-    """Tasks completed by this call (subtasks included)."""
-    unchanged: list[Task] = field(default_factory=list)
-    """Tasks that were already done."""
-    created: list[Task] = field(default_factory=list)
-    """Next occurrences of recurring tasks."""
-
-
-@dataclass
-class Undone:
-    """One reverted change: what the operation was, and the task after the revert (None if removed)."""
-
-    op: str
-    task_id: int
-    title: str
-    task: Task | None
 
 
 class TodoService(TaskReads):
@@ -220,27 +201,8 @@ class TodoService(TaskReads):
         tx.log(Change(op="complete", task_id=task.id, before=stored(task), after=done, at=now))
         result.done.append(done)
         if task.recur:
-            off_the_loop()  # a catch-up over missed occurrences is not bounded small
-            step = recurrence_module().advance(
-                task.recur, task.due or self.today().isoformat(), task.due_tz, self.today()
-            )
-            if step is not None:
-                nxt = stored(task).model_copy(
-                    update={
-                        "id": tx.allocate_id(),
-                        "uid": uuid.uuid4().hex,
-                        "due": step.due,
-                        "recur": step.rule,
-                        "created_at": now,
-                        "updated_at": now,
-                        "completed_at": None,
-                        "status": Status.pending,
-                        "reminders": kept_on_next(task.reminders),
-                        "href": None,
-                    }
-                )
-                tx.put(nxt)
-                tx.log(Change(op="add", task_id=nxt.id, before=None, after=nxt, at=now))
+            nxt = next_occurrence(tx, task, now, self.today())
+            if nxt is not None:
                 result.created.append(nxt)
 
     # -- updating -----------------------------------------------------------------------
@@ -285,7 +247,17 @@ class TodoService(TaskReads):
                 tx.put(candidate)
                 tx.log(Change(op=op, task_id=task_id, before=task, after=candidate, at=now))
                 updated.append(candidate)
+                self._stepped(tx, task, candidate, now)
         return self._present(updated)
+
+    def _stepped(self, tx: StoreTx, before: Task, after: Task, now: str) -> None:
+        """A recurring task completed by an update (a CalDAV client's STATUS:COMPLETED) gets its
+        next occurrence, as `complete` gives it; one whose client moved DUE to the next
+        occurrence itself (tasks.org) gets the done record of the one it stepped past."""
+        if after.recur and before.status is Status.pending and after.status is Status.done:
+            next_occurrence(tx, after, now, self.today())
+        elif self.via == "caldav" and moved_to_next(before, after, self.today()):
+            done_copy(tx, before, now)
 
     def _changes(self, fields: dict[str, Any]) -> dict[str, Any]:
         changes: dict[str, Any] = {}

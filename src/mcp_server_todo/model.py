@@ -266,6 +266,23 @@ def clean_tags(values: list[str]) -> list[str]:
 _USER = re.compile(r"\S{1,500}")
 
 
+HREF_MAX = 255
+
+
+def clean_href(value: str) -> str | None:
+    """A CalDAV resource name a client chose ("" clears it): one path segment, no control
+    characters, at most HREF_MAX characters."""
+    if not value:
+        return None
+    if len(value) > HREF_MAX or "/" in value or value in (".", "..") or _has_controls(value):
+        raise InvalidInput(f"{value[:40]!r} is not a resource name: one path segment of at most {HREF_MAX} characters")
+    return value
+
+
+def _has_controls(value: str) -> bool:
+    return any(ord(char) < 32 or ord(char) == 127 for char in value)
+
+
 def clean_user(value: str) -> str:
     """A user as the server knows them: a token's user (`alice`) or an OAuth `ISSUER#SUBJECT`."""
     if not isinstance(value, str) or not _USER.fullmatch(value) or not value.isprintable():

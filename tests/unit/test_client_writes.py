@@ -4,6 +4,7 @@ the way a change came in (`via`), and recurring tasks a client completes either 
 
 from __future__ import annotations
 
+import io
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -14,11 +15,17 @@ import pytest
 from mcp_server_todo.errors import InvalidInput
 from mcp_server_todo.model import Status
 from mcp_server_todo.render import change_line
-from mcp_server_todo.service import TodoService
+from mcp_server_todo.service import TodoService, Transfer
 from mcp_server_todo.store import Store, open_store, sqlite_url
 
 NOW = datetime(2026, 11, 25, 18, 0, tzinfo=UTC)  # a Wednesday
 VTODO = "BEGIN:VCALENDAR\r\nBEGIN:VTODO\r\nUID:u1\r\nX-PHONE:1\r\nEND:VTODO\r\nEND:VCALENDAR\r\n"
+PHONE = (
+    "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//phone//EN\r\nBEGIN:VTODO\r\nUID:p1\r\n"
+    "DTSTAMP:20261201T090000Z\r\nSUMMARY:Buy milk\r\nLOCATION:Corner shop\r\nX-PHONE-COLOR:red\r\n"
+    "BEGIN:VALARM\r\nACTION:DISPLAY\r\nX-WR-ALARMUID:A1\r\nTRIGGER;VALUE=DATE-TIME:20261207T080000Z\r\n"
+    "END:VALARM\r\nEND:VTODO\r\nEND:VCALENDAR\r\n"
+)
 
 
 @pytest.fixture
@@ -90,3 +97,32 @@ def test_a_client_that_moves_due_to_the_next_occurrence_completes_it(store: Stor
     assert len(mcp.list_tasks(status="done", limit=50).items) == 1
     dav.update(task.id, due="2026-12-12")  # a client's move that is not the next occurrence: a move too
     assert len(mcp.list_tasks(status="done", limit=50).items) == 1
+
+
+def transfer_text(store: Store, fmt: str) -> str:
+    out = io.StringIO()
+    Transfer(store).export(fmt, out)
+    return out.getvalue()
+
+
+def test_exports_carry_the_client_vtodo_and_a_json_dump_restores_it(store: Store, tmp_path: Path) -> None:
+    mcp, dav = services(store)
+    fields = {"title": "Buy milk", "remind": ["2026-12-07T08:00:00Z"], "ical": PHONE, "href": "P-1.ics"}
+    (task,) = dav.add_many([fields], uids=["p1"])
+    mcp.update(task.id, title="Buy oat milk")
+
+    ical = transfer_text(store, "ical")
+    assert "SUMMARY:Buy oat milk" in ical and "LOCATION:Corner shop" in ical and "X-WR-ALARMUID:A1" in ical
+    dump = transfer_text(store, "json")
+    assert '"href":"P-1.ics"' in dump and "X-PHONE-COLOR:red" in dump
+
+    other = open_store(sqlite_url(tmp_path / "other.db"))
+    try:
+        Transfer(other).import_lines(io.StringIO(dump), "json")
+        (restored,) = Transfer(other).tasks()
+        assert (restored.title, restored.ical, restored.href) == ("Buy oat milk", PHONE, "P-1.ics")
+        bad = dump.replace('"href":"P-1.ics"', '"href":"../escape.ics"')
+        report = Transfer(other).import_lines(io.StringIO(bad), "json")
+        assert report.problems == 1 and "not a resource name" in str(report.items), report.items
+    finally:
+        other.close()

@@ -290,13 +290,17 @@ class ICalendar(Format):
                 yield record
 
     def write(self, tasks: Iterable[Task], out: TextIO, options: Options) -> None:
+        from .ical_merge import merged
+
         listed = list(tasks)
         uids = {task.id: task.uid or f"mcp-server-todo-{task.id}" for task in listed}
         calendar = Calendar()
         calendar.add("prodid", PRODID)
         calendar.add("version", "2.0")
+        known = set(uids.values()).__contains__
         for task in listed:
-            calendar.add_component(todo_component(task, uids))
+            kept = merged(task, uids, known) if task.ical else None  # a CalDAV client's VTODO
+            calendar.add_component(kept.todo if kept is not None else todo_component(task, uids))
         calendar.add_missing_timezones()
         out.write(calendar.to_ical().decode("utf-8").replace("\r\n", "\n"))
 

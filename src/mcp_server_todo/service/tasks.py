@@ -34,6 +34,7 @@ from ..model import (
     Share,
     Status,
     Task,
+    clean_href,
     clean_id,
     clean_notes,
     clean_project,
@@ -150,7 +151,7 @@ class TodoService(TaskReads):
             uid=uuid.uuid4().hex,
             reminders=parse_reminders(item["remind"], self.tz, now=self.now()) if item.get("remind") else [],
             ical=item.get("ical") or None,
-            href=item.get("href") or None,
+            href=clean_href(item.get("href") or ""),
             due_human=None,
             subtasks=0,
             blocked=False,
@@ -271,9 +272,10 @@ class TodoService(TaskReads):
             due = self._due(fields["due"])
             changes["due"] = due.iso if due else None
             changes["due_tz"] = zone_kept(due, fields.get("due_tz"))
-        for hidden in ("ical", "href"):
-            if fields.get(hidden) is not None:
-                changes[hidden] = fields[hidden] or None
+        if fields.get("ical") is not None:
+            changes["ical"] = fields["ical"] or None
+        if fields.get("href") is not None:
+            changes["href"] = clean_href(fields["href"])
         if fields.get("recur") is not None:
             changes["recur"] = recurrence_module().parse_recur(fields["recur"]) if fields["recur"].strip() else None
             if changes["recur"] and changes.get("due"):

@@ -1,6 +1,7 @@
 """The collections Radicale sees: the root and a user's principal (`Principal`), and a project
 as a VTODO-only calendar (`ProjectCollection`) whose items are its tasks, read and written
-through `TodoService`.
+through `TodoService` (a service whose writes are logged `via caldav`). A task is served at
+the name its client PUT it at (`Task.href`), else at `UID.ics` (names.py).
 
 ETag: a hash of the bytes served. getctag and the sync token come from the change log, so
 changes from MCP, the CLI or an import move them too."""

@@ -91,6 +91,10 @@ async def test_a_phone_task_keeps_what_we_do_not_model_through_mcp_edits(served:
         assert task["priority"] == "high" and task["due_tz"] == "America/New_York"
         assert task["due"] == "2026-12-07T09:00-05:00" and task["parent_id"] == parent["id"]
         assert task["reminders"] == ["-PT30M"], "the phone's alarm is a reminder"
+        async with mcp_client(served.server.url, served.tokens["alice"]) as client:
+            lines = text(await call(client, "list_items", {"project": "shop"})).splitlines()
+        line = next(line for line in lines if "Buy milk" in line)
+        assert "⏰ 30m before" in line and "Corner shop" not in line and "BEGIN" not in line, line
 
         await mcp(
             served, "alice", "update_item", id=task["id"], title="Buy oat milk", remind=["30m before", "1d before"]

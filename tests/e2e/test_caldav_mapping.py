@@ -110,10 +110,19 @@ async def test_a_phone_task_keeps_what_we_do_not_model_through_mcp_edits(served:
 
         history = await mcp(served, "alice", "history", id=task["id"])
         assert [e["op"] for e in history["entries"]] == ["update", "add"]
+        bare = f"{path}task-without-extension"  # a name is a name: kept as the client chose it
+        bare_uid = uuid.uuid4().hex
+        assert (
+            http.put(
+                bare, content=RECURRING.format(uid=bare_uid, title="Bare", due="20261207", status="NEEDS-ACTION")
+            ).status_code
+            == 201
+        )
+        assert "SUMMARY:Bare" in http.get(bare).text and http.delete(bare).status_code in (200, 204)
         assert http.delete(href).status_code in (200, 204)
         assert http.get(href).status_code == 404
     trash = await mcp(served, "alice", "list_items", project="shop", status="deleted")
-    assert [t["title"] for t in trash["items"]] == ["Buy oat milk"]
+    assert sorted(t["title"] for t in trash["items"]) == ["Bare", "Buy oat milk"]
 
 
 async def test_a_caldav_put_is_one_step_marked_via_caldav(served: Served) -> None:

@@ -82,11 +82,11 @@ class ProjectCollection(radicale_storage.BaseCollection):
     def _task_at(self, href: str) -> Task | None:
         """The task served at `href` in this collection (not trashed), or None: one a client
         PUT at that name, else the one whose UID it is (`UID.ics`) if no client named it."""
-        if not href.endswith(".ics"):
-            return None
         for task in self.service.get_by_href(href):
             if task.project == self.project and task.status is not Status.deleted:
                 return task
+        if not href.endswith(".ics"):
+            return None
         uid = href.removesuffix(".ics")
         if HASHED.fullmatch(uid):  # a UID that is not path-safe: rare (imports), so a scan
             return next((task for task in self._tasks() if self._href(task) == href), None)

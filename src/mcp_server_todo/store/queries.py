@@ -46,8 +46,9 @@ LAST_CHANGE_ID = "SELECT max(id) FROM changes WHERE owner = ?"
 CHANGES_SINCE = "SELECT {columns} FROM changes WHERE owner = ? AND id > ? ORDER BY id LIMIT ?"
 HISTORY = "SELECT {columns} FROM changes WHERE owner = ? ORDER BY id DESC LIMIT ?"
 TASK_HISTORY = "SELECT {columns} FROM changes WHERE owner = ? AND task_id = ? ORDER BY id DESC LIMIT ?"
-BY_HREF = "{select} FROM tasks t WHERE t.owner = ? AND t.href = ? ORDER BY t.id"
-"""The tasks a CalDAV client PUT at this resource name (one per collection it used it in)."""
+BY_HREF = "{select} FROM tasks t WHERE t.owner = ? AND t.href = ?"
+"""The tasks a CalDAV client PUT at this resource name (one per collection it used it in); the
+caller sorts them (an ORDER BY would make SQLite walk the owner's tasks by id instead)."""
 GROUP = "SELECT {columns} FROM changes WHERE owner = ? AND grp = ? ORDER BY id"
 # what undo still has to revert of a group: a group an import kept logging in while an undo
 # reverted it is only partly undone (mark_undone `upto`)

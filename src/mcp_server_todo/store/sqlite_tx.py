@@ -80,7 +80,7 @@ class SQLiteTx(queries.SharingQueries):
 
     def get_by_href(self, href: str) -> list[Task]:
         sql = queries.BY_HREF.format(select=SELECT)
-        return [_row_to_task(row) for row in self._rows(sql, (self._owner, href))]
+        return sorted((_row_to_task(row) for row in self._rows(sql, (self._owner, href))), key=lambda t: t.id)
 
     def reserve_ids(self, upto: int) -> None:
         """Make sure new ids start above `upto` (an import that keeps its ids)."""

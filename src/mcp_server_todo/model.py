@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from .errors import InvalidInput
 
@@ -70,6 +70,11 @@ class Task(BaseModel):
     reminders: list[str] = []
     """Normalized reminders (dates.reminders): an RFC 5545 duration relative to `due`
     ("-PT30M", "PT0S" at due) or a UTC instant ("2026-12-07T08:00:00Z")."""
+    ical: str | None = Field(None, exclude=True)
+    """The VCALENDAR a CalDAV client last PUT (transports/dav/vtodo.py serves it back with our
+    fields merged in). Kept in the store and the change log, never shown to MCP clients."""
+    href: str | None = Field(None, exclude=True)
+    """The resource name a CalDAV client PUT the task at (None: `UID.ics`). Never shown to MCP."""
     # computed when read, never stored:
     due_human: str | None = None
     subtasks: int = 0
@@ -78,6 +83,8 @@ class Task(BaseModel):
 
 
 COMPUTED_FIELDS = frozenset({"due_human", "subtasks", "blocked", "urgency"})
+HIDDEN_FIELDS = ("ical", "href")
+"""Stored, logged, never serialized by `model_dump` (MCP results): `stored_json` writes them."""
 _TASK_FIELDS = tuple(Task.model_fields)
 _setattr = object.__setattr__
 
@@ -165,6 +172,8 @@ class Change:
     actor: str | None = None
     """Who made the change when it was not the log's owner: a member of a shared project, or
     the owner of a project shared with this log's owner. Such entries are not undone here."""
+    via: str | None = None
+    """The way the change came in when it was not MCP or the CLI: "caldav". Undone like any other."""
 
 
 # ---- field rules -------------------------------------------------------------------
@@ -255,6 +264,23 @@ def clean_tags(values: list[str]) -> list[str]:
 
 
 _USER = re.compile(r"\S{1,500}")
+
+
+HREF_MAX = 255
+
+
+def clean_href(value: str) -> str | None:
+    """A CalDAV resource name a client chose ("" clears it): one path segment, no control
+    characters, at most HREF_MAX characters."""
+    if not value:
+        return None
+    if len(value) > HREF_MAX or "/" in value or value in (".", "..") or _has_controls(value):
+        raise InvalidInput(f"{value[:40]!r} is not a resource name: one path segment of at most {HREF_MAX} characters")
+    return value
+
+
+def _has_controls(value: str) -> bool:
+    return any(ord(char) < 32 or ord(char) == 127 for char in value)
 
 
 def clean_user(value: str) -> str:

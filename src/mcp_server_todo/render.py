@@ -69,11 +69,13 @@ def task_lines(prefix: str, tasks: list[Task]) -> list[str]:
 
 
 def change_line(change: Change) -> str:
-    """`#3 complete 2026-11-25T10:00Z Buy groceries` for the history."""
+    """`[7] 2026-11-25T10:00Z complete #3 Buy groceries` for the history, with who made it (a
+    shared project's member) and the way it came in (`(via caldav)`) when they say more."""
     task = change.after or change.before
     title = one_line(task.title) if task else "?"
     by = f" (by {change.actor})" if change.actor else ""
-    return f"[{change.id}] {change.at[:16]}Z {change.op} #{change.task_id} {title}{by}"
+    via = f" (via {change.via})" if change.via else ""
+    return f"[{change.id}] {change.at[:16]}Z {change.op} #{change.task_id} {title}{by}{via}"
 
 
 def page_text(page: _Page, status: str) -> str:

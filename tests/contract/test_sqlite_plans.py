@@ -64,3 +64,17 @@ def test_listings_never_scan_all_tasks(tmp_path: Path, query: ListQuery) -> None
     # pending tasks once per listed task
     dependency_lookups = [step for step in steps if step.startswith("SEARCH x")]
     assert dependency_lookups and all("id=?" in step for step in dependency_lookups), steps
+
+
+def test_a_caldav_resource_name_is_found_through_its_index(tmp_path: Path) -> None:
+    from mcp_server_todo.store import queries
+    from mcp_server_todo.store.sqlite_sql import SELECT
+
+    store = SQLiteStore(Path(sqlite_url(tmp_path / "plans.db").removeprefix("sqlite://")))
+    try:
+        sql = "EXPLAIN QUERY PLAN " + queries.BY_HREF.format(select=SELECT)
+        steps = [str(row[3]) for row in store._conn.execute(sql, ("local", "A.ics"))]
+    finally:
+        store.close()
+    assert any("tasks_by_href" in step for step in steps), steps
+    assert not [step for step in steps if step.split()[:2] == ["SCAN", "t"]], steps

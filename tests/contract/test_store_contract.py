@@ -345,3 +345,29 @@ def test_reminders_round_trip_through_every_write_and_read_path(backend: Store) 
         assert tx.get(3) is not None and tx.get(3).reminders == []  # type: ignore[union-attr]
         by_id = {t.id: t.reminders for t in page.items}
     assert by_id[5] == ["-P1D"] and by_id[2] == [] and len(by_id) == 60
+
+
+def test_caldav_columns_round_trip_the_store_and_the_change_log(backend: Store) -> None:
+    """A client's VTODO and resource name are stored, found by name and kept in the change log
+    (so undo restores them), and a change says the way it came in."""
+    vtodo = "BEGIN:VCALENDAR\r\nBEGIN:VTODO\r\nUID:A\r\nX-APPLE-SORT-ORDER:3\r\nEND:VTODO\r\nEND:VCALENDAR\r\n"
+    phone = make(1, "from the phone", ical=vtodo, href="0F1E-ABC.ics")
+    bulk = [make(i, f"b{i}", ical=vtodo if i == 60 else None, href=f"n{i}.ics") for i in range(2, 61)]
+    with backend.write() as tx:
+        tx.put(phone)
+        tx.put_many(bulk)
+        tx.put(make(70, "same name, other list", project="other", href="0F1E-ABC.ics"))
+        tx.log(Change(op="add", task_id=1, before=None, after=phone, at=NOW, via="caldav"))
+        tx.log(Change(op="add", task_id=2, before=None, after=bulk[0], at=NOW))
+    with backend.read() as tx:
+        got = tx.get(1)
+        assert got == phone and got is not None and (got.ical, got.href) == (vtodo, "0F1E-ABC.ics")
+        assert [t.id for t in tx.get_by_href("0F1E-ABC.ics")] == [1, 70]
+        assert tx.get_by_href("nowhere.ics") == []
+        assert tx.get(60) is not None and tx.get(60).ical == vtodo  # type: ignore[union-attr]
+        assert tx.get(2) is not None and tx.get(2).ical is None  # type: ignore[union-attr]
+        first, second = tx.changes_since(0, 10)
+        assert first.via == "caldav" and second.via is None
+        assert first.after is not None and (first.after.ical, first.after.href) == (vtodo, "0F1E-ABC.ics")
+        assert [c.via for c in tx.history(None, 10)] == [None, "caldav"]
+    assert "ical" not in got.model_dump() and "href" not in got.model_dump(), "never in what MCP clients see"

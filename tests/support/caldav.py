@@ -67,7 +67,7 @@ class Served:
 
 
 def serve_dav(
-    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory, *, tools: str = "core,import"
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory, *, tools: str = "core,import,history"
 ) -> Iterator[Served]:
     """For a module-scoped fixture parametrized "sqlite" / "postgresql": one server for the module
     (serving the MCP tool groups `tools`)."""

@@ -89,6 +89,10 @@ class ImportedTask:
     depends: list[Ref] | None = None
     reminders: list[str] | None = None
     """Reminders as `dates.reminders` stores them ("-PT30M", "2026-12-07T08:00:00Z")."""
+    ical: str | None = None
+    """A CalDAV client's VCALENDAR for the task and the resource name it used (JSON dump only:
+    `Task.ical`, `Task.href`); None keeps what is stored, "" clears it."""
+    href: str | None = None
     created_at: str | None = None
     """A UTC timestamp: "YYYY-MM-DD" (day precision), "...THH:MM:SSZ" or "...THH:MM:SS.mmmZ"."""
     updated_at: str | None = None

@@ -14,7 +14,8 @@
     X-TODO-PROJECT the project (ours; absent: the stored project is kept)
     VALARM         reminders, one each: ACTION:DISPLAY, DESCRIPTION the title, TRIGGER a
                    duration RELATED=END (relative to DUE) or VALUE=DATE-TIME an instant in
-                   UTC. Read back: RELATED=START counts from DTSTART (from DUE without one)
+                   UTC. Read back (any ACTION): RELATED=START counts from DTSTART (from DUE
+                   without one). CalDAV serves a client's own VALARMs back as sent
 
 A line break in a title or notes is written as TEXT's `\n`; TEXT has only that one kind of
 line break, so a CRLF or CR in a title comes back as LF.
@@ -191,27 +192,34 @@ def _relations(component: Component, task: ImportedTask) -> None:
             task.warnings.append(f"RELATED-TO;RELTYPE={kind} has no field here; it was left out")
 
 
+def alarm_reminder(alarm: Component, component: Component) -> str | None:
+    """The reminder a VALARM of `component` stands for (whatever its ACTION), or None: no
+    TRIGGER, or one more than a year from the due date."""
+    if "TRIGGER" not in alarm:
+        return None
+    trigger = alarm.decoded("TRIGGER")
+    if isinstance(trigger, datetime):
+        return utc_stamp(trigger if trigger.tzinfo else trigger.replace(tzinfo=UTC))
+    related = str(alarm["TRIGGER"].params.get("RELATED", "START")).upper()
+    if related == "START" and "DTSTART" in component and "DUE" in component:
+        start, due = component.decoded("DTSTART"), component.decoded("DUE")
+        with suppress(TypeError):  # a date and a date-time, or a naive and an aware one: from DUE
+            trigger += start - due
+    seconds = int(trigger.total_seconds())
+    return None if abs(seconds) > OFFSET_MAX else duration(seconds)
+
+
 def _alarms(component: Component, task: ImportedTask) -> None:
     """The VALARMs' triggers as reminders (what the alarm does, DISPLAY or other, is not kept)."""
     task.reminders = []
     for alarm in component.walk("VALARM"):
-        if "TRIGGER" not in alarm:
+        reminder = alarm_reminder(alarm, component)
+        if reminder is not None:
+            task.reminders.append(reminder)
+        elif "TRIGGER" not in alarm:
             task.warnings.append("a VALARM without a TRIGGER was left out")
-            continue
-        trigger = alarm.decoded("TRIGGER")
-        if isinstance(trigger, datetime):
-            task.reminders.append(utc_stamp(trigger if trigger.tzinfo else trigger.replace(tzinfo=UTC)))
-            continue
-        related = str(alarm["TRIGGER"].params.get("RELATED", "START")).upper()
-        if related == "START" and "DTSTART" in component and "DUE" in component:
-            start, due = component.decoded("DTSTART"), component.decoded("DUE")
-            with suppress(TypeError):  # a date and a date-time, or a naive and an aware one: from DUE
-                trigger += start - due
-        seconds = int(trigger.total_seconds())
-        if abs(seconds) > OFFSET_MAX:
+        else:
             task.warnings.append("a VALARM more than a year from the due date was left out")
-            continue
-        task.reminders.append(duration(seconds))
     if len(task.reminders) > REMINDERS_MAX:
         task.warnings.append(f"only the first {REMINDERS_MAX} VALARMs were kept")
         task.reminders = task.reminders[:REMINDERS_MAX]
@@ -282,13 +290,17 @@ class ICalendar(Format):
                 yield record
 
     def write(self, tasks: Iterable[Task], out: TextIO, options: Options) -> None:
+        from .ical_merge import merged
+
         listed = list(tasks)
         uids = {task.id: task.uid or f"mcp-server-todo-{task.id}" for task in listed}
         calendar = Calendar()
         calendar.add("prodid", PRODID)
         calendar.add("version", "2.0")
+        known = set(uids.values()).__contains__
         for task in listed:
-            calendar.add_component(todo_component(task, uids))
+            kept = merged(task, uids, known) if task.ical else None  # a CalDAV client's VTODO
+            calendar.add_component(kept.todo if kept is not None else todo_component(task, uids))
         calendar.add_missing_timezones()
         out.write(calendar.to_ical().decode("utf-8").replace("\r\n", "\n"))
 

@@ -21,7 +21,7 @@ from typing import Any, TextIO
 
 from pydantic import ValidationError
 
-from ..model import COMPUTED_FIELDS, ID_MAX, Task
+from ..model import COMPUTED_FIELDS, HIDDEN_FIELDS, ID_MAX, Task
 from . import Format, ImportedTask, Options, Problem, Record, utc_stamp
 from ._jsonstream import Header, object_items
 
@@ -66,6 +66,8 @@ def task_record(value: Any, line: int) -> Record:
         parent=task.parent_id if task.parent_id is not None else "",
         depends=list(task.depends_on),
         reminders=list(task.reminders) if "reminders" in value else None,  # an older dump: keep the stored
+        ical=task.ical,  # absent (a task no CalDAV client wrote, or an older dump): keep the stored
+        href=task.href,
         created_at=task.created_at,
         updated_at=task.updated_at,
         completed_at=task.completed_at,
@@ -110,6 +112,9 @@ class JsonDump(Format):
         out.write(json.dumps(head, separators=(",", ":"))[:-1] + ',"tasks":[\n')
         for index, task in enumerate(tasks):
             text = task.model_dump_json(exclude=set(COMPUTED_FIELDS))
+            hidden = {name: getattr(task, name) for name in HIDDEN_FIELDS if getattr(task, name)}
+            if hidden:  # a CalDAV client's VTODO and resource name: a dump restores them
+                text = text[:-1] + "," + json.dumps(hidden, ensure_ascii=False, separators=(",", ":"))[1:]
             out.write(("," if index else "") + text + "\n")
         out.write("]}\n")
 

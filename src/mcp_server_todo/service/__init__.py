@@ -14,7 +14,8 @@ from typing import TYPE_CHECKING, Any
 from .inputs import BULK_MAX
 from .reads import DUE_FILTERS, Page, TaskReads
 from .reports import DETAIL_MAX, ImportReport, Outcome
-from .tasks import Completed, TodoService, Undone
+from .results import Completed, Undone
+from .tasks import TodoService
 
 if TYPE_CHECKING:
     from .transfer import Transfer

@@ -21,6 +21,7 @@ from ..model import (
     Priority,
     Status,
     Task,
+    clean_href,
     clean_notes,
     clean_title,
     stored,
@@ -172,6 +173,9 @@ class Import:
             "completed_at": completed,
             "uid": key,
             "reminders": self._reminders(record, base, due),
+            # a CalDAV client's VTODO (served merged with these fields) and resource name
+            "ical": (record.ical or None) if record.ical is not None else (base.ical if base else None),
+            "href": clean_href(record.href) if record.href is not None else (base.href if base else None),
         }
         task_id = base.id if base else self._new_id(record)  # after validation: no id spent on a bad line
         return task_from_store(

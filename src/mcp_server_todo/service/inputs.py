@@ -7,11 +7,15 @@ from collections.abc import Callable, Iterable
 from types import ModuleType
 from typing import Any
 
+from ..dates import find_zone
 from ..errors import InvalidInput, TodoError
-from ..model import Priority, Task, clean_id
+from ..model import Due, Priority, Task, clean_id
 
 BULK_MAX = 100
 FIELDS = ("title", "notes", "priority", "due", "recur", "project", "tags", "parent_id", "depends_on", "remind")
+CLIENT_FIELDS = ("ical", "href", "due_tz", "status")
+"""Fields a CalDAV PUT sets too (transports/dav): the client's VTODO and resource name, DUE's
+zone, and "done" for a task that arrives completed. Not offered over MCP."""
 
 
 def parse_priority(value: str | None) -> Priority | None:
@@ -65,3 +69,13 @@ def check_item(index: int, count: int, check: Callable[[], None]) -> None:
         if count == 1:
             raise
         raise type(exc)(f"item {index + 1}: {exc}; nothing was changed") from exc
+
+
+def zone_kept(due: Due | None, zone_name: str | None) -> str | None:
+    """The zone a date-time due keeps: the one a client named (a CalDAV DUE's TZID) when it is
+    a zone we know, else the one the value was read in."""
+    if due is None:
+        return None
+    if zone_name and due.utc is not None and find_zone(zone_name) is not None:
+        return zone_name
+    return due.tz

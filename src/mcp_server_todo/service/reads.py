@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, tzinfo
-from typing import cast
+from typing import Self, cast
 
 from ..dates import WindowKind, humanize, parse_due_bound, utc_now, window, zone
 from ..errors import InvalidInput, NotFound
@@ -52,9 +52,12 @@ class TaskReads:
         tz: tzinfo | None = None,
         clock: Callable[[], str] = utc_now,
         now: Callable[[], datetime] | None = None,
+        via: str | None = None,
     ) -> None:
         self.store = store
         self.owner = owner
+        self.via = via
+        """How this service's writes come in, when not over MCP or the CLI ("caldav"); logged."""
         self.tz = tz or zone()
         self._clock = clock
         self._now = now or (lambda: datetime.now(UTC))
@@ -90,6 +93,15 @@ class TaskReads:
         with self.store.read(self.owner) as tx:
             task = tx.get_by_uid(uid)
         return None if task is None else self._present([task])[0]
+
+    def via_caldav(self) -> Self:
+        """The same service, its writes logged as coming in over CalDAV."""
+        return type(self)(self.store, owner=self.owner, tz=self.tz, clock=self._clock, now=self._now, via="caldav")
+
+    def get_by_href(self, href: str) -> list[Task]:
+        """The tasks a CalDAV client PUT at this resource name (trashed ones too), by id."""
+        with self.store.read(self.owner) as tx:
+            return self._present(tx.get_by_href(href))
 
     def list_tasks(
         self,

@@ -39,11 +39,14 @@ from ..store import LOCAL_OWNER, Store, TaskList, WriteTx
 
 
 @contextmanager
-def write(store: Store, owner: str = LOCAL_OWNER, *, sharing: bool = False) -> Iterator[SharedTx]:
+def write(
+    store: Store, owner: str = LOCAL_OWNER, *, sharing: bool = False, via: str | None = None
+) -> Iterator[SharedTx]:
     """A write transaction of `store` for `owner` that keeps shared projects in step: the one
-    way the service writes. `sharing=True` for one that shares or unshares a project."""
+    way the service writes. `sharing=True` for one that shares or unshares a project; `via`
+    marks every change it logs with the way it came in ("caldav")."""
     with store.write(owner, sharing=sharing) as raw:
-        yield SharedTx(raw, active=raw.has_shares())
+        yield SharedTx(raw, active=raw.has_shares(), via=via)
 
 
 Echo = tuple[str, int, Task | None, Task | None]
@@ -53,8 +56,9 @@ Echo = tuple[str, int, Task | None, Task | None]
 class SharedTx:
     """A write transaction that keeps shared projects in step (see the module docstring)."""
 
-    def __init__(self, raw: WriteTx, *, active: bool) -> None:
+    def __init__(self, raw: WriteTx, *, active: bool, via: str | None = None) -> None:
         self.raw = raw
+        self.via = via
         self.me = raw.owner
         self.active = active
         """Whether any share involves this owner (else every call passes straight through)."""
@@ -69,6 +73,9 @@ class SharedTx:
 
     def get_by_uid(self, uid: str) -> Task | None:
         return self.raw.get_by_uid(uid)
+
+    def get_by_href(self, href: str) -> list[Task]:
+        return self.raw.get_by_href(href)
 
     def descendants(self, task_id: int, limit: int) -> list[Task]:
         return self.raw.descendants(task_id, limit)
@@ -199,14 +206,25 @@ class SharedTx:
         self._drop_copies(origin_owner, origin_id, key=task_id)
 
     def log(self, change: Change) -> None:
+        change.via = change.via or self.via
         self.raw.log(change)
         for owner, task_id, before, after in self._echoes.pop(change.task_id, ()):
             self._view(owner).log(
-                Change(op=change.op, task_id=task_id, before=before, after=after, at=change.at, actor=self.me)
+                Change(
+                    op=change.op,
+                    task_id=task_id,
+                    before=before,
+                    after=after,
+                    at=change.at,
+                    actor=self.me,
+                    via=change.via,
+                )
             )
 
     def log_many(self, changes: list[Change]) -> None:
         if not self.active:
+            for change in changes:
+                change.via = change.via or self.via
             self.raw.log_many(changes)
             return
         for change in changes:

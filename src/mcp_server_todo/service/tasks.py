@@ -20,11 +20,10 @@ through `sharing.write`, and nothing else calls a store transaction's write meth
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from ..dates import parse_due
-from ..dates.reminders import kept_on_next, parse_reminders
+from ..dates.reminders import parse_reminders
 from ..errors import Conflict, InvalidInput, NotFound
 from ..model import (
     DEFAULT_PROJECT,
@@ -35,6 +34,7 @@ from ..model import (
     Share,
     Status,
     Task,
+    clean_href,
     clean_id,
     clean_notes,
     clean_project,
@@ -43,9 +43,10 @@ from ..model import (
     clean_user,
     stored,
 )
-from ..store import StoreTx, off_the_loop
+from ..store import StoreTx
 from .inputs import (
     BULK_MAX,
+    CLIENT_FIELDS,
     FIELDS,
     check_item,
     clean_ids,
@@ -53,8 +54,11 @@ from .inputs import (
     opt_id,
     parse_priority,
     recurrence_module,
+    zone_kept,
 )
+from .occurrences import done_copy, moved_to_next, next_occurrence
 from .reads import TaskReads
+from .results import Completed, Undone
 from .rules import check_task, descendants, existing
 from .sharing import write
 from .undo import revert, revert_one
@@ -64,26 +68,6 @@ if TYPE_CHECKING:
 
 UNDO_AT_ONCE = 1000
 """A bigger group (an import) is reverted in batches: other writers never wait for all of it."""
-
-
-@dataclass
-class Completed:
-    done: list[Task] = field(default_factory=list)
-    """Tasks completed by this call (subtasks included)."""
-    unchanged: list[Task] = field(default_factory=list)
-    """Tasks that were already done."""
-    created: list[Task] = field(default_factory=list)
-    """Next occurrences of recurring tasks."""
-
-
-@dataclass
-class Undone:
-    """One reverted change: what the operation was, and the task after the revert (None if removed)."""
-
-    op: str
-    task_id: int
-    title: str
-    task: Task | None
 
 
 class TodoService(TaskReads):
@@ -111,7 +95,7 @@ class TodoService(TaskReads):
             raise InvalidInput(f"{len(items)} tasks given; one call adds at most {BULK_MAX}")
         now = self._clock()
         drafts = each_item(items, lambda item: self._draft(item, now))
-        with write(self.store, self.owner) as tx:
+        with write(self.store, self.owner, via=self.via) as tx:
             created: list[Task] = []
             first_id = 0
             for index, draft in enumerate(drafts):
@@ -133,7 +117,7 @@ class TodoService(TaskReads):
         return self._present(created)
 
     def _draft(self, item: dict[str, Any], now: str) -> Task:
-        unknown = set(item) - set(FIELDS)
+        unknown = set(item) - set(FIELDS) - set(CLIENT_FIELDS)
         if unknown:
             raise InvalidInput(f"unknown field(s) {', '.join(sorted(unknown))}; use {', '.join(FIELDS)}")
         if not isinstance(item.get("title"), str):
@@ -145,14 +129,17 @@ class TodoService(TaskReads):
         elif recur and due is not None:
             recurrence_module().check_until(recur, due.iso)
         parent = item.get("parent_id")
+        done = item.get("status") == "done"
+        if item.get("status") not in (None, "pending", "done"):
+            raise InvalidInput(f"status {item['status']!r} cannot be set on a new task; use 'pending' or 'done'")
         return Task.model_construct(
             id=0,
             title=clean_title(item["title"]),
             notes=clean_notes(item["notes"]) if item.get("notes") else "",
-            status=Status.pending,
+            status=Status.done if done else Status.pending,
             priority=parse_priority(item.get("priority")) or Priority.none,
             due=due.iso if due else None,
-            due_tz=due.tz if due else None,
+            due_tz=zone_kept(due, item.get("due_tz")),
             recur=recur,
             project=clean_project(item["project"]) if item.get("project") is not None else DEFAULT_PROJECT,
             tags=clean_tags(item["tags"]) if item.get("tags") else [],
@@ -160,9 +147,11 @@ class TodoService(TaskReads):
             depends_on=clean_ids(item["depends_on"], "depends_on id") if item.get("depends_on") else [],
             created_at=now,
             updated_at=now,
-            completed_at=None,
+            completed_at=now if done else None,
             uid=uuid.uuid4().hex,
             reminders=parse_reminders(item["remind"], self.tz, now=self.now()) if item.get("remind") else [],
+            ical=item.get("ical") or None,
+            href=clean_href(item.get("href") or ""),
             due_human=None,
             subtasks=0,
             blocked=False,
@@ -184,7 +173,7 @@ class TodoService(TaskReads):
     def complete_many(self, ids: list[int], *, with_subtasks: bool = False) -> Completed:
         task_ids = clean_ids(ids)
         result = Completed()
-        with write(self.store, self.owner) as tx:
+        with write(self.store, self.owner, via=self.via) as tx:
             now = self._clock()
             tasks = [existing(tx, task_id, verb="complete") for task_id in task_ids]
             chosen = {task.id for task in tasks}
@@ -213,26 +202,8 @@ class TodoService(TaskReads):
         tx.log(Change(op="complete", task_id=task.id, before=stored(task), after=done, at=now))
         result.done.append(done)
         if task.recur:
-            off_the_loop()  # a catch-up over missed occurrences is not bounded small
-            step = recurrence_module().advance(
-                task.recur, task.due or self.today().isoformat(), task.due_tz, self.today()
-            )
-            if step is not None:
-                nxt = stored(task).model_copy(
-                    update={
-                        "id": tx.allocate_id(),
-                        "uid": uuid.uuid4().hex,
-                        "due": step.due,
-                        "recur": step.rule,
-                        "created_at": now,
-                        "updated_at": now,
-                        "completed_at": None,
-                        "status": Status.pending,
-                        "reminders": kept_on_next(task.reminders),
-                    }
-                )
-                tx.put(nxt)
-                tx.log(Change(op="add", task_id=nxt.id, before=None, after=nxt, at=now))
+            nxt = next_occurrence(tx, task, now, self.today())
+            if nxt is not None:
                 result.created.append(nxt)
 
     # -- updating -----------------------------------------------------------------------
@@ -252,7 +223,7 @@ class TodoService(TaskReads):
         if not changes and status is None:
             raise InvalidInput("nothing to update; pass at least one field to change")
         updated: list[Task] = []
-        with write(self.store, self.owner) as tx:
+        with write(self.store, self.owner, via=self.via) as tx:
             now = self._clock()
             for index, task_id in enumerate(task_ids):
                 task = tx.get(task_id)
@@ -277,7 +248,17 @@ class TodoService(TaskReads):
                 tx.put(candidate)
                 tx.log(Change(op=op, task_id=task_id, before=task, after=candidate, at=now))
                 updated.append(candidate)
+                self._stepped(tx, task, candidate, now)
         return self._present(updated)
+
+    def _stepped(self, tx: StoreTx, before: Task, after: Task, now: str) -> None:
+        """A recurring task completed by an update (a CalDAV client's STATUS:COMPLETED) gets its
+        next occurrence, as `complete` gives it; one whose client moved DUE to the next
+        occurrence itself (tasks.org) gets the done record of the one it stepped past."""
+        if after.recur and before.status is Status.pending and after.status is Status.done:
+            next_occurrence(tx, after, now, self.today())
+        elif self.via == "caldav" and moved_to_next(before, after, self.today()):
+            done_copy(tx, before, now)
 
     def _changes(self, fields: dict[str, Any]) -> dict[str, Any]:
         changes: dict[str, Any] = {}
@@ -290,7 +271,11 @@ class TodoService(TaskReads):
         if fields.get("due") is not None:
             due = self._due(fields["due"])
             changes["due"] = due.iso if due else None
-            changes["due_tz"] = due.tz if due else None
+            changes["due_tz"] = zone_kept(due, fields.get("due_tz"))
+        if fields.get("ical") is not None:
+            changes["ical"] = fields["ical"] or None
+        if fields.get("href") is not None:
+            changes["href"] = clean_href(fields["href"])
         if fields.get("recur") is not None:
             changes["recur"] = recurrence_module().parse_recur(fields["recur"]) if fields["recur"].strip() else None
             if changes["recur"] and changes.get("due"):
@@ -316,7 +301,7 @@ class TodoService(TaskReads):
         """Move tasks and their subtasks to the trash (restorable: undo, or status='pending')."""
         task_ids = clean_ids(ids)
         deleted: list[Task] = []
-        with write(self.store, self.owner) as tx:
+        with write(self.store, self.owner, via=self.via) as tx:
             now = self._clock()
             seen: set[int] = set()
             for task_id in task_ids:
@@ -337,7 +322,7 @@ class TodoService(TaskReads):
 
     def empty_trash(self) -> int:
         """Remove every task in the trash for good. Logged, so `undo` still brings them back."""
-        with write(self.store, self.owner) as tx:
+        with write(self.store, self.owner, via=self.via) as tx:
             now = self._clock()
             count = 0
             while True:
@@ -356,13 +341,13 @@ class TodoService(TaskReads):
         """Share my `project` with `user`, who then sees and edits its tasks under their own
         ids, in their project `me/project`. Returns the share and how many tasks it holds."""
         project, user = clean_project(project), clean_user(user)
-        with write(self.store, self.owner, sharing=True) as tx:
+        with write(self.store, self.owner, sharing=True, via=self.via) as tx:
             return tx.share(project, user, self._clock())
 
     def unshare_project(self, project: str, user: str) -> int:
         """Stop sharing my `project` with `user`; how many tasks they no longer see."""
         project, user = clean_project(project), clean_user(user)
-        with write(self.store, self.owner, sharing=True) as tx:
+        with write(self.store, self.owner, sharing=True, via=self.via) as tx:
             removed = tx.unshare(project, user, self._clock())
         if removed is None:
             raise NotFound(f"project {project!r} is not shared with {user}; call list_shares to see who has what")
@@ -376,7 +361,7 @@ class TodoService(TaskReads):
             raise InvalidInput(f"steps must be between 1 and 50; got {steps}")
         undone: list[Undone] = []
         big: list[Change] = []
-        with write(self.store, self.owner) as tx:
+        with write(self.store, self.owner, via=self.via) as tx:
             now = self._clock()
             for _ in range(steps):
                 group = tx.last_group()

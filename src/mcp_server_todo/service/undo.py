@@ -67,6 +67,9 @@ class PreviewTx:
         task_id = self._by_uid.get(uid)
         return self._tx.get_by_uid(uid) if task_id is None else _task(self._by_id[task_id])
 
+    def get_by_href(self, href: str) -> list[Task]:
+        return self._tx.get_by_href(href)
+
     def put(self, task: Task) -> None:
         self._by_id[task.id] = (task.id, task.uid, task.parent_id, tuple(task.depends_on), task.status)
         if task.uid:
@@ -151,7 +154,14 @@ def _task(kept: _Kept) -> Task:
     """A stand-in for a task the preview would have written: what an import asks of it."""
     task_id, uid, parent_id, depends_on, status = kept
     return Task.model_construct(
-        id=task_id, title="", uid=uid, parent_id=parent_id, depends_on=list(depends_on), status=status
+        id=task_id,
+        title="",
+        uid=uid,
+        parent_id=parent_id,
+        depends_on=list(depends_on),
+        status=status,
+        ical=None,
+        href=None,
     )
 
 

@@ -93,6 +93,10 @@ class ReadTx(Protocol):
 
     def get_by_uid(self, uid: str) -> Task | None: ...
 
+    def get_by_href(self, href: str) -> list[Task]:
+        """The tasks a CalDAV client PUT at this resource name, by id."""
+        ...
+
     def descendants(self, task_id: int, limit: int) -> list[Task]:
         """The task's subtasks, theirs and so on (at most `limit`), by id."""
         ...

@@ -243,4 +243,14 @@ SQLITE_MIGRATIONS: tuple[Migration, ...] = (
             ) WITHOUT ROWID""",
         ),
     ),
+    (
+        11,
+        "CalDAV: the client's VTODO and resource name on tasks, the way a change came in",
+        (
+            "ALTER TABLE tasks ADD COLUMN ical TEXT",
+            "ALTER TABLE tasks ADD COLUMN href TEXT",
+            "CREATE INDEX tasks_by_href ON tasks (owner, href) WHERE href IS NOT NULL",
+            "ALTER TABLE changes ADD COLUMN via TEXT",
+        ),
+    ),
 )

@@ -222,6 +222,16 @@ PG_MIGRATIONS: tuple[Migration, ...] = (
             *_isolated("list_undo"),
         ),
     ),
+    (
+        7,
+        "CalDAV: the client's VTODO and resource name on tasks, the way a change came in",
+        (
+            "ALTER TABLE tasks ADD COLUMN ical text",
+            "ALTER TABLE tasks ADD COLUMN href text",
+            "CREATE INDEX tasks_by_href ON tasks (owner, href) WHERE href IS NOT NULL",
+            "ALTER TABLE changes ADD COLUMN via text",
+        ),
+    ),
 )
 
 

@@ -9,7 +9,7 @@ from typing import Any
 from ..errors import InvalidInput
 from . import queries
 
-_CHANGE_COLUMNS = "id, grp, at, op, task_id, before::text, after::text, actor"
+_CHANGE_COLUMNS = "id, grp, at, op, task_id, before::text, after::text, actor, via"
 _BLOCKED = (
     "(EXISTS (SELECT 1 FROM tasks c WHERE c.owner = t.owner AND c.parent_id = t.id AND c.status = 'pending') "
     "OR (cardinality(t.depends_on) > 0 AND EXISTS (SELECT 1 FROM tasks x "

@@ -29,7 +29,7 @@ from .pg_sql import (
 
 
 def _row_to_task(row: tuple[Any, ...]) -> Task:
-    return queries.task_from_row(row, list(row[9]), list(row[11]), list(row[16]), bool(row[18]))
+    return queries.task_from_row(row, list(row[9]), list(row[11]), list(row[16]), bool(row[20]))
 
 
 class PostgresTx(queries.SharingQueries, ListQueries):
@@ -104,6 +104,10 @@ class PostgresTx(queries.SharingQueries, ListQueries):
         row = self._one(f"{SELECT} FROM tasks t WHERE t.owner = %s AND t.uid = %s{self._lock}", (self._owner, uid))
         return None if row is None else _row_to_task(row)
 
+    def get_by_href(self, href: str) -> list[Task]:
+        sql = queries.BY_HREF.format(select=SELECT)
+        return sorted((_row_to_task(row) for row in self._rows(sql, (self._owner, href))), key=lambda t: t.id)
+
     def reserve_ids(self, upto: int) -> None:
         """Make sure new ids start above `upto` (an import that keeps its ids)."""
         self._x("UPDATE owners SET next_id = greatest(next_id, %s) WHERE owner = %s", (upto + 1, self._owner))
@@ -125,15 +129,15 @@ class PostgresTx(queries.SharingQueries, ListQueries):
         self._x(
             "INSERT INTO tasks (owner, id, uid, title, notes, status, priority, due, due_tz, due_date, due_utc, "
             "due_key, recur, project, tags, parent_id, depends_on, created_at, updated_at, completed_at, search, "
-            "reminders) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s::text[], %s, %s::bigint[], "
-            "%s, %s, %s, array_to_tsvector(%s::text[]), %s::text[]) "
+            "reminders, ical, href) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s::text[], %s, "
+            "%s::bigint[], %s, %s, %s, array_to_tsvector(%s::text[]), %s::text[], %s, %s) "
             "ON CONFLICT (owner, id) DO UPDATE SET uid = excluded.uid, title = excluded.title, "
             "notes = excluded.notes, status = excluded.status, priority = excluded.priority, due = excluded.due, "
             "due_tz = excluded.due_tz, due_date = excluded.due_date, due_utc = excluded.due_utc, "
             "due_key = excluded.due_key, recur = excluded.recur, project = excluded.project, tags = excluded.tags, "
             "parent_id = excluded.parent_id, depends_on = excluded.depends_on, created_at = excluded.created_at, "
             "updated_at = excluded.updated_at, completed_at = excluded.completed_at, search = excluded.search, "
-            "reminders = excluded.reminders",
+            "reminders = excluded.reminders, ical = excluded.ical, href = excluded.href",
             (
                 self._owner,
                 task.id,
@@ -157,6 +161,8 @@ class PostgresTx(queries.SharingQueries, ListQueries):
                 task.completed_at,
                 sorted(set(search_words(task.title) + search_words(task.notes))),
                 list(task.reminders),
+                task.ical,
+                task.href,
             ),
         )
         self._x("DELETE FROM task_tags WHERE owner = %s AND task_id = %s", (self._owner, task.id))
@@ -217,18 +223,19 @@ class PostgresTx(queries.SharingQueries, ListQueries):
             queries.task_json(change.before),
             queries.task_json(change.after),
             change.actor,
+            change.via,
         )
         if self._group:
             self._x(
-                "INSERT INTO changes (owner, grp, at, op, task_id, before, after, actor) "
-                "VALUES (%s, %s, %s, %s, %s, %s::jsonb, %s::jsonb, %s)",
+                "INSERT INTO changes (owner, grp, at, op, task_id, before, after, actor, via) "
+                "VALUES (%s, %s, %s, %s, %s, %s::jsonb, %s::jsonb, %s, %s)",
                 (values[0], self._group, *values[1:]),
             )
             return
         # the first entry of the transaction names the group by its own id
         row = self._x(
-            "INSERT INTO changes (id, grp, owner, at, op, task_id, before, after, actor) "
-            "SELECT n, n, %s, %s, %s, %s, %s::jsonb, %s::jsonb, %s FROM (SELECT nextval('changes_id_seq') AS n) s "
+            "INSERT INTO changes (id, grp, owner, at, op, task_id, before, after, actor, via) "
+            "SELECT n, n, %s, %s, %s, %s, %s::jsonb, %s::jsonb, %s, %s FROM (SELECT nextval('changes_id_seq') AS n) s "
             "RETURNING id",
             values,
         ).fetchone()

@@ -4,16 +4,29 @@ psycopg spelling. Only statements that are the same in both dialects live here: 
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from typing import Any
 
-from ..model import COMPUTED_FIELDS, Change, DueWindow, ListQuery, Priority, Share, Status, Task, task_from_store
+from ..model import (
+    COMPUTED_FIELDS,
+    HIDDEN_FIELDS,
+    Change,
+    DueWindow,
+    ListQuery,
+    Priority,
+    Share,
+    Status,
+    Task,
+    task_from_store,
+)
 
 Clause = tuple[str, list[Any]]
 
 TASK_COLUMNS = (
     "t.id, t.title, t.notes, t.status, t.priority, t.due, t.due_tz, t.recur, t.project, t.tags, t.parent_id, "
-    "t.depends_on, t.created_at, t.updated_at, t.completed_at, t.uid, t.reminders"
+    "t.depends_on, t.created_at, t.updated_at, t.completed_at, t.uid, t.reminders, "
+    "t.ical, t.href"
 )
 """A task's stored columns, in the order `task_from_row` reads them (each backend decodes tags
 and depends_on its own way)."""
@@ -33,6 +46,9 @@ LAST_CHANGE_ID = "SELECT max(id) FROM changes WHERE owner = ?"
 CHANGES_SINCE = "SELECT {columns} FROM changes WHERE owner = ? AND id > ? ORDER BY id LIMIT ?"
 HISTORY = "SELECT {columns} FROM changes WHERE owner = ? ORDER BY id DESC LIMIT ?"
 TASK_HISTORY = "SELECT {columns} FROM changes WHERE owner = ? AND task_id = ? ORDER BY id DESC LIMIT ?"
+BY_HREF = "{select} FROM tasks t WHERE t.owner = ? AND t.href = ?"
+"""The tasks a CalDAV client PUT at this resource name (one per collection it used it in); the
+caller sorts them (an ORDER BY would make SQLite walk the owner's tasks by id instead)."""
 GROUP = "SELECT {columns} FROM changes WHERE owner = ? AND grp = ? ORDER BY id"
 # what undo still has to revert of a group: a group an import kept logging in while an undo
 # reverted it is only partly undone (mark_undone `upto`)
@@ -49,8 +65,8 @@ DESCENDANTS = (
 """A task's subtasks, theirs and so on, in one statement (the index on owner, parent_id)."""
 
 
-COLUMN_COUNT = 17
-"""The backends' task columns (id ... uid, reminders); the open-subtask count follows them."""
+COLUMN_COUNT = 19
+"""The backends' task columns (id ... uid, reminders, ical, href); the open-subtask count follows them."""
 
 
 def task_from_row(
@@ -77,6 +93,8 @@ def task_from_row(
             "completed_at": row[14],
             "uid": row[15],
             "reminders": reminders,
+            "ical": row[17],
+            "href": row[18],
             "due_human": None,
             "subtasks": int(row[COLUMN_COUNT]),
             "blocked": blocked,
@@ -86,8 +104,12 @@ def task_from_row(
 
 
 def task_json(task: Task | None) -> str | None:
-    """A task as stored in the change log (computed fields left out)."""
-    return None if task is None else task.model_dump_json(exclude=set(COMPUTED_FIELDS))
+    """A task as stored in the change log (computed fields left out, the hidden ones kept)."""
+    if task is None:
+        return None
+    values = task.model_dump(mode="json", exclude=set(COMPUTED_FIELDS))
+    values.update({name: getattr(task, name) for name in HIDDEN_FIELDS if getattr(task, name) is not None})
+    return json.dumps(values, ensure_ascii=False, separators=(",", ":"))
 
 
 def json_task(text: str | None) -> Task | None:
@@ -105,6 +127,7 @@ def change_from_row(row: tuple[Any, ...]) -> Change:
         before=json_task(row[5]),
         after=json_task(row[6]),
         actor=row[7],
+        via=row[8],
     )
 
 

@@ -8,7 +8,7 @@ import re
 
 from . import queries
 
-_CHANGE_COLUMNS = "id, grp, at, op, task_id, before, after, actor"
+_CHANGE_COLUMNS = "id, grp, at, op, task_id, before, after, actor, via"
 _BLOCKED = (
     "(EXISTS (SELECT 1 FROM tasks c WHERE c.owner = t.owner AND c.parent_id = t.id AND c.status = 'pending') "
     "OR (t.depends_on != '[]' AND EXISTS (SELECT 1 FROM json_each(t.depends_on) d "
@@ -37,17 +37,19 @@ URGENCY_PARAMS = 4  # the ? in URGENCY, all bound to `now`
 
 UPSERT = (
     "INSERT INTO tasks(owner, id, title, notes, status, priority, due, due_tz, due_date, due_utc, due_key, "
-    "recur, project, tags, parent_id, depends_on, created_at, updated_at, completed_at, uid, reminders) "
-    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+    "recur, project, tags, parent_id, depends_on, created_at, updated_at, completed_at, uid, reminders, "
+    "ical, href) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
     "ON CONFLICT (owner, id) DO UPDATE SET title = excluded.title, notes = excluded.notes, "
     "status = excluded.status, priority = excluded.priority, due = excluded.due, due_tz = excluded.due_tz, "
     "due_date = excluded.due_date, due_utc = excluded.due_utc, due_key = excluded.due_key, "
     "recur = excluded.recur, project = excluded.project, tags = excluded.tags, "
     "parent_id = excluded.parent_id, depends_on = excluded.depends_on, created_at = excluded.created_at, "
     "updated_at = excluded.updated_at, completed_at = excluded.completed_at, uid = excluded.uid, "
-    "reminders = excluded.reminders"
+    "reminders = excluded.reminders, ical = excluded.ical, href = excluded.href"
 )
-LOG_INSERT = "INSERT INTO changes(owner, grp, at, op, task_id, before, after, actor) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
+LOG_INSERT = (
+    "INSERT INTO changes(owner, grp, at, op, task_id, before, after, actor, via) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
+)
 TAG_INSERT = "INSERT OR IGNORE INTO task_tags(owner, tag, task_id) VALUES (?, ?, ?)"
 
 

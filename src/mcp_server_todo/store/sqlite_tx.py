@@ -31,7 +31,7 @@ def _row_to_task(row: tuple[Any, ...]) -> Task:
     tags = json.loads(row[9]) if row[9] != "[]" else []
     depends_on = json.loads(row[11]) if row[11] != "[]" else []
     reminders = json.loads(row[16]) if row[16] != "[]" else []
-    return queries.task_from_row(row, tags, depends_on, reminders, bool(row[17] or row[18]))
+    return queries.task_from_row(row, tags, depends_on, reminders, bool(row[19] or row[20]))
 
 
 class SQLiteTx(queries.SharingQueries, ListQueries):
@@ -78,6 +78,10 @@ class SQLiteTx(queries.SharingQueries, ListQueries):
             f"{SELECT} FROM tasks t WHERE t.owner = ? AND t.uid = ?", (self._owner, uid)
         ).fetchone()
         return None if row is None else _row_to_task(row)
+
+    def get_by_href(self, href: str) -> list[Task]:
+        sql = queries.BY_HREF.format(select=SELECT)
+        return sorted((_row_to_task(row) for row in self._rows(sql, (self._owner, href))), key=lambda t: t.id)
 
     def reserve_ids(self, upto: int) -> None:
         """Make sure new ids start above `upto` (an import that keeps its ids)."""
@@ -154,6 +158,8 @@ class SQLiteTx(queries.SharingQueries, ListQueries):
             task.completed_at,
             task.uid or uuid.uuid4().hex,
             json.dumps(task.reminders),
+            task.ical,
+            task.href,
         )
 
     def remove(self, task_id: int) -> None:
@@ -222,6 +228,7 @@ class SQLiteTx(queries.SharingQueries, ListQueries):
             queries.task_json(change.before),
             queries.task_json(change.after),
             change.actor,
+            change.via,
         )
 
     def _changes(self, sql: str, args: tuple[Any, ...]) -> list[Change]:

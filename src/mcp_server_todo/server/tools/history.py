@@ -62,5 +62,5 @@ async def history(
 def _changed_fields(before: Task | None, after: Task | None) -> list[str]:
     if before is None or after is None:
         return []
-    skip = {"updated_at", "due_human", "subtasks", "blocked", "urgency"}
+    skip = {"updated_at", "due_human", "subtasks", "blocked", "urgency", "ical", "href"}
     return [name for name in Task.model_fields if name not in skip and getattr(before, name) != getattr(after, name)]

@@ -1,6 +1,7 @@
 """The collections Radicale sees: the root and a user's principal (`Principal`), and a project
 as a VTODO-only calendar (`ProjectCollection`) whose items are its tasks, read and written
-through `TodoService`.
+through `TodoService` (a service whose writes are logged `via caldav`). A task is served at
+the name its client PUT it at (`Task.href`), else at `UID.ics` (names.py).
 
 A list's properties (PROPPATCH), its rename and its DELETE go through `service.lists`.
 
@@ -22,6 +23,7 @@ from radicale import pathutils
 from radicale import storage as radicale_storage
 
 from ...errors import Conflict, NotFound, TodoError
+from ...formats import ImportedTask
 from ...model import Status, Task
 from ...service import TodoService
 from ...service.lists import delete_list, update_list
@@ -68,7 +70,7 @@ class ProjectCollection(radicale_storage.BaseCollection):
     chooses it), with the display properties `props` its list row keeps."""
 
     def __init__(self, service: TodoService, project: str, *, cid: str | None = None, props: Props = EMPTY) -> None:
-        self.service = service
+        self.service = service if service.via == "caldav" else service.via_caldav()
         self.project = project
         self.cid = cid or collection_id(project)
         self.props = dict(props)
@@ -91,16 +93,28 @@ class ProjectCollection(radicale_storage.BaseCollection):
                     break
 
     def _task_at(self, href: str) -> Task | None:
-        """The task served at `href` in this collection (not trashed), or None."""
-        uid = href.removesuffix(".ics")
+        """The task served at `href` in this collection (not trashed), or None: one a client
+        PUT at that name, else the one whose UID it is (`UID.ics`) if no client named it."""
+        for task in self.service.get_by_href(href):
+            if task.project == self.project and task.status is not Status.deleted:
+                return task
         if not href.endswith(".ics"):
             return None
+        uid = href.removesuffix(".ics")
         if HASHED.fullmatch(uid):  # a UID that is not path-safe: rare (imports), so a scan
-            return next((task for task in self._tasks() if href_of(uid_of(task)) == href), None)
-        task = self.service.get_by_uid(uid)
-        if task is None or task.project != self.project or task.status is Status.deleted:
+            return next((task for task in self._tasks() if self._href(task) == href), None)
+        named = self.service.get_by_uid(uid)
+        if named is None or named.project != self.project or named.status is Status.deleted or named.href:
             return None
-        return task
+        return named
+
+    @staticmethod
+    def _href(task: Task) -> str:
+        """Where the task is served: the name its client PUT it at, else `UID.ics`."""
+        return task.href or href_of(uid_of(task))
+
+    def _known(self, uid: str) -> bool:
+        return self.service.get_by_uid(uid) is not None
 
     def _uids(self, tasks: list[Task]) -> dict[int, str]:
         """UIDs of the tasks and of the parents and dependencies they name, wherever these are."""
@@ -114,8 +128,8 @@ class ProjectCollection(radicale_storage.BaseCollection):
 
     def _item(self, task: Task, uids: dict[int, str]) -> radicale_item.Item:
         uid = uid_of(task)
-        href = href_of(uid)
-        text = served_text(task, uids)
+        href = self._href(task)
+        text = served_text(task, uids, self._known)
         etag = '"' + hashlib.sha256(text.encode()).hexdigest() + '"'
         return radicale_item.Item(
             collection=self,
@@ -198,40 +212,54 @@ class ProjectCollection(radicale_storage.BaseCollection):
             for change in changes:
                 for task in (change.before, change.after):
                     if task is not None and task.project == self.project:
-                        changed[href_of(uid_of(task))] = None
+                        changed[self._href(task)] = None
             since = changes[-1].id
         return token, list(changed)
 
     # -- writing ----------------------------------------------------------------------
 
     def upload(self, href: str, item: radicale_item.Item) -> tuple[radicale_item.Item, radicale_item.Item | None]:
-        """A PUT: create or update the task whose UID the VTODO carries. ValueError is a 400."""
+        """A PUT: create or update the task whose UID the VTODO carries, at the name the client
+        chose, keeping its VCALENDAR (vtodo.py). One PUT is one change (one undo). ValueError is a 400."""
         if item.component_name != "VTODO":
             raise ValueError(f"this collection holds tasks (VTODO) only, not {item.component_name}")
-        record = read_body(item.serialize())
+        text = item.serialize()
+        record = read_body(text)
         uid = record.key or ""
-        if href_of(uid) != href:
-            raise ValueError(f"store this task at {href_of(uid)} (its UID plus .ics); other names are not kept yet")
         fields, status = task_fields(record, self.project)
+        fields["ical"] = text
+        fields["href"] = "" if href == href_of(uid) else href
         existing = self.service.get_by_uid(uid)
+        at_href = self._task_at(href)
+        if at_href is not None and at_href.uid != uid:
+            raise ValueError(f"{href} holds the task with UID {uid_of(at_href)}; a PUT cannot change a UID")
         before = None if existing is None or existing.project != self.project else self.get_multi([href])
+        parent, depends = self._links(record)
         try:
             if existing is None:
                 if status is Status.deleted:
                     raise ValueError("a new task cannot be CANCELLED")
                 fields["recur"] = fields["recur"] or None
+                fields["parent_id"], fields["depends_on"] = parent, depends
+                fields["status"] = status.value
                 task = self.service.add_many([fields], uids=[uid])[0]
-                if status is Status.done:
-                    task = self.service.update(task.id, status="done")
             elif status is Status.deleted:
                 task = self.service.delete(existing.id)
             else:
                 again = existing.status is Status.deleted or status is not existing.status
+                fields["parent_id"], fields["depends_on"] = parent or 0, depends
                 task = self.service.update(existing.id, **fields, status=status.value if again else None)
         except TodoError as exc:
             raise ValueError(str(exc)) from None
         replaced = next((found for _, found in before), None) if before is not None else None
         return self._item(task, self._uids([task])), replaced
+
+    def _links(self, record: ImportedTask) -> tuple[int | None, list[int]]:
+        """The ids of the parent and dependencies RELATED-TO names by UID; a UID no task has is
+        left to the client's VTODO (kept, served back), not an error."""
+        parent = self.service.get_by_uid(str(record.parent)) if record.parent else None
+        found = [self.service.get_by_uid(str(uid)) for uid in record.depends or []]
+        return (parent.id if parent else None), [task.id for task in found if task is not None]
 
     def delete(self, href: str | None = None) -> None:
         """DELETE of a task: to the trash (restorable with undo). Of the whole list: its tasks

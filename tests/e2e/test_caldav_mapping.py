@@ -1,0 +1,161 @@
+"""The CalDAV mapping end to end (issue 13, point 5), a real server with the `caldav` client and
+raw HTTP, on SQLite and PostgreSQL: what a phone sends that we do not model survives MCP edits,
+the phone's resource name, zone and relations are kept, a recurring task completed on a phone
+gives one next occurrence (both client styles), and every CalDAV change is one step, via caldav."""
+
+from __future__ import annotations
+
+import hashlib
+import uuid
+from collections.abc import Iterator
+
+import pytest
+from icalendar import Calendar, Component
+from support.caldav import Served, calendar, mcp, mcp_add, serve_dav
+from support.http import mcp_client
+from support.mcp import call, text
+
+pytestmark = pytest.mark.anyio
+
+PHONE = """BEGIN:VCALENDAR
+VERSION:2.0
+PRODID:-//Apple Inc.//iOS 18//EN
+BEGIN:VTODO
+UID:{uid}
+DTSTAMP:20261201T090000Z
+CREATED:20261201T090000Z
+SEQUENCE:3
+SUMMARY:Buy milk
+LOCATION:Corner shop
+X-APPLE-SORT-ORDER:17
+PRIORITY:2
+DUE;TZID=America/New_York:20261207T090000
+RELATED-TO:{parent}
+RELATED-TO;RELTYPE=DEPENDS-ON:uid-of-nothing-we-know
+STATUS:NEEDS-ACTION
+BEGIN:VALARM
+UID:ALARM-{uid}
+X-WR-ALARMUID:ALARM-{uid}
+ACTION:DISPLAY
+DESCRIPTION:Reminder
+TRIGGER;RELATED=END:-PT30M
+END:VALARM
+END:VTODO
+END:VCALENDAR
+"""
+RECURRING = """BEGIN:VCALENDAR
+VERSION:2.0
+PRODID:-//tasks.org//EN
+BEGIN:VTODO
+UID:{uid}
+DTSTAMP:20261201T090000Z
+SUMMARY:{title}
+DUE;VALUE=DATE:{due}
+DTSTART;VALUE=DATE:{due}
+RRULE:FREQ=WEEKLY
+STATUS:{status}
+END:VTODO
+END:VCALENDAR
+"""
+
+
+@pytest.fixture(scope="module", params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def served(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
+    yield from serve_dav(request, tmp_path_factory)
+
+
+def vtodo(text: str) -> Component:
+    (found,) = Calendar.from_ical(text).walk("VTODO")
+    return found
+
+
+async def test_a_phone_task_keeps_what_we_do_not_model_through_mcp_edits(served: Served) -> None:
+    parent = await mcp_add(served, "alice", title="Groceries", project="shop")
+    path = calendar(served, "alice", "shop").url.path
+    uid = str(uuid.uuid4()).upper()
+    href = f"{path}{uid}.ics"  # Apple's name: the UPPERCASE UUID, not the UID's own case
+    uid = uid.lower()
+    parent_uid = str(calendar(served, "alice", "shop").todos()[0].icalendar_component["UID"])
+    with served.http("alice") as http:
+        created = http.put(href, content=PHONE.format(uid=uid, parent=parent_uid))
+        assert created.status_code == 201, created.text
+        got = http.get(href)
+        assert got.status_code == 200 and created.headers["etag"] == got.headers["etag"]
+        assert got.headers["etag"] == '"' + hashlib.sha256(got.text.encode()).hexdigest() + '"'
+        assert http.get(f"{path}{uid}.ics").status_code == 404, "served at the client's name only"
+        assert "X-APPLE-SORT-ORDER:17" in got.text and "LOCATION:Corner shop" in got.text
+
+        items = (await mcp(served, "alice", "list_items", project="shop"))["items"]
+        task = next(t for t in items if t["title"] == "Buy milk")
+        assert "ical" not in task and "href" not in task, "never shown to MCP"
+        assert task["priority"] == "high" and task["due_tz"] == "America/New_York"
+        assert task["due"] == "2026-12-07T09:00-05:00" and task["parent_id"] == parent["id"]
+        assert task["reminders"] == ["-PT30M"], "the phone's alarm is a reminder"
+        async with mcp_client(served.server.url, served.tokens["alice"]) as client:
+            lines = text(await call(client, "list_items", {"project": "shop"})).splitlines()
+        line = next(line for line in lines if "Buy milk" in line)
+        assert "⏰ 30m before" in line and "Corner shop" not in line and "BEGIN" not in line, line
+
+        await mcp(
+            served, "alice", "update_item", id=task["id"], title="Buy oat milk", remind=["30m before", "1d before"]
+        )
+        edited = vtodo(http.get(href).text)
+        assert str(edited["SUMMARY"]) == "Buy oat milk"
+        assert str(edited["LOCATION"]) == "Corner shop" and str(edited["X-APPLE-SORT-ORDER"]) == "17"
+        assert edited["DUE"].params["TZID"] == "America/New_York" and str(edited["SEQUENCE"]) == "3"
+        assert "uid-of-nothing-we-know" in [str(r) for r in edited["RELATED-TO"]], "an unknown UID is kept"
+        alarms = edited.walk("VALARM")
+        assert [str(a.get("X-WR-ALARMUID", "")) for a in alarms] == [f"ALARM-{uid}", ""], "the phone's alarm intact"
+        assert alarms[1]["TRIGGER"].to_ical() == b"-P1D"
+
+        history = await mcp(served, "alice", "history", id=task["id"])
+        assert [e["op"] for e in history["entries"]] == ["update", "add"]
+        bare = f"{path}task-without-extension"  # a name is a name: kept as the client chose it
+        bare_uid = uuid.uuid4().hex
+        assert (
+            http.put(
+                bare, content=RECURRING.format(uid=bare_uid, title="Bare", due="20261207", status="NEEDS-ACTION")
+            ).status_code
+            == 201
+        )
+        assert "SUMMARY:Bare" in http.get(bare).text and http.delete(bare).status_code in (200, 204)
+        assert http.delete(href).status_code in (200, 204)
+        assert http.get(href).status_code == 404
+    trash = await mcp(served, "alice", "list_items", project="shop", status="deleted")
+    assert sorted(t["title"] for t in trash["items"]) == ["Bare", "Buy oat milk"]
+
+
+async def test_a_caldav_put_is_one_step_marked_via_caldav(served: Served) -> None:
+    path = calendar(served, "alice", "inbox").url.path
+    uid = uuid.uuid4().hex
+    body = RECURRING.format(uid=uid, title="Done already", due="20261201", status="COMPLETED").replace(
+        "RRULE:FREQ=WEEKLY\n", ""
+    )
+    with served.http("alice") as http:
+        assert http.put(f"{path}{uid}.ics", content=body).status_code == 201
+        done = (await mcp(served, "alice", "list_items", project="inbox", status="done"))["items"]
+        task = next(t for t in done if t["title"] == "Done already")
+        async with mcp_client(served.server.url, served.tokens["alice"]) as client:
+            lines = text(await call(client, "history", {"id": task["id"]})).splitlines()
+            assert len(lines) == 1 and lines[0].endswith("Done already (via caldav)"), lines
+            await call(client, "undo", {})
+        assert http.get(f"{path}{uid}.ics").status_code == 404, "one undo takes the whole PUT back"
+
+
+@pytest.mark.parametrize("style", ["completed", "due moved"])
+async def test_a_recurring_task_completed_on_a_phone_gives_one_next_occurrence(served: Served, style: str) -> None:
+    path = calendar(served, "alice", "inbox").url.path
+    uid, title = uuid.uuid4().hex, f"Water plants ({style})"
+    with served.http("alice") as http:
+        first = RECURRING.format(uid=uid, title=title, due="20261207", status="NEEDS-ACTION")
+        assert http.put(f"{path}{uid}.ics", content=first).status_code == 201
+        if style == "completed":
+            step = RECURRING.format(uid=uid, title=title, due="20261207", status="COMPLETED")
+        else:  # tasks.org: the same UID, DUE moved to the next occurrence, still open
+            step = RECURRING.format(uid=uid, title=title, due="20261214", status="NEEDS-ACTION")
+        assert http.put(f"{path}{uid}.ics", content=step).status_code == 204
+        again = http.put(f"{path}{uid}.ics", content=step)  # the same body again: nothing new
+        assert again.status_code == 204
+    everything = (await mcp(served, "alice", "list_items", project="inbox", status="all"))["items"]
+    mine = sorted((t["status"], t["due"]) for t in everything if t["title"] == title)
+    assert mine == [("done", "2026-12-07"), ("pending", "2026-12-14")], mine

@@ -4,14 +4,17 @@ of a loopback `--auth none` server. The real server and clients, on SQLite and P
 
 from __future__ import annotations
 
+import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
+import anyio
 import httpx2
 import pytest
 from caldav.lib import error as caldav_error
 from support.caldav import (
+    LOGIN_DELAY,
     VTODO,
     Served,
     calendar,
@@ -39,6 +42,35 @@ def test_wrong_credentials_get_401(served: Served) -> None:
     assert answer.status_code == 401 and answer.headers["www-authenticate"].startswith("Basic")
     with pytest.raises(caldav_error.AuthorizationError):
         served.client("alice", "todo_wrong").principal()
+
+
+async def test_a_burst_of_bad_logins_waits_without_holding_up_good_users(served: Served) -> None:
+    """30 bad logins at once (more than a2wsgi's 10 worker threads) each get their 401 after the
+    delay; bob's request, sent meanwhile, is answered before any of them. Then the 11th failure
+    of one name from this address gets 429 with Retry-After, unchecked (the right token too)."""
+    bad: list[tuple[int, float]] = []
+    good: list[tuple[int, float]] = []
+    start = time.monotonic()
+    async with httpx2.AsyncClient(base_url=served.server.base, timeout=30) as http:
+
+        async def propfind(user: str, password: str, into: list[tuple[int, float]]) -> None:
+            answer = await http.request("PROPFIND", f"/dav/{user}/", headers={"Depth": "0"}, auth=(user, password))
+            into.append((answer.status_code, time.monotonic() - start))
+
+        async with anyio.create_task_group() as group:
+            for n in range(30):
+                group.start_soon(propfind, f"mallory{n % 3}", "todo_guess", bad)
+            await anyio.sleep(0.05)
+            group.start_soon(propfind, "bob", served.tokens["bob"], good)
+    assert [code for code, _ in good] == [207]
+    assert sorted({code for code, _ in bad}) == [401] and len(bad) == 30
+    assert min(at for _, at in bad) >= LOGIN_DELAY
+    assert good[0][1] < min(at for _, at in bad), (good, sorted(at for _, at in bad)[:3])
+    with served.http("mallory0", "todo_guess") as http:
+        refused = http.request("PROPFIND", "/dav/mallory0/", headers={"Depth": "0"})
+    assert refused.status_code == 429 and 1 <= int(refused.headers["retry-after"]) <= 60
+    with served.http("bob") as http:  # another name from the same address still gets in
+        assert http.request("PROPFIND", "/dav/bob/", headers={"Depth": "0"}).status_code == 207
 
 
 async def test_another_users_lists_answer_exactly_like_missing_ones(served: Served) -> None:

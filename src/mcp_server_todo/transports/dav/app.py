@@ -16,8 +16,11 @@ import importlib.util
 from collections.abc import Callable
 from typing import Any
 
-from ...logs import Receive, Scope, Send
+import anyio
+
+from ...logs import Message, Receive, Scope, Send
 from ...service import TodoService
+from .logins import LOGIN_DELAY, FailedLogins, basic_login
 
 MAX_BODY = 1 << 20
 DAV_PATH = "/dav"
@@ -44,7 +47,7 @@ def radicale_app(services: Callable[[str], TodoService], user_for_token: Callabl
     configuration.update(
         {
             "storage": {"type": storage},
-            "auth": {"type": auth, "delay": "1"},
+            "auth": {"type": auth, "delay": "0"},  # DavApp delays failed logins (logins.py)
             "rights": {"type": "owner_only"},
             "web": {"type": "none"},
             "hook": {"type": "none"},
@@ -56,16 +59,45 @@ def radicale_app(services: Callable[[str], TodoService], user_for_token: Callabl
 
 
 class DavApp:
-    """The ASGI face of Radicale: header hygiene and the body cap, then a2wsgi."""
+    """The ASGI face of Radicale: header hygiene, the body cap and failed logins, then a2wsgi."""
 
-    def __init__(self, wsgi_app: Any) -> None:
+    def __init__(self, wsgi_app: Any, login_delay: float = LOGIN_DELAY) -> None:
         from a2wsgi import WSGIMiddleware
 
         self.inner: Any = WSGIMiddleware(wsgi_app)
+        self.login_delay = login_delay
+        self.failed_logins = FailedLogins()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             return
+        login = basic_login(dict(scope["headers"]).get(b"authorization"))
+        if login is None:
+            await self.radicale(scope, receive, send)
+            return
+        client = str((scope.get("client") or ("?",))[0])
+        wait = self.failed_logins.retry_after(client, login)
+        if wait is not None:
+            text = f"too many failed logins from this address; retry after {wait} s"
+            await plain(send, 429, text, [(b"retry-after", str(wait).encode())])
+            return
+        held: list[Message] = []
+
+        async def holding_send(message: Message) -> None:
+            if held or (message["type"] == "http.response.start" and message["status"] == 401):
+                held.append(message)  # the worker thread goes on; the answer waits below
+            else:
+                await send(message)
+
+        await self.radicale(scope, receive, holding_send)
+        if held:
+            self.failed_logins.failed(client, login)
+            await anyio.sleep(self.login_delay)
+            for message in held:
+                await send(message)
+
+    async def radicale(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """Radicale through a2wsgi, with the headers cleaned and the body read and capped."""
         headers = [(k, v) for k, v in scope["headers"] if not k.lower().startswith(_DROPPED)]
         declared = dict(scope["headers"]).get(b"content-length")
         if declared is not None and (not declared.isdigit() or int(declared) > MAX_BODY):
@@ -95,10 +127,11 @@ class DavApp:
         await self.inner({**scope, "headers": headers}, replay, send)
 
 
-async def plain(send: Send, status: int, text: str) -> None:
+async def plain(send: Send, status: int, text: str, extra: list[tuple[bytes, bytes]] | None = None) -> None:
     """A one-line text/plain answer."""
     data = (text + "\n").encode()
     headers = [(b"content-type", b"text/plain; charset=utf-8"), (b"content-length", str(len(data)).encode())]
+    headers += extra or []
     await send({"type": "http.response.start", "status": status, "headers": headers})
     await send({"type": "http.response.body", "body": data})
 

@@ -20,6 +20,8 @@ HEALTH_PATH = "/healthz"
 AUTH_MODES = ("none", "tokens", "oauth")
 LEEWAY = 30  # auth.LEEWAY_SECONDS, without importing auth here
 MAX_LEEWAY = 600
+HTTP_PORT = 8000
+DAV_PORT = 5232  # Radicale's, which calendar apps' docs and users know
 DAV_LOGIN_DELAY = 1.0  # dav/logins.py LOGIN_DELAY, without importing the dav package here
 MAX_DAV_LOGIN_DELAY = 30.0
 
@@ -42,7 +44,17 @@ def add_arguments(serve: argparse.ArgumentParser) -> None:
         "--host", default=os.environ.get("TODO_HOST", "127.0.0.1"), help="address to bind (env TODO_HOST)"
     )
     group.add_argument(
-        "--port", type=int, default=os.environ.get("TODO_PORT", "8000"), help="port (env TODO_PORT; 8000)"
+        "--dav",
+        action="store_true",
+        default=_env_flag("TODO_DAV"),
+        help=f"local CalDAV for calendar apps on this machine: the HTTP server on port {DAV_PORT} by default, "
+        "needs the caldav extra (env TODO_DAV=1)",
+    )
+    group.add_argument(
+        "--port",
+        type=int,
+        default=os.environ.get("TODO_PORT"),
+        help=f"port (env TODO_PORT; {HTTP_PORT}, or {DAV_PORT} with --dav)",
     )
     group.add_argument(
         "--stateless",
@@ -155,12 +167,14 @@ class HttpOptions:
     max_sessions_per_user: int = MAX_SESSIONS_PER_USER
     session_idle_timeout: float = SESSION_IDLE_TIMEOUT
     dav_login_delay: float = DAV_LOGIN_DELAY
+    dav: bool = False  # `serve --dav`: CalDAV is the point, so the extra is required
 
     @classmethod
     def from_args(cls, args: argparse.Namespace) -> HttpOptions:
         return cls(
             host=args.host,
-            port=args.port,
+            port=args.port if args.port is not None else DAV_PORT if args.dav else HTTP_PORT,
+            dav=args.dav,
             stateless=args.stateless,
             json_response=args.json_response,
             auth=args.auth,

@@ -1,9 +1,11 @@
-"""CalDAV at /dav, who gets in: wrong and revoked credentials (401), other users' lists (answered
-like missing ones), the Host/Origin guard, proxy headers, the body cap (413) and the local user
-of a loopback `--auth none` server. The real server and clients, on SQLite and PostgreSQL."""
+"""CalDAV at /dav, who gets in: wrong and revoked credentials (401), failed logins (late, bounded),
+other users' lists (answered like missing ones), the Host/Origin guard, proxy headers, the body
+cap (413), the local user of a loopback `--auth none` server, and the read-only feed URLs. The
+real server and clients, on SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
+import re
 import time
 import uuid
 from collections.abc import Iterator
@@ -13,16 +15,18 @@ import anyio
 import httpx2
 import pytest
 from caldav.lib import error as caldav_error
+from icalendar import Calendar
 from support.caldav import (
     LOGIN_DELAY,
     VTODO,
     Served,
     calendar,
     cli,
+    mcp,
     mcp_add,
     serve_dav,
 )
-from support.http import HttpServer, make_token
+from support.http import MCP_HEADERS, HttpServer, initialize_body, make_token
 
 pytestmark = [pytest.mark.slow, pytest.mark.anyio]
 
@@ -129,3 +133,43 @@ def test_a_revoked_token_stops_opening_caldav_at_once(served: Served) -> None:
         token_id = next(line.split()[0] for line in listed if " erin " in f" {line} ")
         cli(served, "token", "revoke", token_id)
         assert http.request("PROPFIND", "/dav/erin/", headers={"Depth": "0"}).status_code == 401
+
+
+async def test_a_feed_url_serves_open_due_tasks_read_only_until_revoked(served: Served) -> None:
+    await mcp_add(served, "alice", title="Pay rent", due="2026-12-24", project="feed")
+    await mcp_add(served, "alice", title="Call the bank", due="2026-12-23T10:00:00Z", project="feed")
+    await mcp_add(served, "alice", title="Someday, no due date", project="feed")
+    paid = await mcp_add(served, "alice", title="Already paid", due="2026-12-20", project="feed")
+    await mcp(served, "alice", "complete_item", id=paid["id"])
+    await mcp_add(served, "bob", title="Bob's own", due="2026-12-24")
+    url = cli(served, "token", "create", "alice", "--feed", "--url", served.server.base).strip()
+    assert url.startswith(served.server.base + "/dav/feed/feed_") and url.endswith("/feed.ics")
+    path = url.removeprefix(served.server.base)
+    token = path.split("/")[3]
+    with httpx2.Client(base_url=served.server.base, timeout=30) as http:  # no credentials: the URL is the secret
+        events = http.get(path)
+        todos = http.get(path.replace("/feed.ics", "/tasks.ics"))
+        assert events.status_code == todos.status_code == 200
+        assert events.headers["content-type"].startswith("text/calendar")
+        feed = Calendar.from_ical(events.text)
+        starts = {str(e["SUMMARY"]): e.decoded("DTSTART") for e in feed.walk("VEVENT")}
+        assert {k: str(v) for k, v in starts.items()} == {
+            "Pay rent": "2026-12-24",
+            "Call the bank": "2026-12-23 10:00:00+00:00",
+        }
+        assert "DTEND;VALUE=DATE:20261225" in events.text  # a day is an all-day event
+        summaries = sorted(str(t["SUMMARY"]) for t in Calendar.from_ical(todos.text).walk("VTODO"))
+        assert summaries == ["Call the bank", "Pay rent"]
+        assert http.put(path, content=b"x").status_code == 405
+        wrong = token[:-1] + ("A" if token[-1] != "A" else "B")
+        assert http.get(path.replace(token, wrong)).status_code == 404
+        assert http.get(f"/dav/feed/{served.tokens['alice']}/feed.ics").status_code in (401, 404)  # not a feed token
+        refused = http.post("/mcp", json=initialize_body(), headers={**MCP_HEADERS, "Authorization": f"Bearer {token}"})
+        assert refused.status_code == 401
+    with served.http("alice", token) as dav:  # nor a CalDAV password
+        assert dav.request("PROPFIND", "/dav/alice/", headers={"Depth": "0"}).status_code == 401
+    listed = cli(served, "token", "list").splitlines()
+    token_id = next(line.split()[0] for line in listed if re.search(r"\balice\s+feed\b", line))
+    cli(served, "token", "revoke", token_id)
+    with httpx2.Client(base_url=served.server.base, timeout=30) as http:
+        assert http.get(path).status_code == 404

@@ -20,7 +20,11 @@ import anyio
 
 from ...logs import Message, Receive, Scope, Send
 from ...service import TodoService
+from .feed import feed_path, feed_text
 from .logins import LOGIN_DELAY, FailedLogins, basic_login
+
+Feeds = tuple[Callable[[str], str | None], Callable[[str], TodoService]]
+"""What the feeds need: the user of a feed token (or None), and a service for a user."""
 
 MAX_BODY = 1 << 20
 DAV_PATH = "/dav"
@@ -61,15 +65,21 @@ def radicale_app(services: Callable[[str], TodoService], user_for_token: Callabl
 class DavApp:
     """The ASGI face of Radicale: header hygiene, the body cap and failed logins, then a2wsgi."""
 
-    def __init__(self, wsgi_app: Any, login_delay: float = LOGIN_DELAY) -> None:
+    def __init__(self, wsgi_app: Any, login_delay: float = LOGIN_DELAY, feeds: Feeds | None = None) -> None:
         from a2wsgi import WSGIMiddleware
 
         self.inner: Any = WSGIMiddleware(wsgi_app)
         self.login_delay = login_delay
         self.failed_logins = FailedLogins()
+        self.feeds = feeds
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
+            return
+        path = scope["path"].removeprefix(scope.get("root_path", "")).removeprefix(DAV_PATH)
+        feed = feed_path(path) if self.feeds is not None else None
+        if feed is not None:
+            await self.feed(scope, send, *feed)
             return
         login = basic_login(dict(scope["headers"]).get(b"authorization"))
         if login is None:
@@ -95,6 +105,26 @@ class DavApp:
             await anyio.sleep(self.login_delay)
             for message in held:
                 await send(message)
+
+    async def feed(self, scope: Scope, send: Send, token: str, kind: str) -> None:
+        """A read-only feed (feed.py): GET or HEAD; 404 for a token that opens none."""
+        assert self.feeds is not None
+        if scope["method"] not in ("GET", "HEAD"):
+            await plain(send, 405, "a feed is read-only: GET it", [(b"allow", b"GET, HEAD")])
+            return
+        user_of, service_for = self.feeds
+        text = await anyio.to_thread.run_sync(feed_text, token, kind, user_of, service_for)
+        if text is None:
+            await plain(send, 404, "no such feed")
+            return
+        data = text.encode()
+        headers = [
+            (b"content-type", b"text/calendar; charset=utf-8"),
+            (b"content-length", str(len(data)).encode()),
+            (b"cache-control", b"private, max-age=300"),
+        ]
+        await send({"type": "http.response.start", "status": 200, "headers": headers})
+        await send({"type": "http.response.body", "body": data if scope["method"] == "GET" else b""})
 
     async def radicale(self, scope: Scope, receive: Receive, send: Send) -> None:
         """Radicale through a2wsgi, with the headers cleaned and the body read and capped."""

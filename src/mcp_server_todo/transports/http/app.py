@@ -180,9 +180,16 @@ def _dav_mount(
             services[owner] = TodoService(base.store, owner=owner, tz=base.tz)
         return services[owner]
 
+    def feed_user(token: str) -> str | None:
+        """The user of a feed token (dav/feed.py), whatever `--auth` is: the URL is the secret."""
+        from .auth import token_hash
+
+        user: str | None = live_of(server).service.store.user_for_token(token_hash(token))  # type: ignore[attr-defined]
+        return user
+
     user_of = getattr(verifier, "user_of", None)
     lookup = user_of if user_of is not None else (None if verifier is None else lambda token: None)
-    return Mount(DAV_PATH, app=DavApp(radicale_app(service_for, lookup), login_delay))
+    return Mount(DAV_PATH, app=DavApp(radicale_app(service_for, lookup), login_delay, (feed_user, service_for)))
 
 
 def _uvicorn_server(app: HttpApp, options: HttpOptions) -> Any:

@@ -23,6 +23,7 @@ from ...service import TodoService
 from .feed import feed_path, feed_text
 from .logins import LOGIN_DELAY, FailedLogins, basic_login
 
+FEED_LOGIN = "\x00feed"  # the name wrong feed tokens are counted under (no user is called that)
 Feeds = tuple[Callable[[str], str | None], Callable[[str], TodoService]]
 """What the feeds need: the user of a feed token (or None), and a service for a user."""
 
@@ -107,14 +108,21 @@ class DavApp:
                 await send(message)
 
     async def feed(self, scope: Scope, send: Send, token: str, kind: str) -> None:
-        """A read-only feed (feed.py): GET or HEAD; 404 for a token that opens none."""
+        """A read-only feed (feed.py): GET or HEAD; 404 for a token that opens none, which counts
+        as a failed login of the address (logins.py: 429 after 10 a minute)."""
         assert self.feeds is not None
         if scope["method"] not in ("GET", "HEAD"):
             await plain(send, 405, "a feed is read-only: GET it", [(b"allow", b"GET, HEAD")])
             return
+        client = str((scope.get("client") or ("?",))[0])
+        wait = self.failed_logins.retry_after(client, FEED_LOGIN)
+        if wait is not None:
+            await plain(send, 429, f"too many wrong feed URLs from this address; retry after {wait} s")
+            return
         user_of, service_for = self.feeds
         text = await anyio.to_thread.run_sync(feed_text, token, kind, user_of, service_for)
         if text is None:
+            self.failed_logins.failed(client, FEED_LOGIN)  # counted as a failed login, answered at once
             await plain(send, 404, "no such feed")
             return
         data = text.encode()

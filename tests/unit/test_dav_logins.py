@@ -103,4 +103,5 @@ def test_ten_wrong_feed_urls_then_429() -> None:
     app = DavApp(refusing, login_delay=0.2, feeds=(lambda token: None, lambda user: None))  # type: ignore[arg-type,return-value]
     answers = [call(app, f"/dav/feed/feed_guess{n}/feed.ics") for n in range(11)]
     assert [status for status, _, _ in answers] == [404] * 10 + [429]
+    assert int(answers[-1][1][b"retry-after"]) >= 1
     assert all(took < 0.2 for _, _, took in answers)  # a wrong feed URL is not held

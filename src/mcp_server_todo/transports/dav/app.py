@@ -117,8 +117,8 @@ class DavApp:
         client = str((scope.get("client") or ("?",))[0])
         wait = self.failed_logins.retry_after(client, FEED_LOGIN)
         if wait is not None:
-            text = f"too many wrong feed URLs from this address; retry after {wait} s"
-            await plain(send, 429, text, [(b"retry-after", str(wait).encode())])
+            refusal = f"too many wrong feed URLs from this address; retry after {wait} s"
+            await plain(send, 429, refusal, [(b"retry-after", str(wait).encode())])
             return
         user_of, service_for = self.feeds
         text = await anyio.to_thread.run_sync(feed_text, token, kind, user_of, service_for)

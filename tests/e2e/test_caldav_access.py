@@ -1,25 +1,32 @@
-"""CalDAV at /dav, who gets in: wrong and revoked credentials (401), other users' lists (answered
-like missing ones), the Host/Origin guard, proxy headers, the body cap (413) and the local user
-of a loopback `--auth none` server. The real server and clients, on SQLite and PostgreSQL."""
+"""CalDAV at /dav, who gets in: wrong and revoked credentials (401), failed logins (late, bounded),
+other users' lists (answered like missing ones), the Host/Origin guard, proxy headers, the body
+cap (413), the local user of a loopback `--auth none` server, and the read-only feed URLs. The
+real server and clients, on SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
+import re
+import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
+import anyio
 import httpx2
 import pytest
 from caldav.lib import error as caldav_error
+from icalendar import Calendar
 from support.caldav import (
+    LOGIN_DELAY,
     VTODO,
     Served,
     calendar,
     cli,
+    mcp,
     mcp_add,
     serve_dav,
 )
-from support.http import HttpServer, make_token
+from support.http import MCP_HEADERS, HttpServer, initialize_body, make_token
 
 pytestmark = [pytest.mark.slow, pytest.mark.anyio]
 
@@ -39,6 +46,35 @@ def test_wrong_credentials_get_401(served: Served) -> None:
     assert answer.status_code == 401 and answer.headers["www-authenticate"].startswith("Basic")
     with pytest.raises(caldav_error.AuthorizationError):
         served.client("alice", "todo_wrong").principal()
+
+
+async def test_a_burst_of_bad_logins_waits_without_holding_up_good_users(served: Served) -> None:
+    """30 bad logins at once (more than a2wsgi's 10 worker threads) each get their 401 after the
+    delay; bob's request, sent meanwhile, is answered before any of them. Then the 11th failure
+    of one name from this address gets 429 with Retry-After, unchecked (the right token too)."""
+    bad: list[tuple[int, float]] = []
+    good: list[tuple[int, float]] = []
+    start = time.monotonic()
+    async with httpx2.AsyncClient(base_url=served.server.base, timeout=30) as http:
+
+        async def propfind(user: str, password: str, into: list[tuple[int, float]]) -> None:
+            answer = await http.request("PROPFIND", f"/dav/{user}/", headers={"Depth": "0"}, auth=(user, password))
+            into.append((answer.status_code, time.monotonic() - start))
+
+        async with anyio.create_task_group() as group:
+            for n in range(30):
+                group.start_soon(propfind, f"mallory{n % 3}", "todo_guess", bad)
+            await anyio.sleep(0.05)
+            group.start_soon(propfind, "bob", served.tokens["bob"], good)
+    assert [code for code, _ in good] == [207]
+    assert sorted({code for code, _ in bad}) == [401] and len(bad) == 30
+    assert min(at for _, at in bad) >= LOGIN_DELAY
+    assert good[0][1] < min(at for _, at in bad), (good, sorted(at for _, at in bad)[:3])
+    with served.http("mallory0", "todo_guess") as http:
+        refused = http.request("PROPFIND", "/dav/mallory0/", headers={"Depth": "0"})
+    assert refused.status_code == 429 and 1 <= int(refused.headers["retry-after"]) <= 60
+    with served.http("bob") as http:  # another name from the same address still gets in
+        assert http.request("PROPFIND", "/dav/bob/", headers={"Depth": "0"}).status_code == 207
 
 
 async def test_another_users_lists_answer_exactly_like_missing_ones(served: Served) -> None:
@@ -97,3 +133,43 @@ def test_a_revoked_token_stops_opening_caldav_at_once(served: Served) -> None:
         token_id = next(line.split()[0] for line in listed if " erin " in f" {line} ")
         cli(served, "token", "revoke", token_id)
         assert http.request("PROPFIND", "/dav/erin/", headers={"Depth": "0"}).status_code == 401
+
+
+async def test_a_feed_url_serves_open_due_tasks_read_only_until_revoked(served: Served) -> None:
+    await mcp_add(served, "alice", title="Pay rent", due="2026-12-24", project="feed")
+    await mcp_add(served, "alice", title="Call the bank", due="2026-12-23T10:00:00Z", project="feed")
+    await mcp_add(served, "alice", title="Someday, no due date", project="feed")
+    paid = await mcp_add(served, "alice", title="Already paid", due="2026-12-20", project="feed")
+    await mcp(served, "alice", "complete_item", id=paid["id"])
+    await mcp_add(served, "bob", title="Bob's own", due="2026-12-24")
+    url = cli(served, "token", "create", "alice", "--feed", "--url", served.server.base).strip()
+    assert url.startswith(served.server.base + "/dav/feed/feed_") and url.endswith("/feed.ics")
+    path = url.removeprefix(served.server.base)
+    token = path.split("/")[3]
+    with httpx2.Client(base_url=served.server.base, timeout=30) as http:  # no credentials: the URL is the secret
+        events = http.get(path)
+        todos = http.get(path.replace("/feed.ics", "/tasks.ics"))
+        assert events.status_code == todos.status_code == 200
+        assert events.headers["content-type"].startswith("text/calendar")
+        feed = Calendar.from_ical(events.text)
+        starts = {str(e["SUMMARY"]): e.decoded("DTSTART") for e in feed.walk("VEVENT")}
+        assert {k: str(v) for k, v in starts.items()} == {
+            "Pay rent": "2026-12-24",
+            "Call the bank": "2026-12-23 10:00:00+00:00",
+        }
+        assert "DTEND;VALUE=DATE:20261225" in events.text  # a day is an all-day event
+        summaries = sorted(str(t["SUMMARY"]) for t in Calendar.from_ical(todos.text).walk("VTODO"))
+        assert summaries == ["Call the bank", "Pay rent"]
+        assert http.put(path, content=b"x").status_code == 405
+        wrong = token[:-1] + ("A" if token[-1] != "A" else "B")
+        assert http.get(path.replace(token, wrong)).status_code == 404
+        assert http.get(f"/dav/feed/{served.tokens['alice']}/feed.ics").status_code in (401, 404)  # not a feed token
+        refused = http.post("/mcp", json=initialize_body(), headers={**MCP_HEADERS, "Authorization": f"Bearer {token}"})
+        assert refused.status_code == 401
+    with served.http("alice", token) as dav:  # nor a CalDAV password
+        assert dav.request("PROPFIND", "/dav/alice/", headers={"Depth": "0"}).status_code == 401
+    listed = cli(served, "token", "list").splitlines()
+    token_id = next(line.split()[0] for line in listed if re.search(r"\balice\s+feed\b", line))
+    cli(served, "token", "revoke", token_id)
+    with httpx2.Client(base_url=served.server.base, timeout=30) as http:
+        assert http.get(path).status_code == 404

@@ -22,6 +22,8 @@ from support.http import HttpServer, make_token, mcp_client
 from support.mcp import ok, one
 
 DAV = "{DAV:}"
+LOGIN_DELAY = 0.4
+"""The test servers' `--dav-login-delay`: a failed login's 401 comes this late."""
 VTODO = """BEGIN:VCALENDAR
 VERSION:2.0
 PRODID:-//test//phone//EN
@@ -85,7 +87,9 @@ def _serve(db: Path | str, home: Path, folder: Path, tools: str) -> Iterator[Ser
     if isinstance(db, Path):
         HttpServer(db, home).stop()  # creates the file the token command opens
     tokens = {user: make_token(db, home, user) for user in ("alice", "bob", "dave")}  # type: ignore[arg-type]
-    server = HttpServer(db, home, "--auth", "tokens", "--tools", tools, logs=folder)
+    server = HttpServer(
+        db, home, "--auth", "tokens", "--tools", tools, "--dav-login-delay", str(LOGIN_DELAY), logs=folder
+    )
     try:
         server.wait_ready()
         yield Served(server, tokens, db, home)

@@ -189,6 +189,17 @@ def build_parser() -> argparse.ArgumentParser:
     _common(token_create)
     token_create.add_argument("user", metavar="USER", help="whose tasks the token reaches (no spaces or '#')")
     token_create.add_argument("--label", default="", help="a note for `token list`, e.g. the device")
+    token_create.add_argument(
+        "--feed",
+        action="store_true",
+        help="a read-only calendar feed token instead: prints the feed's URL (opens neither /mcp nor CalDAV)",
+    )
+    token_create.add_argument(
+        "--url",
+        metavar="URL",
+        help="with --feed: the server's address as the calendar app reaches it "
+        "(default: from TODO_PUBLIC_URL, else http://127.0.0.1:TODO_PORT)",
+    )
     _common(token_sub.add_parser("list", help="list tokens: id, user, label, created, status (never the token)"))
     token_revoke = token_sub.add_parser("revoke", help="revoke a token by its id")
     _common(token_revoke)

@@ -1,4 +1,7 @@
-"""`mcp-server-todo serve` (the default command): MCP over stdio, or Streamable HTTP with `--http`."""
+"""`mcp-server-todo serve` (the default command): MCP over stdio, or Streamable HTTP with `--http`,
+or local CalDAV with `--dav` (the HTTP server on port 5232, /mcp included, for calendar apps on
+this machine: with the default `--auth none` every request is the local user, the one a stdio
+server on the same store serves)."""
 
 from __future__ import annotations
 
@@ -11,7 +14,7 @@ from ..errors import InvalidInput, TodoError
 
 
 def serve_command(args: argparse.Namespace, db: str | None, tz: str | None) -> int:
-    if getattr(args, "http", False):
+    if getattr(args, "http", False) or getattr(args, "dav", False):
         return _serve_http(args, db, tz)
     if getattr(args, "log_json", False):
         from ..logs import configure
@@ -61,10 +64,20 @@ def _serve_http(args: argparse.Namespace, db: str | None, tz: str | None) -> int
     config = Config.resolve(db, tz)
     try:
         options.check()
+        if options.dav:
+            from ..transports.dav.app import MISSING, available
+
+            if not available():
+                raise InvalidInput(f"serve --dav: {MISSING}")
         app = build_app(config, args.tools, options)
     except ValueError as exc:  # unsafe or incomplete settings, unknown tool group, unusable key file
         raise InvalidInput(str(exc)) from exc
     from ..store import open_store
 
     open_store(config.store_url).close()  # a store that cannot open: our one line, not uvicorn's traceback
+    if options.dav:
+        from ..transports.http.options import url_host
+
+        who = "any user name and password" if options.auth == "none" else "a user and their token as password"
+        print(f"CalDAV on http://{url_host(options.host)}:{options.port}/dav/ ({who})", file=sys.stderr, flush=True)
     return run(app, options)

@@ -16,8 +16,16 @@ import importlib.util
 from collections.abc import Callable
 from typing import Any
 
-from ...logs import Receive, Scope, Send
+import anyio
+
+from ...logs import Message, Receive, Scope, Send
 from ...service import TodoService
+from .feed import feed_path, feed_text
+from .logins import LOGIN_DELAY, FailedLogins, basic_login
+
+FEED_LOGIN = "\x00feed"  # the name wrong feed tokens are counted under (no user is called that)
+Feeds = tuple[Callable[[str], str | None], Callable[[str], TodoService]]
+"""What the feeds need: the user of a feed token (or None), and a service for a user."""
 
 MAX_BODY = 1 << 20
 DAV_PATH = "/dav"
@@ -44,7 +52,7 @@ def radicale_app(services: Callable[[str], TodoService], user_for_token: Callabl
     configuration.update(
         {
             "storage": {"type": storage},
-            "auth": {"type": auth, "delay": "1"},
+            "auth": {"type": auth, "delay": "0"},  # DavApp delays failed logins (logins.py)
             "rights": {"type": "owner_only"},
             "web": {"type": "none"},
             "hook": {"type": "none"},
@@ -56,16 +64,79 @@ def radicale_app(services: Callable[[str], TodoService], user_for_token: Callabl
 
 
 class DavApp:
-    """The ASGI face of Radicale: header hygiene and the body cap, then a2wsgi."""
+    """The ASGI face of Radicale: header hygiene, the body cap and failed logins, then a2wsgi."""
 
-    def __init__(self, wsgi_app: Any) -> None:
+    def __init__(self, wsgi_app: Any, login_delay: float = LOGIN_DELAY, feeds: Feeds | None = None) -> None:
         from a2wsgi import WSGIMiddleware
 
         self.inner: Any = WSGIMiddleware(wsgi_app)
+        self.login_delay = login_delay
+        self.failed_logins = FailedLogins()
+        self.feeds = feeds
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             return
+        path = scope["path"].removeprefix(scope.get("root_path", "")).removeprefix(DAV_PATH)
+        feed = feed_path(path) if self.feeds is not None else None
+        if feed is not None:
+            await self.feed(scope, send, *feed)
+            return
+        login = basic_login(dict(scope["headers"]).get(b"authorization"))
+        if login is None:
+            await self.radicale(scope, receive, send)
+            return
+        client = str((scope.get("client") or ("?",))[0])
+        wait = self.failed_logins.retry_after(client, login)
+        if wait is not None:
+            text = f"too many failed logins from this address; retry after {wait} s"
+            await plain(send, 429, text, [(b"retry-after", str(wait).encode())])
+            return
+        held: list[Message] = []
+
+        async def holding_send(message: Message) -> None:
+            if held or (message["type"] == "http.response.start" and message["status"] == 401):
+                held.append(message)  # the worker thread goes on; the answer waits below
+            else:
+                await send(message)
+
+        await self.radicale(scope, receive, holding_send)
+        if held:
+            self.failed_logins.failed(client, login)
+            await anyio.sleep(self.login_delay)
+            for message in held:
+                await send(message)
+
+    async def feed(self, scope: Scope, send: Send, token: str, kind: str) -> None:
+        """A read-only feed (feed.py): GET or HEAD; 404 for a token that opens none, which counts
+        as a failed login of the address (logins.py: 429 after 10 a minute)."""
+        assert self.feeds is not None
+        if scope["method"] not in ("GET", "HEAD"):
+            await plain(send, 405, "a feed is read-only: GET it", [(b"allow", b"GET, HEAD")])
+            return
+        client = str((scope.get("client") or ("?",))[0])
+        wait = self.failed_logins.retry_after(client, FEED_LOGIN)
+        if wait is not None:
+            refusal = f"too many wrong feed URLs from this address; retry after {wait} s"
+            await plain(send, 429, refusal, [(b"retry-after", str(wait).encode())])
+            return
+        user_of, service_for = self.feeds
+        text = await anyio.to_thread.run_sync(feed_text, token, kind, user_of, service_for)
+        if text is None:
+            self.failed_logins.failed(client, FEED_LOGIN)  # counted as a failed login, answered at once
+            await plain(send, 404, "no such feed")
+            return
+        data = text.encode()
+        headers = [
+            (b"content-type", b"text/calendar; charset=utf-8"),
+            (b"content-length", str(len(data)).encode()),
+            (b"cache-control", b"private, max-age=300"),
+        ]
+        await send({"type": "http.response.start", "status": 200, "headers": headers})
+        await send({"type": "http.response.body", "body": data if scope["method"] == "GET" else b""})
+
+    async def radicale(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """Radicale through a2wsgi, with the headers cleaned and the body read and capped."""
         headers = [(k, v) for k, v in scope["headers"] if not k.lower().startswith(_DROPPED)]
         declared = dict(scope["headers"]).get(b"content-length")
         if declared is not None and (not declared.isdigit() or int(declared) > MAX_BODY):
@@ -95,10 +166,11 @@ class DavApp:
         await self.inner({**scope, "headers": headers}, replay, send)
 
 
-async def plain(send: Send, status: int, text: str) -> None:
+async def plain(send: Send, status: int, text: str, extra: list[tuple[bytes, bytes]] | None = None) -> None:
     """A one-line text/plain answer."""
     data = (text + "\n").encode()
     headers = [(b"content-type", b"text/plain; charset=utf-8"), (b"content-length", str(len(data)).encode())]
+    headers += extra or []
     await send({"type": "http.response.start", "status": status, "headers": headers})
     await send({"type": "http.response.body", "body": data})
 

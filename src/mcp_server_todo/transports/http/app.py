@@ -154,13 +154,15 @@ def build_app(config: Config, toolsets: str, options: HttpOptions) -> HttpApp:
         from .limits import install as install_session_limits
 
         install_session_limits(server.session_manager, options.max_sessions, options.max_sessions_per_user)
-    starlette.router.routes.append(_dav_mount(server, verifier))
+    starlette.router.routes.append(_dav_mount(server, verifier, options.dav_login_delay))
     drain = Drain(starlette)
     app = RequestIdMiddleware(HostGuard(drain, allowed))
     return HttpApp(asgi=app, drain=drain, server=server, verifier=verifier, fast=fast)
 
 
-def _dav_mount(server: MCPServer[AppState], verifier: StoreTokenVerifier | JWTVerifier | None) -> Any:
+def _dav_mount(
+    server: MCPServer[AppState], verifier: StoreTokenVerifier | JWTVerifier | None, login_delay: float = 1.0
+) -> Any:
     """/dav: CalDAV when the `caldav` extra is installed (dav/app.py), else 501 saying how."""
     from starlette.routing import Mount
 
@@ -178,9 +180,16 @@ def _dav_mount(server: MCPServer[AppState], verifier: StoreTokenVerifier | JWTVe
             services[owner] = TodoService(base.store, owner=owner, tz=base.tz)
         return services[owner]
 
+    def feed_user(token: str) -> str | None:
+        """The user of a feed token (dav/feed.py), whatever `--auth` is: the URL is the secret."""
+        from .auth import token_hash
+
+        user: str | None = live_of(server).service.store.user_for_token(token_hash(token))  # type: ignore[attr-defined]
+        return user
+
     user_of = getattr(verifier, "user_of", None)
     lookup = user_of if user_of is not None else (None if verifier is None else lambda token: None)
-    return Mount(DAV_PATH, app=DavApp(radicale_app(service_for, lookup)))
+    return Mount(DAV_PATH, app=DavApp(radicale_app(service_for, lookup), login_delay, (feed_user, service_for)))
 
 
 def _uvicorn_server(app: HttpApp, options: HttpOptions) -> Any:

@@ -59,9 +59,9 @@ _USER = re.compile(r"^[^\s#\x00-\x1f\x7f]{1,200}$")
 # -- operator-issued tokens ---------------------------------------------------------------
 
 
-def new_token() -> str:
-    """A fresh random token (256 bits of entropy)."""
-    return TOKEN_PREFIX + secrets.token_urlsafe(32)
+def new_token(prefix: str = TOKEN_PREFIX) -> str:
+    """A fresh random token (256 bits of entropy); feed tokens have their own prefix (dav/feed.py)."""
+    return prefix + secrets.token_urlsafe(32)
 
 
 def token_hash(token: str) -> str:
@@ -76,9 +76,9 @@ def check_user(user: str) -> str:
     return user
 
 
-def create_token(store: TokenStore, user: str, label: str = "") -> tuple[int, str]:
+def create_token(store: TokenStore, user: str, label: str = "", prefix: str = TOKEN_PREFIX) -> tuple[int, str]:
     """Store the hash of a new token for `user`; returns (id, token). The token is not kept."""
-    token = new_token()
+    token = new_token(prefix)
     created = datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
     token_id = store.add_token(check_user(user), token_hash(token), label, created)
     return token_id, token

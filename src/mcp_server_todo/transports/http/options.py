@@ -20,6 +20,10 @@ HEALTH_PATH = "/healthz"
 AUTH_MODES = ("none", "tokens", "oauth")
 LEEWAY = 30  # auth.LEEWAY_SECONDS, without importing auth here
 MAX_LEEWAY = 600
+HTTP_PORT = 8000
+DAV_PORT = 5232  # Radicale's, which calendar apps' docs and users know
+DAV_LOGIN_DELAY = 1.0  # dav/logins.py LOGIN_DELAY, without importing the dav package here
+MAX_DAV_LOGIN_DELAY = 30.0
 
 
 def _env_flag(name: str) -> bool:
@@ -40,7 +44,17 @@ def add_arguments(serve: argparse.ArgumentParser) -> None:
         "--host", default=os.environ.get("TODO_HOST", "127.0.0.1"), help="address to bind (env TODO_HOST)"
     )
     group.add_argument(
-        "--port", type=int, default=os.environ.get("TODO_PORT", "8000"), help="port (env TODO_PORT; 8000)"
+        "--dav",
+        action="store_true",
+        default=_env_flag("TODO_DAV"),
+        help=f"local CalDAV for calendar apps on this machine: the HTTP server on port {DAV_PORT} by default, "
+        "needs the caldav extra (env TODO_DAV=1)",
+    )
+    group.add_argument(
+        "--port",
+        type=int,
+        default=os.environ.get("TODO_PORT"),
+        help=f"port (env TODO_PORT; {HTTP_PORT}, or {DAV_PORT} with --dav)",
     )
     group.add_argument(
         "--stateless",
@@ -119,6 +133,13 @@ def add_arguments(serve: argparse.ArgumentParser) -> None:
         help="how long requests in flight may take to finish on SIGTERM (env TODO_SHUTDOWN_TIMEOUT; 30)",
     )
     group.add_argument(
+        "--dav-login-delay",
+        type=float,
+        default=os.environ.get("TODO_DAV_LOGIN_DELAY", str(DAV_LOGIN_DELAY)),
+        metavar="SECONDS",
+        help=f"how long a failed CalDAV login waits for its 401 (env TODO_DAV_LOGIN_DELAY; {DAV_LOGIN_DELAY})",
+    )
+    group.add_argument(
         "--log-json",
         action="store_true",
         default=_env_flag("TODO_LOG_JSON"),
@@ -145,12 +166,15 @@ class HttpOptions:
     max_sessions: int = MAX_SESSIONS
     max_sessions_per_user: int = MAX_SESSIONS_PER_USER
     session_idle_timeout: float = SESSION_IDLE_TIMEOUT
+    dav_login_delay: float = DAV_LOGIN_DELAY
+    dav: bool = False  # `serve --dav`: CalDAV is the point, so the extra is required
 
     @classmethod
     def from_args(cls, args: argparse.Namespace) -> HttpOptions:
         return cls(
             host=args.host,
-            port=args.port,
+            port=args.port if args.port is not None else DAV_PORT if args.dav else HTTP_PORT,
+            dav=args.dav,
             stateless=args.stateless,
             json_response=args.json_response,
             auth=args.auth,
@@ -166,6 +190,7 @@ class HttpOptions:
             max_sessions=args.max_sessions,
             max_sessions_per_user=args.max_sessions_per_user,
             session_idle_timeout=args.session_idle_timeout,
+            dav_login_delay=args.dav_login_delay,
         )
 
     def check(self) -> None:
@@ -194,6 +219,10 @@ class HttpOptions:
                 raise ValueError("--oauth-issuer cannot contain '#' (owners are ISSUER#SUBJECT)")
         if not 0 <= self.oauth_leeway <= MAX_LEEWAY:
             raise ValueError(f"--oauth-leeway must be 0 to {MAX_LEEWAY} seconds, not {self.oauth_leeway}")
+        if not 0 <= self.dav_login_delay <= MAX_DAV_LOGIN_DELAY:
+            raise ValueError(
+                f"--dav-login-delay must be 0 to {MAX_DAV_LOGIN_DELAY:g} seconds, not {self.dav_login_delay:g}"
+            )
         check_session_limits(self.max_sessions, self.max_sessions_per_user, self.session_idle_timeout)
 
     @property

@@ -209,17 +209,9 @@ class SharedTx:
         change.via = change.via or self.via
         self.raw.log(change)
         for owner, task_id, before, after in self._echoes.pop(change.task_id, ()):
-            self._view(owner).log(
-                Change(
-                    op=change.op,
-                    task_id=task_id,
-                    before=before,
-                    after=after,
-                    at=change.at,
-                    actor=self.me,
-                    via=change.via,
-                )
-            )
+            echo = Change(op=change.op, task_id=task_id, before=before, after=after, at=change.at, actor=self.me)
+            echo.via = change.via
+            self._view(owner).log(echo)
 
     def log_many(self, changes: list[Change]) -> None:
         if not self.active:

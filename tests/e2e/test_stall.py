@@ -273,12 +273,24 @@ def test_reads_do_not_queue_behind_a_writer_waiting_for_another_process(db_path:
 # ---- SIGTERM with a heavy call running ---------------------------------------------------------------
 
 
+def tasks_of(db: Path, owner: str) -> int:
+    """How many tasks `owner` has, read by another connection (WAL: never waits for the writer)."""
+    reader = sqlite3.connect(db, timeout=30)
+    try:
+        return int(reader.execute("SELECT count(*) FROM tasks WHERE owner = ?", (owner,)).fetchone()[0])
+    finally:
+        reader.close()
+
+
 @pytest.mark.stress
 def test_sigterm_exits_within_the_shutdown_timeout_with_a_heavy_call_running(db_path: Path, isolated_env: Path) -> None:
     tokens = prepare(db_path, alice_tasks=100_000)
     with http_server(db_path, isolated_env, *SERVE, "--shutdown-timeout", "2", "--log-level", "INFO") as server:
         heavy = Heavy(lambda: rpc(server, tokens["alice"], "undo", {}))
-        time.sleep(1.5)  # the undo runs on a worker thread now (it takes far longer than this)
+        # the undo runs on a worker thread, in batches: signal once its first batch has landed
+        deadline = time.monotonic() + 60
+        while tasks_of(db_path, "alice") == 100_000 and time.monotonic() < deadline:
+            time.sleep(0.1)
         assert heavy.running()
         signalled = time.monotonic()
         server.proc.send_signal(signal.SIGTERM)

@@ -36,7 +36,10 @@ def serve_main(args: list[str]) -> int:
     from .serve import serve_command
     from .serve_args import serve_parser
 
-    parsed = serve_parser().parse_args(args)
+    try:
+        parsed = serve_parser().parse_args(args)
+    except SystemExit as exc:  # --help, or a usage error argparse has printed: its code
+        return exc.code if isinstance(exc.code, int) else 2
     try:
         return serve_command(parsed, getattr(parsed, "db", None), getattr(parsed, "tz", None))
     except TodoError as exc:

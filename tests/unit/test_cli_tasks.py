@@ -23,7 +23,8 @@ def test_add_takes_every_field_and_prints_the_task(db_path: Path) -> None:
     assert on(db_path, "add", "Pay rent").code == 0
     ran = on(
         db_path,
-        "add", "Water", "plants", "--due", "2099-12-01T08:00", "-p", "high", "-P", "home", "-t", "green", "-t", "weekly",
+        "add", "Water", "plants", "--due", "2099-12-01T08:00", "-p", "high", "-P", "home",
+        "-t", "green", "-t", "weekly",
         "-n", "the ficus too", "--recur", "every 3 days", "--remind", "at due", "--depends-on", "1", "--json",
     )  # fmt: skip
     assert ran.code == 0, ran.err

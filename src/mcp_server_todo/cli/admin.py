@@ -123,12 +123,12 @@ def token_command() -> None:
 
 
 @token_command.command("create")
-@click.argument("user", metavar="USER")
+@click.argument("token_user", metavar="USER")
 @click.option("--label", default="", help="a note for `token list`, e.g. the device")
 @click.option("--feed", is_flag=True, help="a read-only calendar feed token: prints the feed's URL")
 @click.option("--url", metavar="URL", help="with --feed: the server's address as the calendar app reaches it")
 @store_options
-def token_create(user: str, label: str, feed: bool, url: str | None) -> int:
+def token_create(token_user: str, label: str, feed: bool, url: str | None) -> int:
     """Create a token for USER and print it (once).
 
     \b
@@ -136,7 +136,7 @@ def token_create(user: str, label: str, feed: bool, url: str | None) -> int:
       mcp-server-todo token create alice --label phone
       mcp-server-todo token create alice --feed --url https://todo.example.org
     """
-    return _call("tokens", "token_command", token_command="create", user=user, label=label, feed=feed, url=url)
+    return _call("tokens", "token_command", token_command="create", user=token_user, label=label, feed=feed, url=url)
 
 
 @token_command.command("list")

@@ -190,3 +190,25 @@ def test_user_acts_for_that_user(db_path: Path) -> None:
     assert on(db_path, "--user", "bob", "done", "1").code == 0
     assert [t["status"] for t in tasks_of(db_path, "--user", "alice")] == ["pending"]
     assert on(db_path, "--user", "bad name", "list").code == 2
+
+
+def test_share_a_project_between_two_users(db_path: Path) -> None:
+    on(db_path, "--user", "alice", "add", "Dig", "-P", "garden")
+    ran = on(db_path, "--user", "alice", "share", "garden", "bob")
+    assert ran.code == 0 and ran.out.strip() == "Shared garden (1 task) with bob, who sees it as alice/garden."
+    (seen,) = tasks_of(db_path, "--user", "bob")
+    assert (seen["title"], seen["project"]) == ("Dig", "alice/garden")
+    shares = on(db_path, "--user", "bob", "shares", "--json").json_lines()
+    assert [(s["owner"], s["member"], s["seen_as"]) for s in shares] == [("alice", "bob", "alice/garden")]
+    assert on(db_path, "--user", "bob", "done", str(seen["id"])).code == 0
+    assert [t["status"] for t in tasks_of(db_path, "--user", "alice", "--all")] == ["done"]
+    assert on(db_path, "--user", "alice", "unshare", "garden", "bob").code == 0
+    assert tasks_of(db_path, "--user", "bob", "--all") == []
+    assert on(db_path, "--user", "alice", "unshare", "garden", "bob").code == 1
+
+
+def test_quiet_prints_no_messages_but_json_still_prints_data(db_path: Path) -> None:
+    ran = on(db_path, "--quiet", "add", "hush")
+    assert ran.code == 0 and ran.out == ""
+    assert on(db_path, "-q", "done", "1").out == ""
+    assert [t["id"] for t in on(db_path, "-q", "--json", "reopen", "1").json_lines()] == [1]

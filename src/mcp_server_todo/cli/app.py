@@ -121,9 +121,9 @@ def root() -> None:
 
 
 def _register() -> None:
-    from . import admin, bulk, completion, tasks, views
+    from . import admin, bulk, completion, sharing, tasks, views
 
-    for module in (tasks, views, bulk, admin):
+    for module in (tasks, views, bulk, sharing, admin):
         for command in module.COMMANDS:
             root.add_command(command)
     root.add_command(completion.completion_command)
@@ -148,4 +148,19 @@ def run(args: Sequence[str]) -> int:
         return 130
     except TodoError as exc:
         return fail(exc)
+    except BrokenPipeError:  # `list | head`: the reader has what it wanted
+        _quiet_stdout()
+        return 0
     return code if isinstance(code, int) else 0
+
+
+def _quiet_stdout() -> None:
+    """After a broken pipe, point stdout at /dev/null so the interpreter's final flush is silent."""
+    import os
+    import sys
+
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):  # not a real file (a test's buffer)
+        pass

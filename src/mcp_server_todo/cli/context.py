@@ -58,12 +58,16 @@ class Settings:
             store.close()
 
     def other_users(self) -> list[str]:
-        """The users of this store's tokens (`token create USER`) other than the local one: on a
-        hosted store the local user has no tasks, and "No tasks." would mislead."""
+        """The users of this store's tokens (`token create USER`) other than the local one, when
+        the local user has no tasks at all: on a hosted store "No tasks." would mislead."""
         if self.user:
             return []
         from ..config import Config
         from ..store import LOCAL_OWNER, open_token_store
+
+        with self.service() as service:
+            if service.list_tasks(status="all", limit=1).total:
+                return []
 
         tokens = open_token_store(Config.resolve(self.db).store_url)
         try:
@@ -117,6 +121,8 @@ def report(verb: str, tasks: list[Task], *, noun: str = "task") -> None:
     run = settings()
     if run.json:
         print_json_lines(tasks)
+        return
+    if run.quiet:
         return
     look = run.look()
     if len(tasks) == 1:

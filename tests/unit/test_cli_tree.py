@@ -9,10 +9,12 @@ from pathlib import Path
 import click
 import pytest
 from click.shell_completion import BashComplete
+from click.testing import CliRunner
 from support.cli import on, run_cli
 
 from mcp_server_todo import __version__
 from mcp_server_todo.cli.app import ALIASES, root
+from mcp_server_todo.cli.main import main
 
 
 def every_command(group: click.Group = root, path: tuple[str, ...] = ()) -> list[tuple[str, ...]]:
@@ -96,3 +98,27 @@ def test_completion_offers_ids_projects_and_tags_from_the_store(db_path: Path) -
     assert sorted(completions(db_path, ["add", "x", "--tag"], "")) == ["errand", "phone"]
     assert "list" in completions(db_path, [], "li")
     assert completions(db_path.parent / "missing" / "no.db", ["done"], "") == []  # no store: nothing, no error
+
+
+def test_the_console_script_answers_the_shells_completion_request(db_path: Path) -> None:
+    """With _MCP_SERVER_TODO_COMPLETE set, even a bare command line goes to click (not the
+    stdio server), which prints the candidates and exits."""
+    on(db_path, "add", "a", "-P", "garden")
+    env = {"_MCP_SERVER_TODO_COMPLETE": "bash_complete", "COMP_WORDS": "mcp-server-todo list -P g", "COMP_CWORD": "3"}
+    with (
+        CliRunner().isolation(env={**env, "TODO_DB": str(db_path)}) as (out, _, _),
+        pytest.raises(SystemExit) as exited,
+    ):
+        main([])
+    assert exited.value.code == 0
+    assert out.getvalue().decode().split() == ["plain,garden"]
+
+
+@pytest.mark.parametrize(
+    ("argv", "command"),
+    [(["--user", "alice", "list"], "list"), (["--color", "never", "ls"], "ls"), (["--db", "x.db"], None)],
+)
+def test_the_command_word_skips_global_values(argv: list[str], command: str | None) -> None:
+    from mcp_server_todo.cli.serve_args import command_of
+
+    assert command_of(argv) == command

@@ -9,6 +9,8 @@ from collections.abc import Sequence
 
 GLOBAL_VALUE_OPTIONS = ("--db", "--tz")
 """The options the bare command takes (each with a value): the stdio server's store and zone."""
+TREE_VALUE_OPTIONS = (*GLOBAL_VALUE_OPTIONS, "--user", "--color")
+"""The global options of the command tree that take a value (skipped to find the command)."""
 
 
 def _common(parser: argparse.ArgumentParser) -> None:
@@ -60,7 +62,7 @@ def command_of(argv: Sequence[str]) -> str | None:
         if skip:
             skip = False
             continue
-        if word in GLOBAL_VALUE_OPTIONS:
+        if word in TREE_VALUE_OPTIONS:
             skip = True
         elif word == "--":
             return None

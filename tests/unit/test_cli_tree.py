@@ -97,6 +97,8 @@ def test_completion_offers_ids_projects_and_tags_from_the_store(db_path: Path) -
     assert completions(db_path, ["list", "-P"], "w") == ["work"]
     assert sorted(completions(db_path, ["add", "x", "--tag"], "")) == ["errand", "phone"]
     assert "list" in completions(db_path, [], "li")
+    on(db_path, "rm", "2")
+    assert completions(db_path, ["restore"], "") == ["2"]
     assert completions(db_path.parent / "missing" / "no.db", ["done"], "") == []  # no store: nothing, no error
 
 

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from .completion import complete_ids
+from .completion import complete_trash
 from .context import count, ids_argument, json_option, report, say, settings, store_options
 
 if TYPE_CHECKING:
@@ -77,7 +77,7 @@ def delete_command(ids: tuple[int, ...]) -> None:
 
 
 @click.command("restore")
-@click.argument("targets", metavar="ID...|BACKUP", nargs=-1, required=True, shell_complete=complete_ids)
+@click.argument("targets", metavar="ID...|BACKUP", nargs=-1, required=True, shell_complete=complete_trash)
 @store_options
 @json_option
 def restore_command(targets: tuple[str, ...]) -> int:

@@ -32,18 +32,25 @@ def _from_store(ctx: click.Context, read: Callable[[TodoService], list[Completio
         return []
 
 
-def complete_ids(ctx: click.Context, param: click.Parameter, incomplete: str) -> list[CompletionItem]:
-    """Pending task ids (with their titles as help, which zsh and fish show)."""
+def _ids(status: str) -> Callable[[click.Context, click.Parameter, str], list[CompletionItem]]:
+    def complete(ctx: click.Context, param: click.Parameter, incomplete: str) -> list[CompletionItem]:
+        def read(service: TodoService) -> list[CompletionItem]:
+            page = service.list_tasks(status=status, limit=COMPLETION_LIMIT)
+            return [
+                CompletionItem(str(task.id), help=task.title[:60])
+                for task in page.items
+                if str(task.id).startswith(incomplete)
+            ]
 
-    def read(service: TodoService) -> list[CompletionItem]:
-        page = service.list_tasks(status="pending", limit=COMPLETION_LIMIT)
-        return [
-            CompletionItem(str(task.id), help=task.title[:60])
-            for task in page.items
-            if str(task.id).startswith(incomplete)
-        ]
+        return _from_store(ctx, read)
 
-    return _from_store(ctx, read)
+    return complete
+
+
+complete_ids = _ids("pending")
+"""Pending task ids (with their titles as help, which zsh and fish show)."""
+complete_trash = _ids("deleted")
+"""The ids in the trash (`restore`)."""
 
 
 def complete_projects(ctx: click.Context, param: click.Parameter, incomplete: str) -> list[CompletionItem]:

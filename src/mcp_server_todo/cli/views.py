@@ -169,7 +169,8 @@ def upcoming_command(days: int, project: str | None, tag: str | None, sort: str,
     with settings().service() as service:
         until = (service.today() + timedelta(days=days)).isoformat()
         late = {t.id for t in read_all(service, None, due="overdue", project=project, tag=tag).items}
-        due = read_all(service, None, due_before=until, project=project, tag=tag, sort="due")
+        order = "due" if sort == "created" else sort  # soonest first unless asked otherwise
+        due = read_all(service, None, due_before=until, project=project, tag=tag, sort=order)
     items = [task for task in due.items if task.due and task.id not in late][:limit]
     show_page(Listed(items, len(items)), empty=f"Nothing due in the next {days} days.")
 

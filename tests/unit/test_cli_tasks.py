@@ -190,6 +190,12 @@ def test_user_acts_for_that_user(db_path: Path) -> None:
     assert on(db_path, "--user", "bob", "done", "1").code == 0
     assert [t["status"] for t in tasks_of(db_path, "--user", "alice")] == ["pending"]
     assert on(db_path, "--user", "bad name", "list").code == 2
+    source = db_path.parent / "hers.txt"
+    source.write_text("imported for alice\n")
+    assert on(db_path, "import", str(source), "--user", "alice").code == 0
+    assert [t["title"] for t in tasks_of(db_path, "--user", "alice")] == ["alice's task", "imported for alice"]
+    assert "imported for alice" in on(db_path, "--user", "alice", "export", "-f", "todotxt").out
+    assert on(db_path, "export", "-f", "todotxt").out == ""  # the local user has none
 
 
 def test_share_a_project_between_two_users(db_path: Path) -> None:

@@ -218,3 +218,16 @@ def test_quiet_prints_no_messages_but_json_still_prints_data(db_path: Path) -> N
     assert ran.code == 0 and ran.out == ""
     assert on(db_path, "-q", "done", "1").out == ""
     assert [t["id"] for t in on(db_path, "-q", "--json", "reopen", "1").json_lines()] == [1]
+
+
+def test_errors_give_the_cli_advice_not_the_mcp_tools(db_path: Path) -> None:
+    on(db_path, "add", "gone")
+    on(db_path, "rm", "1")
+    for argv in (["done", "1"], ["edit", "1", "-p", "high"]):
+        ran = on(db_path, *argv)
+        assert ran.code in (1, 3) and "mcp-server-todo restore 1" in ran.err, ran.err
+        assert "update_item" not in ran.err and "status=" not in ran.err
+    ran = on(db_path, "done", "7")
+    assert "mcp-server-todo list --all" in ran.err and "list_items" not in ran.err
+    ran = on(db_path, "done", *[str(n) for n in range(1, 102)])
+    assert ran.code == 2 and "one command handles at most 100" in ran.err

@@ -22,12 +22,17 @@ EXIT_CONFLICT = 3
 
 _FOR_PEOPLE = (
     # the service speaks to a model; a person runs a command instead
-    ("call list_items again with", "run again with"),
-    ("call list_items", "run `mcp-server-todo list --all`"),
-    ("call complete_item again with with_subtasks=true", "add --with-subtasks"),
-    ("call undo", "run `mcp-server-todo undo`"),
-    ("call list_shares", "ask the owner"),
-    ("pass status='pending' to restore it", "run `mcp-server-todo restore ID`"),
+    (r"call list_items without a cursor", "run the command again"),
+    (r"call list_items", "run `mcp-server-todo list --all`"),
+    (r"call complete_item again with with_subtasks=true", "add --with-subtasks"),
+    (r"call list_shares", "run `mcp-server-todo shares`"),
+    (
+        r"task (\d+) is in the trash; pass status='pending' to restore it \(or call undo\)",
+        r"task \1 is in the trash; run `mcp-server-todo restore \1` first",
+    ),
+    (r"restore it with update_item\(id=(\d+), status='pending'\)", r"run `mcp-server-todo restore \1`"),
+    (r"one call (adds|handles) at most", r"one command \1 at most"),
+    (r"more than one call changes", "more than one command changes"),
 )
 
 
@@ -35,8 +40,7 @@ def message_of(exc: TodoError) -> str:
     """The error as a person reads it: the MCP tool advice turned into commands and flags."""
     message = str(exc)
     for model_words, person_words in _FOR_PEOPLE:
-        message = message.replace(model_words, person_words)
-    message = re.sub(r"update_item\(id=(\d+), status='pending'\)", r"`mcp-server-todo restore \1`", message)
+        message = re.sub(model_words, person_words, message)
     return " ".join(message.split()) or type(exc).__name__
 
 

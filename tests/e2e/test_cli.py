@@ -92,3 +92,30 @@ def test_the_serve_path_imports_neither_click_nor_rich(isolated_env: Path, argv:
     assert done.returncode == 0, done.stderr
     loaded = set(json.loads(done.stdout))
     assert "argparse" in loaded and not {"click", "rich", "mcp"} & loaded, loaded
+
+
+_SERVED = """
+import json, sys
+from mcp_server_todo.cli.main import main
+code = main(sys.argv[2:])
+with open(sys.argv[1], "w") as out:
+    json.dump([code, sorted({name.partition(".")[0] for name in sys.modules if sys.modules[name] is not None})], out)
+"""
+
+
+@pytest.mark.slow
+def test_the_stdio_server_never_loads_rich(isolated_env: Path, db_path: Path, tmp_path: Path) -> None:
+    """Served until stdin closes: the SDK's logging set-up would load rich (a dependency of the
+    human commands); the server refuses it, whatever the SDK tries."""
+    report = tmp_path / "modules.json"
+    done = subprocess.run(
+        [sys.executable, "-c", _SERVED, str(report), "--db", str(db_path)],
+        input="",
+        capture_output=True,
+        text=True,
+        env=subprocess_env(isolated_env),
+        timeout=60,
+    )
+    assert done.returncode == 0, done.stderr
+    code, loaded = json.loads(report.read_text())
+    assert code == 0 and "mcp" in loaded and "rich" not in loaded, loaded

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 
 from .exits import fail
 from .serve_args import command_of, only_serve_options
@@ -41,8 +42,25 @@ def serve_main(args: list[str]) -> int:
     except SystemExit as exc:  # --help, or a usage error argparse has printed: its code
         return exc.code if isinstance(exc.code, int) else 2
     try:
-        return serve_command(parsed, getattr(parsed, "db", None), getattr(parsed, "tz", None))
+        with _without_rich():
+            return serve_command(parsed, getattr(parsed, "db", None), getattr(parsed, "tz", None))
     except TodoError as exc:
         return fail(exc)
     except KeyboardInterrupt:
         return 130
+
+
+@contextmanager
+def _without_rich() -> Iterator[None]:
+    """While serving, `import rich` fails: the SDK's logging set-up tries rich first and falls
+    back to the standard library (our own `logging.basicConfig` came first anyway), so a server
+    never pays for loading it. Undone afterwards (tests serve in-process)."""
+    if "rich" in sys.modules:
+        yield
+        return
+    sys.modules["rich"] = None  # type: ignore[assignment]
+    try:
+        yield
+    finally:
+        if "rich" in sys.modules and sys.modules["rich"] is None:
+            del sys.modules["rich"]

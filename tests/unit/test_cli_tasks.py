@@ -231,3 +231,17 @@ def test_errors_give_the_cli_advice_not_the_mcp_tools(db_path: Path) -> None:
     assert "mcp-server-todo list --all" in ran.err and "list_items" not in ran.err
     ran = on(db_path, "done", *[str(n) for n in range(1, 102)])
     assert ran.code == 2 and "one command handles at most 100" in ran.err
+
+
+def test_a_bad_edit_form_changes_nothing(db_path: Path, tmp_path: Path) -> None:
+    import sys
+
+    on(db_path, "add", "keep", "-p", "low")
+    for text, code in (("title: keep\\nwhen: never\\n", 2), ("title: \\n", 2), ("priority: \\nproject: \\n", 0)):
+        editor = tmp_path / "editor.py"
+        editor.write_text(f"import sys, pathlib\npathlib.Path(sys.argv[1]).write_text('{text}')\n")
+        ran = on(db_path, "edit", "1", env={"EDITOR": f"{sys.executable} {editor}", "VISUAL": None})
+        assert ran.code == code, (text, ran.err)
+    (task,) = tasks_of(db_path)
+    assert (task["title"], task["priority"], task["project"]) == ("keep", "none", "inbox")
+    assert on(db_path, "edit", "1", "2").code == 2  # the editor edits one task

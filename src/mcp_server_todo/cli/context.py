@@ -17,7 +17,7 @@ import click
 if TYPE_CHECKING:
     from ..model import Task
     from ..service import TodoService
-    from .display import Look
+    from .display import ColorChoice, Look
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -32,14 +32,14 @@ class Settings:
     db: str | None = None
     tz: str | None = None
     user: str | None = None
-    color: str = "auto"
+    color: ColorChoice = "auto"
     json: bool = False
     quiet: bool = False
 
     def look(self) -> Look:
         from .display import look_for
 
-        return look_for("never" if self.json else self.color, self.tz)  # type: ignore[arg-type]
+        return look_for("never" if self.json else self.color, self.tz)
 
     @contextmanager
     def service(self) -> Iterator[TodoService]:

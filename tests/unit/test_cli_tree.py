@@ -124,3 +124,20 @@ def test_the_command_word_skips_global_values(argv: list[str], command: str | No
     from mcp_server_todo.cli.serve_args import command_of
 
     assert command_of(argv) == command
+
+
+def test_a_bug_is_one_line_unless_debugging(db_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from mcp_server_todo.service import TodoService
+
+    def broken(*args: object, **kwargs: object) -> None:
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(TodoService, "list_tasks", broken)
+    ran = on(db_path, "list")
+    assert (
+        ran.code == 1
+        and ran.err == "mcp-server-todo: unexpected error: RuntimeError: boom (TODO_DEBUG=1 shows where)\n"
+    )
+    monkeypatch.setenv("TODO_DEBUG", "1")
+    with pytest.raises(RuntimeError):
+        on(db_path, "list")

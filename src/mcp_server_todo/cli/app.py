@@ -8,6 +8,7 @@ when a command runs, so `--help` answers at once.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Sequence
 from typing import Any
 
@@ -151,12 +152,18 @@ def run(args: Sequence[str]) -> int:
     except BrokenPipeError:  # `list | head`: the reader has what it wanted
         _quiet_stdout()
         return 0
+    except Exception as exc:  # a bug: one line, and the traceback only when asked for
+        if os.environ.get("TODO_DEBUG"):
+            raise
+        click.echo(
+            f"mcp-server-todo: unexpected error: {type(exc).__name__}: {exc} (TODO_DEBUG=1 shows where)", err=True
+        )
+        return 1
     return code if isinstance(code, int) else 0
 
 
 def _quiet_stdout() -> None:
     """After a broken pipe, point stdout at /dev/null so the interpreter's final flush is silent."""
-    import os
     import sys
 
     try:

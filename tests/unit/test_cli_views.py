@@ -109,6 +109,8 @@ def test_an_empty_list_names_the_stores_users(db_path: Path) -> None:
     ran = on(db_path, "list")
     assert ran.code == 0 and "alice, bob" in ran.out and "--user alice" in ran.out and "No tasks." not in ran.out
     assert on(db_path, "--user", "bob", "list").out.strip() == "No tasks."
+    tokens_listed = on(db_path, "token", "list", "--json").json_lines()
+    assert [(t["id"], t["user"], t["status"]) for t in tokens_listed] == [(1, "bob", "active"), (2, "alice", "active")]
     assert ids(db_path, "list", "--user", "alice") == [1]
 
 

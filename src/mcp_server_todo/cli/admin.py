@@ -14,7 +14,7 @@ import click
 
 from .. import formats
 from .completion import complete_projects
-from .context import settings, store_options
+from .context import json_option, settings, store_options
 
 
 def _call(module: str, handler: str, **args: Any) -> int:
@@ -141,6 +141,7 @@ def token_create(token_user: str, label: str, feed: bool, url: str | None) -> in
 
 @token_command.command("list")
 @store_options
+@json_option
 def token_list() -> int:
     """List tokens: id, user, label, created, status (never the token).
 
@@ -148,7 +149,7 @@ def token_list() -> int:
     Example:
       mcp-server-todo token list
     """
-    return _call("tokens", "token_command", token_command="list")
+    return _call("tokens", "token_command", token_command="list", json=settings().json)
 
 
 @token_command.command("revoke")

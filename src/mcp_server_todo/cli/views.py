@@ -27,26 +27,36 @@ SORTS = click.Choice(["created", "due", "priority", "urgency"])
 
 
 class Listed:
-    """Tasks read page by page, and how many matched in all."""
+    """Tasks read page by page, and how many matched in all (`printed`: already printed as
+    JSON lines, page by page, and not kept)."""
 
-    def __init__(self, items: list[Task], total: int) -> None:
+    def __init__(self, items: list[Task], total: int, *, printed: bool = False) -> None:
         self.items = items
         self.total = total
+        self.printed = printed
 
 
-def read_all(service: TodoService, limit: int | None = None, **filters: Any) -> Listed:
-    """Every matching task (at most `limit`), following the cursor."""
+def read_all(service: TodoService, limit: int | None = None, *, stream: bool = False, **filters: Any) -> Listed:
+    """Every matching task (at most `limit`), following the cursor. With `stream` (--json on a
+    list that may be long) each page is printed as it comes, never all of it in memory, and
+    the result holds none."""
+    from .display import print_json_lines
+
     items: list[Task] = []
     cursor = None
-    total = 0
+    read = total = 0
     while True:
-        size = PAGE if limit is None else max(1, min(PAGE, limit - len(items)))
+        size = PAGE if limit is None else max(1, min(PAGE, limit - read))
         page = service.list_tasks(limit=size, cursor=cursor, **filters)
-        items += page.items
+        read += len(page.items)
+        if stream:
+            print_json_lines(page.items)
+        else:
+            items += page.items
         total = page.total
         cursor = page.next_cursor
-        if cursor is None or (limit is not None and len(items) >= limit):
-            return Listed(items, total)
+        if cursor is None or (limit is not None and read >= limit):
+            return Listed(items, total, printed=stream)
 
 
 def show_page(page: Any, *, empty: str = "No tasks.", title: str | None = None) -> None:
@@ -55,7 +65,8 @@ def show_page(page: Any, *, empty: str = "No tasks.", title: str | None = None) 
 
     run = settings()
     if run.json:
-        print_json_lines(page.items)
+        if not getattr(page, "printed", False):
+            print_json_lines(page.items)
         return
     look = run.look()
     if not page.items:
@@ -118,6 +129,7 @@ def list_command(
         page = read_all(
             service,
             limit,
+            stream=settings().json,
             status="all" if every else status,
             project=project,
             tag=tag,
@@ -190,7 +202,16 @@ def search_command(
       mcp-server-todo search "quarterly report" -s pending
     """
     with settings().service() as service:
-        found = read_all(service, limit, status=status, query=" ".join(query), project=project, tag=tag, sort=sort)
+        found = read_all(
+            service,
+            limit,
+            stream=settings().json,
+            status=status,
+            query=" ".join(query),
+            project=project,
+            tag=tag,
+            sort=sort,
+        )
     show_page(found, empty="No task matches.")
 
 

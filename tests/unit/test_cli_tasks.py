@@ -146,6 +146,8 @@ def test_delete_trash_restore_and_empty(db_path: Path) -> None:
     ran = on(db_path, "restore", "1")
     assert ran.code == 1 and "not in the trash" in ran.err
     on(db_path, "delete", "1")
+    ran = on(db_path, "reopen", "1")
+    assert ran.code == 3 and "restore 1" in ran.err
     assert on(db_path, "trash", "empty").code == 2  # not a terminal: --yes is required
     ran = on(db_path, "trash", "empty", "--yes")
     assert ran.code == 0 and ran.out.strip() == "Emptied the trash: 2 tasks removed"
@@ -157,6 +159,7 @@ def test_reopen_and_undo(db_path: Path) -> None:
     on(db_path, "add", "Buy milk")
     on(db_path, "done", "1")
     assert on(db_path, "reopen", "1", "--json").json_lines()[0]["status"] == "pending"
+    assert on(db_path, "reopen", "1").out.startswith("Already pending: #1 Buy milk")
     ran = on(db_path, "undo")
     assert ran.code == 0 and ran.out.strip() == "Undid update of #1 Buy milk"
     ran = on(db_path, "undo", "2", "--json")

@@ -56,8 +56,24 @@ def reopen_command(ids: tuple[int, ...]) -> None:
     Example:
       mcp-server-todo reopen 12
     """
+    from ..errors import Conflict
+    from ..model import Status
+
     with settings().service() as service:
-        report("Reopened", service.update_many(list(ids), status="pending"))
+        tasks = [service.get(task_id) for task_id in ids]
+        for task in tasks:
+            if task.status is Status.deleted:
+                raise Conflict(f"task {task.id} is in the trash; run `mcp-server-todo restore {task.id}`")
+        done = [task.id for task in tasks if task.status is Status.done]
+        reopened = service.update_many(done, status="pending") if done else []
+    if settings().json:
+        report("", reopened + [task for task in tasks if task.status is Status.pending])
+        return
+    if reopened:
+        report("Reopened", reopened)
+    pending = [task for task in tasks if task.status is Status.pending]
+    if pending:
+        report("Already pending:", pending)
 
 
 @click.command("delete")

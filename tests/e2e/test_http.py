@@ -126,7 +126,7 @@ def test_revoked_token_stops_working(db_path: Path, isolated_env: Path) -> None:
         capture_output=True,
         text=True,
     )
-    assert again.returncode == 3 and "no active token 1" in again.stderr
+    assert again.returncode == 1 and "no active token 1" in again.stderr  # not found
 
 
 # ---- 2. stateless and JSON-response modes -------------------------------------------------------

@@ -57,6 +57,13 @@ def server_base(url: str | None) -> str:
 
 
 def _list(store: TokenStore, args: argparse.Namespace) -> None:
+    if getattr(args, "json", False):
+        import json
+
+        for t in store.tokens():
+            entry = {"id": t.id, "user": t.user, "label": t.label, "created": t.created_at}
+            print(json.dumps({**entry, "status": "revoked" if t.revoked else "active"}, ensure_ascii=False))
+        return
     rows = [("ID", "USER", "LABEL", "CREATED", "STATUS")]
     rows += [(str(t.id), t.user, t.label, t.created_at, "revoked" if t.revoked else "active") for t in store.tokens()]
     widths = [max(len(row[i]) for row in rows) for i in range(5)]

@@ -70,17 +70,28 @@ SNIFF_CHARS = 8192
 
 
 def export_command(args: argparse.Namespace, db: str | None, tz: str | None) -> int:
-    """`mcp-server-todo export`: to `--output` (written whole, then moved into place) or stdout."""
+    """`mcp-server-todo export`: to `--output` (written whole, then moved into place; an
+    existing file only with `--force`) or stdout. A project without tasks is not found."""
     from ..config import Config
-    from ..store import open_store
+    from ..errors import Conflict, NotFound
+    from ..store import LOCAL_OWNER, open_store
 
     fmt, project, output = args.format, args.project, args.output
+    owner = getattr(args, "owner", None) or LOCAL_OWNER
+    to_file = output is not None and output != "-"
+    if to_file and os.path.exists(output) and not getattr(args, "force", False):
+        raise Conflict(f"{output} exists; add --force to replace it")
 
     config = Config.resolve(db, tz)
     store = open_store(config.store_url)
     try:
-        transfer = Transfer(store, tz=config.tz)
-        if output is None or output == "-":
+        transfer = Transfer(store, owner=owner, tz=config.tz)
+        if project is not None:
+            from ..service import TodoService
+
+            if TodoService(store, owner=owner).list_tasks(status="all", project=project, limit=1).total == 0:
+                raise NotFound(f"project {project!r} has no tasks; run `mcp-server-todo projects` to see them")
+        if not to_file:
             transfer.export(fmt, sys.stdout, project=project)
             return 0
         count = _export_file(transfer, fmt, project, output)
@@ -108,9 +119,10 @@ def import_command(args: argparse.Namespace, db: str | None, tz: str | None) -> 
     """`mcp-server-todo import FILE`: committed in batches (one undo step), a summary and the
     notable outcomes."""
     from ..config import Config
-    from ..store import open_store
+    from ..store import LOCAL_OWNER, open_store
 
     path, fmt, dry_run, strict = args.file, args.format, args.dry_run, args.strict
+    owner = getattr(args, "owner", None) or LOCAL_OWNER
 
     config = Config.resolve(db, tz)
     with _open_input(path) as file:
@@ -118,7 +130,7 @@ def import_command(args: argparse.Namespace, db: str | None, tz: str | None) -> 
         name = formats.name_of(fmt) if fmt else formats.sniff(head, None if path == "-" else path)
         store = open_store(config.store_url)
         try:
-            transfer = Transfer(store, tz=config.tz)
+            transfer = Transfer(store, owner=owner, tz=config.tz)
             if not dry_run:
                 transfer.back_up()  # an automatic backup (SQLite), rotated
             report = transfer.import_lines(

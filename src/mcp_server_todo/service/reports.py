@@ -39,6 +39,8 @@ class ImportReport:
     and warnings say why in `reason`)."""
     omitted: int = 0
     """Outcomes beyond `DETAIL_MAX`, counted only."""
+    omitted_notable: int = 0
+    """Of those, the ones a reader should have seen (`notable`): what "(and N more)" counts."""
 
     def note(self, outcome: Outcome) -> None:
         if outcome.action == "problem":
@@ -49,6 +51,7 @@ class ImportReport:
             self.items.append(outcome)
         else:
             self.omitted += 1
+            self.omitted_notable += notable(outcome)
 
     def summary(self) -> str:
         verb = "Would import" if self.dry_run else "Imported"
@@ -66,12 +69,17 @@ def without_id(item: Outcome) -> Outcome:
 
 def report_lines(report: ImportReport, limit: int) -> list[str]:
     """The outcomes a reader should see: problems, skips other than "unchanged", warnings."""
-    notable = [item for item in report.items if item.action == "problem" or item.reason not in ("", "unchanged")]
-    lines = [_outcome_line(item) for item in notable[:limit]]
-    more = len(notable) - len(lines) + report.omitted
+    shown = [item for item in report.items if notable(item)]
+    lines = [_outcome_line(item) for item in shown[:limit]]
+    more = len(shown) - len(lines) + report.omitted_notable  # a quiet big import has none
     if more > 0:
         lines.append(f"(and {more} more)")
     return lines
+
+
+def notable(item: Outcome) -> bool:
+    """A problem, a skip other than "unchanged", or a warning: what a reader should see."""
+    return item.action == "problem" or item.reason not in ("", "unchanged")
 
 
 def _outcome_line(item: Outcome) -> str:

@@ -1,0 +1,84 @@
+"""The arguments of `serve` and of the bare command (no command: the stdio server), parsed with
+argparse on the fast path: serving never imports click or rich (`cli/main.py` decides)."""
+
+from __future__ import annotations
+
+import argparse
+import os
+from collections.abc import Sequence
+
+GLOBAL_VALUE_OPTIONS = ("--db", "--tz")
+"""The options the bare command takes (each with a value): the stdio server's store and zone."""
+TREE_VALUE_OPTIONS = (*GLOBAL_VALUE_OPTIONS, "--user", "--color")
+"""The global options of the command tree that take a value (skipped to find the command)."""
+
+
+def _common(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--db",
+        metavar="PATH|URL",
+        default=argparse.SUPPRESS,
+        help="task store: a SQLite file path or sqlite:///PATH (env TODO_DB; default in the user data dir)",
+    )
+    parser.add_argument(
+        "--tz", default=argparse.SUPPRESS, help="time zone for due dates, e.g. Europe/Paris (env TODO_TZ)"
+    )
+
+
+def serve_parser() -> argparse.ArgumentParser:
+    """`mcp-server-todo [--db ...] serve [...]`: every option of the MCP server."""
+    serve = argparse.ArgumentParser(
+        prog="mcp-server-todo serve",
+        description="Run the MCP server over stdio (the default) or, with --http, over Streamable HTTP "
+        "(see docs/deploy.md). Example: mcp-server-todo serve --http --port 8000",
+    )
+    _common(serve)
+    serve.add_argument(
+        "--tools",
+        default=os.environ.get("TODO_TOOLS", "core"),
+        metavar="core|all|GROUP,...",
+        help=(
+            "tool groups to serve: core (default), all, or a list of history, trash, view, import, share "
+            "(env TODO_TOOLS)"
+        ),
+    )
+    serve.add_argument(
+        "--log-level",
+        default=os.environ.get("TODO_LOG_LEVEL", "WARNING"),
+        choices=["DEBUG", "INFO", "WARNING", "ERROR"],
+        help="log level; logs go to stderr (env TODO_LOG_LEVEL)",
+    )
+    from ..transports.http import add_arguments as add_http_arguments  # stdlib only: the SDK is not loaded here
+
+    add_http_arguments(serve)
+    return serve
+
+
+def command_of(argv: Sequence[str]) -> str | None:
+    """The command word of `argv` (the first word that is neither an option nor the value of
+    --db/--tz), or None when there is none."""
+    skip = False
+    for word in argv:
+        if skip:
+            skip = False
+            continue
+        if word in TREE_VALUE_OPTIONS:
+            skip = True
+        elif word == "--":
+            return None
+        elif not word.startswith("-"):
+            return word
+    return None
+
+
+def only_serve_options(argv: Sequence[str]) -> bool:
+    """Whether `argv` holds nothing but --db/--tz and their values (the bare stdio server)."""
+    skip = False
+    for word in argv:
+        if skip:
+            skip = False
+        elif word in GLOBAL_VALUE_OPTIONS:
+            skip = True
+        elif not word.startswith(tuple(f"{option}=" for option in GLOBAL_VALUE_OPTIONS)):
+            return False
+    return True

@@ -5,7 +5,7 @@ the name its client PUT it at (`Task.href`), else at `UID.ics` (names.py).
 
 A list's properties (PROPPATCH), its rename and its DELETE go through `service.lists`.
 
-ETag: a hash of the bytes served. getctag and the sync token come from the change log, so
+ETag: from the row (items.py), the text built only when asked. getctag and the sync token come from the change log, so
 changes from MCP, the CLI or an import move them too."""
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from __future__ import annotations
 import errno
 import hashlib
 import json
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from datetime import datetime
 from email.utils import format_datetime
 from typing import Any
@@ -22,13 +22,15 @@ from radicale import item as radicale_item
 from radicale import pathutils
 from radicale import storage as radicale_storage
 
-from ...errors import Conflict, NotFound, TodoError
+from ...errors import Conflict, NotFound, Stale, TodoError
 from ...formats import ImportedTask
 from ...model import Status, Task
 from ...service import TodoService
 from ...service.lists import delete_list, update_list
-from .names import HASHED, collection_id, href_of, http_date, uid_of
-from .vtodo import read_body, served_text, task_fields
+from .items import TaskItem, row_basis
+from .names import HASHED, collection_id, href_of, uid_of
+from .request import current
+from .vtodo import read_body, task_fields
 
 SYNC_PREFIX = "http://mcp-server-todo.invalid/sync/"
 PROPS_MAX = 16384
@@ -127,20 +129,7 @@ class ProjectCollection(radicale_storage.BaseCollection):
         return uids
 
     def _item(self, task: Task, uids: dict[int, str]) -> radicale_item.Item:
-        uid = uid_of(task)
-        href = self._href(task)
-        text = served_text(task, uids, self._known)
-        etag = '"' + hashlib.sha256(text.encode()).hexdigest() + '"'
-        return radicale_item.Item(
-            collection=self,
-            href=href,
-            text=text,
-            etag=etag,
-            uid=uid,
-            name="VCALENDAR",
-            component_name="VTODO",
-            last_modified=http_date(task.updated_at),
-        )
+        return TaskItem(self, task, self._href(task), uids, self._known)
 
     def get_multi(self, hrefs: Iterable[str]) -> Iterable[tuple[str, radicale_item.Item | None]]:
         found = [(href, self._task_at(href)) for href in dict.fromkeys(hrefs)]
@@ -178,10 +167,10 @@ class ProjectCollection(radicale_storage.BaseCollection):
         (the tag, the name, the component set, which must be VTODO)."""
         components = props.get("C:supported-calendar-component-set", "VTODO")
         if {part.strip().upper() for part in components.split(",")} != {"VTODO"}:
-            raise ValueError(f"[Errno {errno.EACCES}] task lists hold VTODO only, not {components}")
+            raise refused(f"task lists hold VTODO only, not {components}", forbidden=True)
         kept = {key: value for key, value in props.items() if key not in _OURS}
         if len(json.dumps(kept)) > PROPS_MAX:
-            raise ValueError(f"a task list's properties are limited to {PROPS_MAX} characters")
+            raise refused(f"a task list's properties are limited to {PROPS_MAX} characters")
         return kept
 
     @property
@@ -199,7 +188,7 @@ class ProjectCollection(radicale_storage.BaseCollection):
         last = self.service.last_change_id()
         token = f"{SYNC_PREFIX}{last}"
         if not old_token:
-            return token, [item.href for item in self.get_all() if item.href]
+            return token, (self._href(task) for task in self._tasks())
         number = old_token.removeprefix(SYNC_PREFIX)
         if not old_token.startswith(SYNC_PREFIX) or not number.isdigit() or int(number) > last:
             raise ValueError("this sync token is not one this collection gave")
@@ -234,6 +223,7 @@ class ProjectCollection(radicale_storage.BaseCollection):
         if at_href is not None and at_href.uid != uid:
             raise ValueError(f"{href} holds the task with UID {uid_of(at_href)}; a PUT cannot change a UID")
         before = None if existing is None or existing.project != self.project else self.get_multi([href])
+        expect = self._precondition(at_href)
         parent, depends = self._links(record)
         try:
             if existing is None:
@@ -248,11 +238,34 @@ class ProjectCollection(radicale_storage.BaseCollection):
             else:
                 again = existing.status is Status.deleted or status is not existing.status
                 fields["parent_id"], fields["depends_on"] = parent or 0, depends
-                task = self.service.update(existing.id, **fields, status=status.value if again else None)
+                status_set = status.value if again else None
+                task = self.service.update(existing.id, expect=expect, **fields, status=status_set)
         except TodoError as exc:
+            if isinstance(exc, Stale):
+                current().stale = f"{href} changed since your If-Match: {exc}"
             raise ValueError(str(exc)) from None
         replaced = next((found for _, found in before), None) if before is not None else None
         return self._item(task, self._uids([task])), replaced
+
+    def _precondition(self, task: Task | None) -> Callable[[Task], bool] | None:
+        """The request's If-Match / If-None-Match, checked again against the task at the href
+        as it is now (an MCP write may have landed since Radicale checked them; then a 412),
+        and the row the write transaction must still find (`TodoService.update`'s `expect`)."""
+        state = current()
+        if state.if_none_match == "*" and task is not None:
+            state.stale = "this name holds a task already (If-None-Match: *)"
+        elif state.if_match and task is None:
+            state.stale = "no task at this name any more (If-Match)"
+        elif state.if_match and state.if_match != "*" and task is not None:
+            etag = self._item(task, self._uids([task])).etag
+            if etag not in (tag.strip() for tag in state.if_match.split(",")):
+                state.stale = "the task changed since your If-Match"
+        if state.stale:
+            raise ValueError(state.stale)
+        if not state.if_match or task is None:
+            return None
+        basis = row_basis(task)
+        return lambda row: row_basis(row) == basis
 
     def _links(self, record: ImportedTask) -> tuple[int | None, list[int]]:
         """The ids of the parent and dependencies RELATED-TO names by UID; a UID no task has is
@@ -270,13 +283,22 @@ class ProjectCollection(radicale_storage.BaseCollection):
         task = self._task_at(href)
         if task is None:
             raise radicale_storage.ComponentNotFoundError(href)
+        self._precondition(task)
         self.service.delete(task.id)
 
 
 def refusal(exc: TodoError, *, making: bool = False) -> ValueError:
     """A service refusal as Radicale answers it (it reads an errno in the message): a
     `Conflict` is 409 when making a list (MKCALENDAR), else 403; bad input is 400. The text
-    is Radicale's log's; the client gets the status."""
+    is the answer's body (request.py)."""
+    current().refusal = str(exc)
     if isinstance(exc, Conflict):
         return pathutils.CollidingPathError(str(exc)) if making else ValueError(f"[Errno {errno.EACCES}] {exc}")
     return ValueError(str(exc))
+
+
+def refused(reason: str, *, forbidden: bool = False) -> ValueError:
+    """Our refusal of a request as Radicale answers it: 403 (`forbidden`) or 400, with
+    `reason` as the answer's body (request.py)."""
+    current().refusal = reason
+    return ValueError(f"[Errno {errno.EACCES}] {reason}" if forbidden else reason)

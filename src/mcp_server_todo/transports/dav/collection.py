@@ -110,6 +110,14 @@ class ProjectCollection(radicale_storage.BaseCollection):
             return None
         return named
 
+    def _by_href(self) -> dict[str, Task]:
+        """Every task of the list by the name it is served at (`_task_at`'s choice: a name a
+        client chose wins over another task's `UID.ics`)."""
+        tasks = list(self._tasks())
+        index = {self._href(task): task for task in tasks if not task.href}
+        index.update((task.href, task) for task in tasks if task.href)
+        return index
+
     @staticmethod
     def _href(task: Task) -> str:
         """Where the task is served: the name its client PUT it at, else `UID.ics`."""
@@ -132,7 +140,14 @@ class ProjectCollection(radicale_storage.BaseCollection):
         return TaskItem(self, task, self._href(task), uids, self._known)
 
     def get_multi(self, hrefs: Iterable[str]) -> Iterable[tuple[str, radicale_item.Item | None]]:
-        found = [(href, self._task_at(href)) for href in dict.fromkeys(hrefs)]
+        """The items at `hrefs`: looked up one by one, or, for many (a full sync-collection, a
+        big multiget), from one read of the list's rows."""
+        wanted = list(dict.fromkeys(hrefs))
+        if len(wanted) > _PAGE:
+            index = self._by_href()
+            found = [(href, index[href] if href in index else self._task_at(href)) for href in wanted]
+        else:
+            found = [(href, self._task_at(href)) for href in wanted]
         uids = self._uids([task for _, task in found if task is not None])
         return [(href, None if task is None else self._item(task, uids)) for href, task in found]
 

@@ -62,28 +62,39 @@ def test_an_mcp_write_after_radicales_check_still_gets_412(
     dav: httpx2.Client, backend: Store, monkeypatch: pytest.MonkeyPatch, window: str
 ) -> None:
     """`_precondition`: the MCP write lands before the upload checks the ETag again;
-    `_links`: after that check, before the write transaction (only the service sees it)."""
+    `_links`: after that check, before the write transaction (only the service sees it).
+    A DELETE's window is the first: its check, then the service's transaction."""
     mcp = TodoService(backend, owner=LOCAL_OWNER, tz=UTC)
+
+    def mcp_first_in(name: str, notes: str) -> None:
+        original: Callable[..., Any] = getattr(ProjectCollection, name)
+
+        def mcp_first(self: ProjectCollection, *args: Any) -> Any:
+            task = mcp.get_by_uid("plumber")
+            assert task is not None
+            mcp.update(task.id, notes=notes)
+            return original(self, *args)
+
+        monkeypatch.setattr(ProjectCollection, name, mcp_first)
+
     assert dav.put(HREF, content=BODY.format(title="Call the plumber")).status_code == 201
     etag = dav.get(HREF).headers["etag"]
-    original: Callable[..., Any] = getattr(ProjectCollection, window)
-
-    def mcp_first(self: ProjectCollection, *args: Any) -> Any:
-        task = mcp.get_by_uid("plumber")
-        assert task is not None
-        mcp.update(task.id, notes=f"booked over MCP ({window})")
-        return original(self, *args)
-
-    monkeypatch.setattr(ProjectCollection, window, mcp_first)
+    mcp_first_in(window, "booked over MCP")
     late = dav.put(HREF, content=BODY.format(title="Over MCP's edit"), headers={"If-Match": etag})
     monkeypatch.undo()
     assert late.status_code == 412, late.text
     assert "changed since" in late.text
     kept = mcp.get_by_uid("plumber")
-    assert kept is not None and (kept.title, kept.notes) == ("Call the plumber", f"booked over MCP ({window})")
+    assert kept is not None and (kept.title, kept.notes) == ("Call the plumber", "booked over MCP")
     fresh = dav.get(HREF)
     assert fresh.headers["etag"] != etag and "booked over MCP" in fresh.text
     again = dav.put(HREF, content=BODY.format(title="Plumber at 3"), headers={"If-Match": fresh.headers["etag"]})
     assert again.status_code == 204 and again.headers["etag"] == dav.get(HREF).headers["etag"]
-    gone = dav.delete(HREF, headers={"If-Match": etag})
-    assert gone.status_code == 412 and dav.get(HREF).status_code == 200
+
+    mcp_first_in("_precondition", "bring the key")
+    refused = dav.delete(HREF, headers={"If-Match": again.headers["etag"]})
+    monkeypatch.undo()
+    assert refused.status_code == 412, refused.text
+    kept = mcp.get_by_uid("plumber")
+    assert kept is not None and kept.status.value == "pending" and kept.notes == "bring the key"
+    assert dav.delete(HREF, headers={"If-Match": dav.get(HREF).headers["etag"]}).status_code in (200, 204)

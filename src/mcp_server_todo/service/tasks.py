@@ -300,11 +300,12 @@ class TodoService(TaskReads):
 
     # -- deleting -----------------------------------------------------------------------
 
-    def delete(self, task_id: int) -> Task:
-        return self.delete_many([task_id])[0]
+    def delete(self, task_id: int, *, expect: Callable[[Task], bool] | None = None) -> Task:
+        return self.delete_many([task_id], expect=expect)[0]
 
-    def delete_many(self, ids: list[int]) -> list[Task]:
-        """Move tasks and their subtasks to the trash (restorable: undo, or status='pending')."""
+    def delete_many(self, ids: list[int], *, expect: Callable[[Task], bool] | None = None) -> list[Task]:
+        """Move tasks and their subtasks to the trash (restorable: undo, or status='pending');
+        `expect` as for `update_many`."""
         task_ids = clean_ids(ids)
         deleted: list[Task] = []
         with write(self.store, self.owner, via=self.via) as tx:
@@ -315,6 +316,8 @@ class TodoService(TaskReads):
                 if task is None or task.status is Status.deleted:
                     state = "is already in the trash" if task else "does not exist"
                     raise NotFound(f"task {task_id} {state}; call list_items to see ids")
+                if expect is not None and not expect(task):
+                    raise Stale(f"task {task_id} changed since it was read; read it again")
                 for victim in [task, *descendants(tx, task_id)]:
                     if victim.id in seen or victim.status is Status.deleted:
                         continue

@@ -76,6 +76,7 @@ class ProjectCollection(radicale_storage.BaseCollection):
         self.project = project
         self.cid = cid or collection_id(project)
         self.props = dict(props)
+        self._listed: list[Task] | None = None  # the rows a full sync just read (get_multi reuses them)
         self._path = f"{service.owner}/{self.cid}"
 
     @property
@@ -110,10 +111,19 @@ class ProjectCollection(radicale_storage.BaseCollection):
             return None
         return named
 
+    def _listing(self) -> Iterator[str]:
+        """A full sync's hrefs, read as they are asked for (a PROPFIND asks for none); kept
+        once all are read, for the REPORT's get_multi of the same names."""
+        tasks = []
+        for task in self._tasks():
+            tasks.append(task)
+            yield self._href(task)
+        self._listed = tasks
+
     def _by_href(self) -> dict[str, Task]:
         """Every task of the list by the name it is served at (`_task_at`'s choice: a name a
         client chose wins over another task's `UID.ics`)."""
-        tasks = list(self._tasks())
+        tasks, self._listed = self._listed or list(self._tasks()), None
         index = {self._href(task): task for task in tasks if not task.href}
         index.update((task.href, task) for task in tasks if task.href)
         return index
@@ -203,7 +213,7 @@ class ProjectCollection(radicale_storage.BaseCollection):
         last = self.service.last_change_id()
         token = f"{SYNC_PREFIX}{last}"
         if not old_token:
-            return token, (self._href(task) for task in self._tasks())
+            return token, self._listing()
         number = old_token.removeprefix(SYNC_PREFIX)
         if not old_token.startswith(SYNC_PREFIX) or not number.isdigit() or int(number) > last:
             raise ValueError("this sync token is not one this collection gave")
@@ -249,7 +259,7 @@ class ProjectCollection(radicale_storage.BaseCollection):
                 fields["status"] = status.value
                 task = self.service.add_many([fields], uids=[uid])[0]
             elif status is Status.deleted:
-                task = self.service.delete(existing.id)
+                task = self.service.delete(existing.id, expect=expect)
             else:
                 again = existing.status is Status.deleted or status is not existing.status
                 fields["parent_id"], fields["depends_on"] = parent or 0, depends
@@ -298,8 +308,11 @@ class ProjectCollection(radicale_storage.BaseCollection):
         task = self._task_at(href)
         if task is None:
             raise radicale_storage.ComponentNotFoundError(href)
-        self._precondition(task)
-        self.service.delete(task.id)
+        try:
+            self.service.delete(task.id, expect=self._precondition(task))
+        except Stale as exc:  # Radicale answers 500; request.py makes it the 412 it is
+            current().stale = f"{href} changed since your If-Match: {exc}"
+            raise ValueError(str(exc)) from None
 
 
 def refusal(exc: TodoError, *, making: bool = False) -> ValueError:

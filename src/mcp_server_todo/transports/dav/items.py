@@ -28,7 +28,7 @@ MAPPING_VERSION = "1"
 """Bump when the served text of an unchanged task changes (vtodo.py, formats/ical*.py)."""
 
 _ROW = tuple(name for name in Task.model_fields if name not in COMPUTED_FIELDS)
-_RELATED = re.compile(r"^RELATED-TO[;:](?:[^\r\n:\"]|\"[^\"]*\")*:(.*)$", re.MULTILINE | re.IGNORECASE)
+_RELATED = re.compile(r'^RELATED-TO(?:;(?:[^\r\n:"]|"[^"]*")*)?:(.*)$', re.MULTILINE | re.IGNORECASE)
 _UNFOLD = re.compile(r"\r?\n[ \t]")
 _UNESCAPE = re.compile(r"\\([\\;,nN])")
 

@@ -5,8 +5,9 @@ the name its client PUT it at (`Task.href`), else at `UID.ics` (names.py).
 
 A list's properties (PROPPATCH), its rename and its DELETE go through `service.lists`.
 
-ETag: from the row (items.py), the text built only when asked. getctag and the sync token come from the change log, so
-changes from MCP, the CLI or an import move them too."""
+ETag: from the row (items.py), the text built only when asked. getctag and the sync token
+come from the change log, so changes from MCP, the CLI or an import move them too. A PUT's or
+DELETE's If-Match is checked again inside the service's write transaction (request.py: 412)."""
 
 from __future__ import annotations
 

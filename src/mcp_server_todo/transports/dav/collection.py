@@ -249,9 +249,9 @@ class ProjectCollection(radicale_storage.BaseCollection):
         if at_href is not None and at_href.uid != uid:
             raise ValueError(f"{href} holds the task with UID {uid_of(at_href)}; a PUT cannot change a UID")
         before = None if existing is None or existing.project != self.project else self.get_multi([href])
-        expect = self._precondition(at_href)
         parent, depends = self._links(record)
         try:
+            expect = self._precondition(at_href)
             if existing is None:
                 if status is Status.deleted:
                     raise ValueError("a new task cannot be CANCELLED")
@@ -268,7 +268,7 @@ class ProjectCollection(radicale_storage.BaseCollection):
                 task = self.service.update(existing.id, expect=expect, **fields, status=status_set)
         except TodoError as exc:
             if isinstance(exc, Stale):
-                current().stale = f"{href} changed since your If-Match: {exc}"
+                current().stale = f"{href}: {exc}"
             raise ValueError(str(exc)) from None
         replaced = next((found for _, found in before), None) if before is not None else None
         return self._item(task, self._uids([task])), replaced
@@ -277,17 +277,17 @@ class ProjectCollection(radicale_storage.BaseCollection):
         """The request's If-Match / If-None-Match, checked again against the task at the href
         as it is now (an MCP write may have landed since Radicale checked them; then a 412),
         and the row the write transaction must still find (`TodoService.update`'s `expect`)."""
-        state = current()
+        state, stale = current(), ""
         if state.if_none_match == "*" and task is not None:
-            state.stale = "this name holds a task already (If-None-Match: *)"
+            stale = "this name holds a task already (If-None-Match: *)"
         elif state.if_match and task is None:
-            state.stale = "no task at this name any more (If-Match)"
+            stale = "no task at this name any more (If-Match)"
         elif state.if_match and state.if_match != "*" and task is not None:
             etag = self._item(task, self._uids([task])).etag
             if etag not in (tag.strip() for tag in state.if_match.split(",")):
-                state.stale = "the task changed since your If-Match"
-        if state.stale:
-            raise ValueError(state.stale)
+                stale = "the task changed since your If-Match"
+        if stale:
+            raise Stale(stale)
         if not state.if_match or task is None:
             return None
         basis = row_basis(task)
@@ -311,9 +311,8 @@ class ProjectCollection(radicale_storage.BaseCollection):
             raise radicale_storage.ComponentNotFoundError(href)
         try:
             self.service.delete(task.id, expect=self._precondition(task))
-        except Stale as exc:  # Radicale answers 500; request.py makes it the 412 it is
-            current().stale = f"{href} changed since your If-Match: {exc}"
-            raise ValueError(str(exc)) from None
+        except Stale as exc:  # nothing deleted; request.py answers 412 (Radicale has no way to)
+            current().stale = f"{href}: {exc}"
 
 
 def refusal(exc: TodoError, *, making: bool = False) -> ValueError:

@@ -4,7 +4,8 @@ Radicale that records it and corrects Radicale's answer where Radicale cannot sa
 - `If-Match` / `If-None-Match`: Radicale checks them before it calls our upload, and a CalDAV
   write lock makes that check hold against other CalDAV writers only. The upload checks them
   again inside the write transaction (collection.py), against MCP writes too; when that
-  fails (`stale`), the answer is 412, not the 400 Radicale gives any upload error.
+  fails (`stale`), the answer is 412, not the 400 Radicale gives any upload error (a DELETE
+  that the transaction refused deleted nothing, and is answered 412 too).
 - `etags_only`: a REPORT that asks for no calendar data (items.py builds no text for it).
 - `refusal`: the reason a list operation was refused (MKCALENDAR, PROPPATCH, MOVE, a
   collection DELETE); Radicale answers those with its own body, and ours replaces it.

@@ -16,7 +16,8 @@
   on loopback (an upper bound of the server time). Target: under 50 ms. The full sync of the
   same list (sync-collection with no token, hrefs and ETags only) gives the ratio
   incremental/full. Also recorded (info): the PROPFIND of the list's getctag and sync-token that
-  clients send on every poll.
+  clients send on every poll, and the list's ETags by PROPFIND Depth 1 (clients without
+  sync-collection).
 
 JSON goes to bench/results/caldav.json (or --out) and is printed, with the ratios; progress on
 stderr; the servers' stderr in bench/results/logs/.
@@ -239,6 +240,8 @@ def measure_incremental(work: Path, changes: int) -> dict[str, Any]:
             _, _, full_again = sync_report(http, path, "")
             poll = propfind_ms(http, path)
             log(f"a client's poll (PROPFIND getctag + sync-token of inbox): {poll:.0f} ms")
+            listing = propfind_ms(http, path, "1", "<D:getetag/>")
+            log(f"the list's ETags (PROPFIND Depth 1 getetag of inbox): {listing:.0f} ms")
     finally:
         store.close()
     incremental = summary_ms(times)
@@ -249,18 +252,20 @@ def measure_incremental(work: Path, changes: int) -> dict[str, Any]:
         "full_sync_ms": [round(full * 1000, 1), round(full_again * 1000, 1)],
         "incremental": incremental,
         "poll_propfind_ms": round(poll, 1),
+        "etag_listing_ms": round(listing, 1),
     }
 
 
-def propfind_ms(http: httpx2.Client, path: str) -> float:
-    """What a client sends on every poll before deciding to sync: the list's getctag and
-    sync-token (PROPFIND, Depth 0). Milliseconds."""
+def propfind_ms(http: httpx2.Client, path: str, depth: str = "0", props: str = "<CS:getctag/><D:sync-token/>") -> float:
+    """By default what a client sends on every poll before deciding to sync: the list's getctag
+    and sync-token (PROPFIND, Depth 0); with Depth 1 and getetag, the ETag listing a client
+    without sync-collection compares. Milliseconds."""
     body = (
         '<?xml version="1.0"?><D:propfind xmlns:D="DAV:" xmlns:CS="http://calendarserver.org/ns/">'
-        "<D:prop><CS:getctag/><D:sync-token/></D:prop></D:propfind>"
+        f"<D:prop>{props}</D:prop></D:propfind>"
     )
     started = time.perf_counter()
-    answer = http.request("PROPFIND", path, content=body, headers={"Depth": "0", "Content-Type": "application/xml"})
+    answer = http.request("PROPFIND", path, content=body, headers={"Depth": depth, "Content-Type": "application/xml"})
     assert answer.status_code == 207, answer.text[:300]
     return (time.perf_counter() - started) * 1000
 
@@ -289,6 +294,7 @@ def ratios(results: dict[str, Any]) -> list[dict[str, Any]]:
         ("incremental sync at 100k (ms)", inc["incremental"]["median_ms"], INCREMENTAL_TARGET_MS, "target"),
         ("incremental / full sync at 100k", inc["incremental"]["median_ms"] / full_ms, None, "info"),
         ("poll PROPFIND at 100k (ms)", inc["poll_propfind_ms"], None, "info"),
+        ("ETag listing PROPFIND at 100k (ms)", inc["etag_listing_ms"], None, "info"),
     ]
     return [
         {

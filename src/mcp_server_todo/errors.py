@@ -4,6 +4,7 @@
     ├── NotFound              no such task for this owner (or not in the asked-for state)
     ├── InvalidInput          an argument breaks a rule (limits, formats, types)
     ├── Conflict              the request is valid but the task's state forbids it
+    │   └── Stale             the task changed since the caller read it (a CalDAV If-Match)
     └── StorageError          the store failed (locked for too long, disk full, corrupt)
         ├── StoreFull         the disk (or the database's size limit) is full: nothing was saved
         ├── StoreReadOnly     the file, its folder or the disk is read-only: reads still work
@@ -30,6 +31,10 @@ class InvalidInput(TodoError):
 
 
 class Conflict(TodoError):
+    pass
+
+
+class Stale(Conflict):
     pass
 
 

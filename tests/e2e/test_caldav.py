@@ -94,8 +94,11 @@ async def test_etags_guard_edits_from_both_sides(served: Served) -> None:
         before = http.get(href).headers["etag"]
         await mcp(served, "alice", "update_item", id=task["id"], title="Plumber booked")
         after = http.get(href)
+        late = http.put(href, content=VTODO.format(uid=uid, title="Over MCP's edit"), headers={"If-Match": before})
     assert after.headers["etag"] != before
     assert "SUMMARY:Plumber booked" in after.text
+    assert late.status_code == 412, "an MCP edit between the client's GET and its PUT: refused"
+    assert await titles(served, "alice", "house") == ["Plumber booked"]
 
 
 async def test_delete_moves_the_task_to_the_trash(served: Served) -> None:

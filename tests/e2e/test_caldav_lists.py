@@ -108,6 +108,12 @@ async def test_a_list_made_on_a_phone_stays_keeps_its_style_and_a_rename_is_one_
     with served.http("alice") as http, ThreadPoolExecutor(len(refused)) as pool:
         answers = list(pool.map(lambda r: http.request(r[0], f"/dav/alice/{r[1]}", content=r[2]), refused))
     assert [a.status_code for a in answers] == [r[3] for r in refused]
+    reasons = [a.text.strip() for a in answers]  # ours, in the answer's body (one line)
+    in_use = "a list named 'home' exists already; pick another name, or rename or delete that one"
+    assert reasons[1] == reasons[6] == in_use
+    assert reasons[2] == "task lists hold VTODO only, not VEVENT"
+    assert reasons[5] == "only task lists (calendars) are made here, in your own home"
+    assert reasons[7].startswith("'inbox' is the default list")
     assert set(lists(alice)) == {"inbox", "Food", "home"}, "nothing was made or renamed by the refused requests"
     with served.http("alice") as http:
         assert http.request("MKCOL", "/dav/alice/chores-1/", content=mkcol("Chores")).status_code == 201

@@ -5,13 +5,12 @@ gives one next occurrence (both client styles), and every CalDAV change is one s
 
 from __future__ import annotations
 
-import hashlib
 import uuid
 from collections.abc import Iterator
 
 import pytest
 from icalendar import Calendar, Component
-from support.caldav import Served, calendar, mcp, mcp_add, serve_dav
+from support.caldav import Served, calendar, listed_etags, mcp, mcp_add, serve_dav
 from support.http import mcp_client
 from support.mcp import call, text
 
@@ -81,7 +80,10 @@ async def test_a_phone_task_keeps_what_we_do_not_model_through_mcp_edits(served:
         assert created.status_code == 201, created.text
         got = http.get(href)
         assert got.status_code == 200 and created.headers["etag"] == got.headers["etag"]
-        assert got.headers["etag"] == '"' + hashlib.sha256(got.text.encode()).hexdigest() + '"'
+        name, etag = href.rsplit("/", 1)[-1], got.headers["etag"]
+        seen = listed_etags(http, path)  # from the rows: a listing builds no text, and agrees
+        assert seen["propfind"][name] == seen["sync"][name] == etag
+        assert seen["multiget"][name] == f"{etag} {got.text}".replace("\r\n", "\n")
         assert http.get(f"{path}{uid}.ics").status_code == 404, "served at the client's name only"
         assert "X-APPLE-SORT-ORDER:17" in got.text and "LOCATION:Corner shop" in got.text
 
@@ -107,6 +109,17 @@ async def test_a_phone_task_keeps_what_we_do_not_model_through_mcp_edits(served:
         alarms = edited.walk("VALARM")
         assert [str(a.get("X-WR-ALARMUID", "")) for a in alarms] == [f"ALARM-{uid}", ""], "the phone's alarm intact"
         assert alarms[1]["TRIGGER"].to_ical() == b"-P1D"
+        edited_etag = http.get(href).headers["etag"]
+        assert edited_etag != etag and listed_etags(http, path)["propfind"][name] == edited_etag
+
+        # the UID its RELATED-TO named becomes a task: the served relation changes, so the ETag moves
+        other = RECURRING.format(uid="uid-of-nothing-we-know", title="Now known", due="20261207", status="NEEDS-ACTION")
+        assert http.put(f"{path}uid-of-nothing-we-know.ics", content=other).status_code == 201
+        known = http.get(href)
+        assert "uid-of-nothing-we-know" not in known.text and known.headers["etag"] != edited_etag
+        seen = listed_etags(http, path)
+        assert seen["propfind"][name] == seen["sync"][name] == known.headers["etag"]
+        assert seen["multiget"][name] == f"{known.headers['etag']} {known.text}".replace("\r\n", "\n")
 
         history = await mcp(served, "alice", "history", id=task["id"])
         assert [e["op"] for e in history["entries"]] == ["update", "add"]

@@ -150,3 +150,40 @@ def cli(served: Served, *argv: str) -> str:
         check=True,
     )
     return done.stdout
+
+
+def listed_etags(http: httpx2.Client, path: str) -> dict[str, dict[str, str]]:
+    """A list's ETags as a client reads them, by resource name: `propfind` (Depth 1 getetag),
+    `sync` (sync-collection with no token, getetag only) and `multiget` (calendar-multiget of
+    every name found, with calendar-data: the ETag, then the text after a space)."""
+    found: dict[str, dict[str, str]] = {}
+    xml = {"Content-Type": "application/xml"}
+    propfind = '<?xml version="1.0"?><D:propfind xmlns:D="DAV:"><D:prop><D:getetag/></D:prop></D:propfind>'
+    sync = (
+        '<?xml version="1.0"?><D:sync-collection xmlns:D="DAV:"><D:sync-token/><D:sync-level>1</D:sync-level>'
+        "<D:prop><D:getetag/></D:prop></D:sync-collection>"
+    )
+    for how, method, body in (("propfind", "PROPFIND", propfind), ("sync", "REPORT", sync)):
+        answer = http.request(method, path, content=body, headers={**xml, "Depth": "1"})
+        assert answer.status_code == 207, answer.text
+        found[how] = _etags(answer.content)
+    hrefs = "".join(f"<D:href>{path}{name}</D:href>" for name in found["sync"])
+    multiget = (
+        '<?xml version="1.0"?><C:calendar-multiget xmlns:D="DAV:" xmlns:C="urn:ietf:params:xml:ns:caldav">'
+        f"<D:prop><D:getetag/><C:calendar-data/></D:prop>{hrefs}</C:calendar-multiget>"
+    )
+    answer = http.request("REPORT", path, content=multiget, headers={**xml, "Depth": "1"})
+    assert answer.status_code == 207, answer.text
+    found["multiget"] = _etags(answer.content, with_data=True)
+    return found
+
+
+def _etags(content: bytes, with_data: bool = False) -> dict[str, str]:
+    etags = {}
+    for response in ET.fromstring(content).iter(DAV + "response"):
+        name = (response.findtext(DAV + "href") or "").rsplit("/", 1)[-1]
+        etag = response.findtext(f".//{DAV}getetag")
+        if name and etag:
+            data = response.findtext(".//{urn:ietf:params:xml:ns:caldav}calendar-data") or ""
+            etags[name] = f"{etag} {data}" if with_data else etag
+    return etags

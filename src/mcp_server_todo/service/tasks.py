@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..dates import parse_due
 from ..dates.reminders import parse_reminders
-from ..errors import Conflict, InvalidInput, NotFound
+from ..errors import Conflict, InvalidInput, NotFound, Stale
 from ..model import (
     DEFAULT_PROJECT,
     Change,
@@ -64,6 +64,8 @@ from .sharing import write
 from .undo import revert, revert_one
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from .transfer import Transfer
 
 UNDO_AT_ONCE = 1000
@@ -208,13 +210,15 @@ class TodoService(TaskReads):
 
     # -- updating -----------------------------------------------------------------------
 
-    def update(self, task_id: int, **fields: Any) -> Task:
-        return self.update_many([task_id], **fields)[0]
+    def update(self, task_id: int, *, expect: Callable[[Task], bool] | None = None, **fields: Any) -> Task:
+        return self.update_many([task_id], expect=expect, **fields)[0]
 
-    def update_many(self, ids: list[int], **fields: Any) -> list[Task]:
+    def update_many(self, ids: list[int], *, expect: Callable[[Task], bool] | None = None, **fields: Any) -> list[Task]:
         """Apply the same change to every task (e.g. move 20 tasks to a project), all or none.
         `due=""` clears the due date (and `recur=""` the rule), `parent_id=0` detaches,
-        `status` "pending" reopens a done task or restores one from the trash."""
+        `status` "pending" reopens a done task or restores one from the trash. `expect`, given
+        each stored task as this transaction reads it, False: `Stale`, nothing changed (a
+        CalDAV If-Match checked against every writer)."""
         task_ids = clean_ids(ids)
         changes = self._changes(fields)
         status = fields.get("status")
@@ -230,6 +234,8 @@ class TodoService(TaskReads):
                 if task is None:
                     raise NotFound(f"no task {task_id}; call list_items to see ids")
                 task = stored(task)
+                if expect is not None and not expect(task):
+                    raise Stale(f"task {task_id} changed since it was read; read it again")
                 if task.status is Status.deleted and status is None:
                     raise Conflict(
                         f"task {task_id} is in the trash; pass status='pending' to restore it (or call undo)"
@@ -294,11 +300,12 @@ class TodoService(TaskReads):
 
     # -- deleting -----------------------------------------------------------------------
 
-    def delete(self, task_id: int) -> Task:
-        return self.delete_many([task_id])[0]
+    def delete(self, task_id: int, *, expect: Callable[[Task], bool] | None = None) -> Task:
+        return self.delete_many([task_id], expect=expect)[0]
 
-    def delete_many(self, ids: list[int]) -> list[Task]:
-        """Move tasks and their subtasks to the trash (restorable: undo, or status='pending')."""
+    def delete_many(self, ids: list[int], *, expect: Callable[[Task], bool] | None = None) -> list[Task]:
+        """Move tasks and their subtasks to the trash (restorable: undo, or status='pending');
+        `expect` as for `update_many`."""
         task_ids = clean_ids(ids)
         deleted: list[Task] = []
         with write(self.store, self.owner, via=self.via) as tx:
@@ -309,6 +316,8 @@ class TodoService(TaskReads):
                 if task is None or task.status is Status.deleted:
                     state = "is already in the trash" if task else "does not exist"
                     raise NotFound(f"task {task_id} {state}; call list_items to see ids")
+                if expect is not None and not expect(task):
+                    raise Stale(f"task {task_id} changed since it was read; read it again")
                 for victim in [task, *descendants(tx, task_id)]:
                     if victim.id in seen or victim.status is Status.deleted:
                         continue

@@ -39,11 +39,13 @@ def available() -> bool:
 
 
 def radicale_app(services: Callable[[str], TodoService], user_for_token: Callable[[str], str | None] | None) -> Any:
-    """Radicale's WSGI application over our plugins. `user_for_token` None: `--auth none`."""
+    """Radicale's WSGI application over our plugins, inside request.py's layer (the request's
+    preconditions, our refusals' text). `user_for_token` None: `--auth none`."""
     from radicale import config
     from radicale.app import Application
 
     from .auth import TodoAuth
+    from .request import RequestLayer
     from .storage import TodoStorage
 
     storage = type("Storage", (TodoStorage,), {"services": staticmethod(services)})
@@ -60,7 +62,7 @@ def radicale_app(services: Callable[[str], TodoService], user_for_token: Callabl
         "mcp-server-todo",
         privileged=True,
     )
-    return Application(configuration)
+    return RequestLayer(Application(configuration))
 
 
 class DavApp:

@@ -5,15 +5,16 @@ the name its client PUT it at (`Task.href`), else at `UID.ics` (names.py).
 
 A list's properties (PROPPATCH), its rename and its DELETE go through `service.lists`.
 
-ETag: a hash of the bytes served. getctag and the sync token come from the change log, so
-changes from MCP, the CLI or an import move them too."""
+ETag: from the row (items.py), the text built only when asked. getctag and the sync token
+come from the change log, so changes from MCP, the CLI or an import move them too. A PUT's or
+DELETE's If-Match is checked again inside the service's write transaction (request.py: 412)."""
 
 from __future__ import annotations
 
 import errno
 import hashlib
 import json
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from datetime import datetime
 from email.utils import format_datetime
 from typing import Any
@@ -22,13 +23,15 @@ from radicale import item as radicale_item
 from radicale import pathutils
 from radicale import storage as radicale_storage
 
-from ...errors import Conflict, NotFound, TodoError
+from ...errors import Conflict, NotFound, Stale, TodoError
 from ...formats import ImportedTask
 from ...model import Status, Task
 from ...service import TodoService
 from ...service.lists import delete_list, update_list
-from .names import HASHED, collection_id, href_of, http_date, uid_of
-from .vtodo import read_body, served_text, task_fields
+from .items import TaskItem, row_basis
+from .names import HASHED, collection_id, href_of, uid_of
+from .request import current
+from .vtodo import read_body, task_fields
 
 SYNC_PREFIX = "http://mcp-server-todo.invalid/sync/"
 PROPS_MAX = 16384
@@ -74,6 +77,7 @@ class ProjectCollection(radicale_storage.BaseCollection):
         self.project = project
         self.cid = cid or collection_id(project)
         self.props = dict(props)
+        self._listed: list[Task] | None = None  # the rows a full sync just read (get_multi reuses them)
         self._path = f"{service.owner}/{self.cid}"
 
     @property
@@ -108,6 +112,23 @@ class ProjectCollection(radicale_storage.BaseCollection):
             return None
         return named
 
+    def _listing(self) -> Iterator[str]:
+        """A full sync's hrefs, read as they are asked for (a PROPFIND asks for none); kept
+        once all are read, for the REPORT's get_multi of the same names."""
+        tasks = []
+        for task in self._tasks():
+            tasks.append(task)
+            yield self._href(task)
+        self._listed = tasks
+
+    def _by_href(self) -> dict[str, Task]:
+        """Every task of the list by the name it is served at (`_task_at`'s choice: a name a
+        client chose wins over another task's `UID.ics`)."""
+        tasks, self._listed = self._listed or list(self._tasks()), None
+        index = {self._href(task): task for task in tasks if not task.href}
+        index.update((task.href, task) for task in tasks if task.href)
+        return index
+
     @staticmethod
     def _href(task: Task) -> str:
         """Where the task is served: the name its client PUT it at, else `UID.ics`."""
@@ -127,23 +148,17 @@ class ProjectCollection(radicale_storage.BaseCollection):
         return uids
 
     def _item(self, task: Task, uids: dict[int, str]) -> radicale_item.Item:
-        uid = uid_of(task)
-        href = self._href(task)
-        text = served_text(task, uids, self._known)
-        etag = '"' + hashlib.sha256(text.encode()).hexdigest() + '"'
-        return radicale_item.Item(
-            collection=self,
-            href=href,
-            text=text,
-            etag=etag,
-            uid=uid,
-            name="VCALENDAR",
-            component_name="VTODO",
-            last_modified=http_date(task.updated_at),
-        )
+        return TaskItem(self, task, self._href(task), uids, self._known)
 
     def get_multi(self, hrefs: Iterable[str]) -> Iterable[tuple[str, radicale_item.Item | None]]:
-        found = [(href, self._task_at(href)) for href in dict.fromkeys(hrefs)]
+        """The items at `hrefs`: looked up one by one, or, for many (a full sync-collection, a
+        big multiget), from one read of the list's rows."""
+        wanted = list(dict.fromkeys(hrefs))
+        if len(wanted) > _PAGE:
+            index = self._by_href()
+            found = [(href, index[href] if href in index else self._task_at(href)) for href in wanted]
+        else:
+            found = [(href, self._task_at(href)) for href in wanted]
         uids = self._uids([task for _, task in found if task is not None])
         return [(href, None if task is None else self._item(task, uids)) for href, task in found]
 
@@ -178,10 +193,10 @@ class ProjectCollection(radicale_storage.BaseCollection):
         (the tag, the name, the component set, which must be VTODO)."""
         components = props.get("C:supported-calendar-component-set", "VTODO")
         if {part.strip().upper() for part in components.split(",")} != {"VTODO"}:
-            raise ValueError(f"[Errno {errno.EACCES}] task lists hold VTODO only, not {components}")
+            raise refused(f"task lists hold VTODO only, not {components}", forbidden=True)
         kept = {key: value for key, value in props.items() if key not in _OURS}
         if len(json.dumps(kept)) > PROPS_MAX:
-            raise ValueError(f"a task list's properties are limited to {PROPS_MAX} characters")
+            raise refused(f"a task list's properties are limited to {PROPS_MAX} characters")
         return kept
 
     @property
@@ -199,7 +214,7 @@ class ProjectCollection(radicale_storage.BaseCollection):
         last = self.service.last_change_id()
         token = f"{SYNC_PREFIX}{last}"
         if not old_token:
-            return token, [item.href for item in self.get_all() if item.href]
+            return token, self._listing()
         number = old_token.removeprefix(SYNC_PREFIX)
         if not old_token.startswith(SYNC_PREFIX) or not number.isdigit() or int(number) > last:
             raise ValueError("this sync token is not one this collection gave")
@@ -236,6 +251,7 @@ class ProjectCollection(radicale_storage.BaseCollection):
         before = None if existing is None or existing.project != self.project else self.get_multi([href])
         parent, depends = self._links(record)
         try:
+            expect = self._precondition(at_href)
             if existing is None:
                 if status is Status.deleted:
                     raise ValueError("a new task cannot be CANCELLED")
@@ -244,15 +260,38 @@ class ProjectCollection(radicale_storage.BaseCollection):
                 fields["status"] = status.value
                 task = self.service.add_many([fields], uids=[uid])[0]
             elif status is Status.deleted:
-                task = self.service.delete(existing.id)
+                task = self.service.delete(existing.id, expect=expect)
             else:
                 again = existing.status is Status.deleted or status is not existing.status
                 fields["parent_id"], fields["depends_on"] = parent or 0, depends
-                task = self.service.update(existing.id, **fields, status=status.value if again else None)
+                status_set = status.value if again else None
+                task = self.service.update(existing.id, expect=expect, **fields, status=status_set)
         except TodoError as exc:
+            if isinstance(exc, Stale):
+                current().stale = f"{href}: {exc}"
             raise ValueError(str(exc)) from None
         replaced = next((found for _, found in before), None) if before is not None else None
         return self._item(task, self._uids([task])), replaced
+
+    def _precondition(self, task: Task | None) -> Callable[[Task], bool] | None:
+        """The request's If-Match / If-None-Match, checked again against the task at the href
+        as it is now (an MCP write may have landed since Radicale checked them; then a 412),
+        and the row the write transaction must still find (`TodoService.update`'s `expect`)."""
+        state, stale = current(), ""
+        if state.if_none_match == "*" and task is not None:
+            stale = "this name holds a task already (If-None-Match: *)"
+        elif state.if_match and task is None:
+            stale = "no task at this name any more (If-Match)"
+        elif state.if_match and state.if_match != "*" and task is not None:
+            etag = self._item(task, self._uids([task])).etag
+            if etag not in (tag.strip() for tag in state.if_match.split(",")):
+                stale = "the task changed since your If-Match"
+        if stale:
+            raise Stale(stale)
+        if not state.if_match or task is None:
+            return None
+        basis = row_basis(task)
+        return lambda row: row_basis(row) == basis
 
     def _links(self, record: ImportedTask) -> tuple[int | None, list[int]]:
         """The ids of the parent and dependencies RELATED-TO names by UID; a UID no task has is
@@ -270,13 +309,24 @@ class ProjectCollection(radicale_storage.BaseCollection):
         task = self._task_at(href)
         if task is None:
             raise radicale_storage.ComponentNotFoundError(href)
-        self.service.delete(task.id)
+        try:
+            self.service.delete(task.id, expect=self._precondition(task))
+        except Stale as exc:  # nothing deleted; request.py answers 412 (Radicale has no way to)
+            current().stale = f"{href}: {exc}"
 
 
 def refusal(exc: TodoError, *, making: bool = False) -> ValueError:
     """A service refusal as Radicale answers it (it reads an errno in the message): a
     `Conflict` is 409 when making a list (MKCALENDAR), else 403; bad input is 400. The text
-    is Radicale's log's; the client gets the status."""
+    is the answer's body (request.py)."""
+    current().refusal = str(exc)
     if isinstance(exc, Conflict):
         return pathutils.CollidingPathError(str(exc)) if making else ValueError(f"[Errno {errno.EACCES}] {exc}")
     return ValueError(str(exc))
+
+
+def refused(reason: str, *, forbidden: bool = False) -> ValueError:
+    """Our refusal of a request as Radicale answers it: 403 (`forbidden`) or 400, with
+    `reason` as the answer's body (request.py)."""
+    current().refusal = reason
+    return ValueError(f"[Errno {errno.EACCES}] {reason}" if forbidden else reason)

@@ -22,7 +22,6 @@ no 409 there), 403 for a component set other than VTODO, 400 for bad input.
 from __future__ import annotations
 
 import contextvars
-import errno
 import hashlib
 import re
 import threading
@@ -37,7 +36,7 @@ from ...errors import TodoError
 from ...model import DEFAULT_PROJECT
 from ...service import TodoService
 from ...service.lists import create_list, task_lists
-from .collection import Principal, ProjectCollection, refusal
+from .collection import Principal, ProjectCollection, refusal, refused
 from .names import collection_id, href_of, uid_of
 
 _user: contextvars.ContextVar[str] = contextvars.ContextVar("dav_user", default="")
@@ -109,10 +108,10 @@ class TodoStorage(radicale_storage.BaseStorage):
         """MOVE of a task into another list of the home: the task's project changes."""
         source, uid = item.collection, item.uid
         if not isinstance(source, ProjectCollection) or not isinstance(to_collection, ProjectCollection):
-            raise ValueError("only tasks move, from one task list to another")
+            raise refused("only tasks move, from one task list to another")
         task = source.service.get_by_uid(uid or "")
         if task is None or href_of(uid_of(task)) != to_href:
-            raise ValueError(f"move this task to {href_of(uid or '')} (its UID plus .ics) in the other list")
+            raise refused(f"move this task to {href_of(uid or '')} (its UID plus .ics) in the other list")
         try:
             source.service.update(task.id, project=to_collection.project)
         except TodoError as exc:
@@ -130,9 +129,9 @@ class TodoStorage(radicale_storage.BaseStorage):
         if parts == [_user.get()] and not props:
             return Principal(_user.get()), {}, []
         if len(parts) != 2 or parts[0] != _user.get() or items or (props or {}).get("tag") != "VCALENDAR":
-            raise ValueError(f"[Errno {errno.EACCES}] only task lists (calendars) are made here, in your own home")
+            raise refused("only task lists (calendars) are made here, in your own home", forbidden=True)
         if not _PATH_ID.fullmatch(parts[1]):
-            raise ValueError("a task list's path is letters, digits, '.', '_', '-' (not starting with 'x-')")
+            raise refused("a task list's path is letters, digits, '.', '_', '-' (not starting with 'x-')")
         kept = ProjectCollection.kept_props(props or {})
         try:
             made = create_list(self._service(), parts[1], (props or {}).get("D:displayname") or parts[1], kept)

@@ -5,6 +5,8 @@ field, or the task as a text form in `$EDITOR`). Bulk changes are in `bulk.py`, 
 
 from __future__ import annotations
 
+from typing import Any
+
 import click
 
 from .completion import complete_ids, complete_projects, complete_tags
@@ -161,10 +163,10 @@ def edit_command(
         "depends_on": [] if waits == [0] else waits,
         "remind": [] if no_remind else (list(remind) or None),
     }
-    changes: dict[str, object] = {k: v for k, v in fields.items() if v is not None}
+    changes: dict[str, Any] = {k: v for k, v in fields.items() if v is not None}
     with settings().service() as service:
         if not changes:
-            changes = _from_editor(service, ids)
+            changes = dict(_from_editor(service, ids))
             if not changes:
                 click.echo("No change.", err=True)
                 return

@@ -24,7 +24,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     completing = COMPLETE_VAR in os.environ  # the shell asks click for completions
     if not completing and (command == "serve" or (command is None and only_serve_options(args))):
         if command == "serve":
-            args.remove("serve")  # global --db/--tz before it are serve's own options too
+            del args[args.index("serve")]  # global --db/--tz before it are serve's own options too
         return serve_main(args)
     from .app import run
 

@@ -16,9 +16,11 @@ import caldav
 import httpx2
 import pytest
 
+from mcp_server_todo.store import open_store
+from mcp_server_todo.transports.http.auth import create_token
 from support import pg
 from support.env import subprocess_env
-from support.http import HttpServer, make_token, mcp_client
+from support.http import HttpServer, mcp_client
 from support.mcp import ok, one
 
 DAV = "{DAV:}"
@@ -84,9 +86,7 @@ def serve_dav(
 
 
 def _serve(db: Path | str, home: Path, folder: Path, tools: str) -> Iterator[Served]:
-    if isinstance(db, Path):
-        HttpServer(db, home).stop()  # creates the file the token command opens
-    tokens = {user: make_token(db, home, user) for user in ("alice", "bob", "dave")}  # type: ignore[arg-type]
+    tokens = _tokens(db)
     server = HttpServer(
         db, home, "--auth", "tokens", "--tools", tools, "--dav-login-delay", str(LOGIN_DELAY), logs=folder
     )
@@ -95,6 +95,16 @@ def _serve(db: Path | str, home: Path, folder: Path, tools: str) -> Iterator[Ser
         yield Served(server, tokens, db, home)
     finally:
         server.stop()
+
+
+def _tokens(db: Path | str) -> dict[str, str]:
+    """Tokens of alice, bob and dave, written in-process (the `token create` command has tests of
+    its own; three subprocesses per server cost seconds)."""
+    store = open_store(db if isinstance(db, str) else "sqlite:///" + db.as_posix().lstrip("/"))
+    try:
+        return {user: create_token(store, user, "test")[1] for user in ("alice", "bob", "dave")}
+    finally:
+        store.close()
 
 
 def calendar(served: Served, user: str, name: str) -> caldav.Calendar:

@@ -222,7 +222,8 @@ def page(text: str) -> None:
     env = dict(os.environ)
     env.setdefault("LESS", "FRX")
     try:
-        subprocess.run(command, input=text, encoding=sys.stdout.encoding or "utf-8", errors="replace", env=env, check=False)
+        encoding = sys.stdout.encoding or "utf-8"
+        subprocess.run(command, input=text, encoding=encoding, errors="replace", env=env, check=False)
     except OSError:
         sys.stdout.write(text)
         sys.stdout.flush()

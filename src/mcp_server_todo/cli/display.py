@@ -107,7 +107,7 @@ def print_tasks(tasks: list[Task], look: Look, *, title: str | None = None, foot
     else:
         table = Table(box=None, pad_edge=False, show_edge=False, header_style="bold", padding=(0, 2, 0, 0))
         for name in ("ID", "PRI", "DUE", "PROJECT"):
-            table.add_column(name, no_wrap=True, justify="right" if name == "ID" else "left")
+            table.add_column(name, no_wrap=True)
         table.add_column("TITLE", overflow="fold")
         zone = task_cells.zone_of(look.tz)
         for task, depth in task_cells.nested(tasks):

@@ -47,7 +47,7 @@ def add_command(args: argparse.Namespace, db: str | None, tz: str | None) -> int
 
 
 def list_command(args: argparse.Namespace, db: str | None, tz: str | None) -> int:
-    from ..render import table
+    from .display import look_for, print_tasks
 
     with _service(db, tz) as service:
         page = service.list_tasks(
@@ -58,9 +58,8 @@ def list_command(args: argparse.Namespace, db: str | None, tz: str | None) -> in
             due_before=args.due_before,
             limit=args.limit,
         )
-        print(table(page.items))
-        if page.next_cursor:
-            print(f"({len(page.items)} of {page.total} shown; use --limit or filters)")
+        more = f"({len(page.items)} of {page.total} shown; use --limit or filters)" if page.next_cursor else None
+        print_tasks(page.items, look_for("auto", tz), footer=more)
     return 0
 
 

@@ -261,8 +261,10 @@ def revert(
         with write(store, owner) as tx:
             if undo_group:
                 tx.join_group(undo_group)
-            started = time.monotonic()
-            while at < len(pending) and (at % 100 or time.monotonic() - started < BATCH_SECONDS):
+            started, first = time.monotonic(), at
+            # at least one entry per batch (never a batch that reverts nothing), then whole
+            # hundreds while the batch is young
+            while at < len(pending) and (at == first or at % 100 or time.monotonic() - started < BATCH_SECONDS):
                 revert_one(tx, pending[at], now)
                 at += 1
             undo_group = tx.current_group() or undo_group

@@ -6,6 +6,7 @@ the keys of `--json`."""
 from __future__ import annotations
 
 import json
+import re
 import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -15,7 +16,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from rich.cells import cell_len
 
-from mcp_server_todo.cli import display, task_cells
+from mcp_server_todo.cli import display, layout, task_cells
 from mcp_server_todo.cli.display import JSON_KEYS, Look, look_for, print_json_lines, print_task, print_tasks
 from mcp_server_todo.model import HIDDEN_FIELDS, Task
 
@@ -131,6 +132,34 @@ def test_wide_characters_keep_the_columns_aligned(capsys: pytest.CaptureFixture[
     start = cell_len(header[: header.index("TITLE")])
     for row, title in zip(rows, ("写周报 📝", "Plain title", "絵文字 🎉🎉"), strict=True):
         assert cell_len(row[: row.index(title)]) == start, row
+
+
+def test_the_coloured_table_is_the_plain_one_with_colour_codes(capsys: pytest.CaptureFixture[str]) -> None:
+    tasks = [
+        *overdue_list(),
+        task(3, "Sub 写", parent_id=1, status="done", tags=["x"]),
+        task(4, "Daily", recur="FREQ=DAILY"),
+    ]
+    print_tasks(tasks, PLAIN, title="All", footer="4 tasks")
+    plain = capsys.readouterr().out
+    print_tasks(tasks, COLOUR, title="All", footer="4 tasks")
+    coloured = capsys.readouterr().out
+    assert coloured != plain and re.sub(r"\x1b\[[0-9;]*m", "", coloured) == plain
+
+
+def test_on_a_narrow_terminal_long_titles_fold_under_their_column() -> None:
+    cells = [[("12", "dim")], [("high", "bold red")], [("写报告写报告写报告 a long title that goes on", "")]]
+    lines = layout.table(["ID", "PRI", "TITLE"], [(cells, "")], color=False, width=32)
+    start = len("ID  high  ")
+    assert lines[0] == "ID  PRI   TITLE"
+    assert all(cell_len(line) <= 32 for line in lines) and len(lines) > 2
+    assert all(line.startswith(" " * start) and line[start] != " " for line in lines[2:])
+    assert "".join(line[start:] for line in lines[1:]) == "写报告写报告写报告 a long title that goes on"
+    coloured = layout.table(["ID", "PRI", "TITLE"], [(cells, "dim")], color=True, width=None)
+    assert (
+        coloured[1]
+        == "\x1b[2m12\x1b[0m  \x1b[2;1;31mhigh\x1b[0m  \x1b[2m写报告写报告写报告 a long title that goes on\x1b[0m"
+    )
 
 
 def test_titles_are_shown_as_typed_never_as_markup(capsys: pytest.CaptureFixture[str]) -> None:

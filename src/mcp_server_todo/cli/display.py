@@ -6,7 +6,7 @@ load it.
 
 * `look_for(color, tz)`: colour when stdout is a terminal and `NO_COLOR` is unset (`--color
   always|never` wins over both); never an ANSI code when piped (unless `--color always`).
-* `print_tasks`: a table. Due dates as people read them ("today 15:00", "tomorrow", "in 3
+* `print_tasks`: a table (laid out by `layout.py`). Due dates as people read them ("today 15:00", "tomorrow", "in 3
   days", "3 days overdue"), an overdue task marked `!` (also without colour) and red, priority
   colours, subtasks indented under their parents, wide characters (CJK, emoji) aligned by
   their cell width. On a terminal, output longer than the screen goes through `$PAGER`
@@ -93,29 +93,23 @@ def print_json_lines(tasks: list[Task]) -> None:
 
 def print_tasks(tasks: list[Task], look: Look, *, title: str | None = None, footer: str | None = None) -> None:
     """A table of tasks (subtasks indented under their parents when both are listed); "No
-    tasks." when there are none. `title` and `footer` are lines above and below it."""
-    from rich.table import Table
-    from rich.text import Text
+    tasks." when there are none. `title` and `footer` are lines above and below it. Laid out
+    by cli/layout.py, not Rich's Table (the start-up budget of `list`)."""
+    from . import layout, task_cells
 
-    from . import task_cells
-
-    parts: list[RenderableType] = []
+    lines: list[str] = []
     if title:
-        parts.append(Text(title, style="bold"))
+        lines.append(layout.paint([(title, "bold")], look.color))
     if not tasks:
-        parts.append(Text("No tasks."))
+        lines.append("No tasks.")
     else:
-        table = Table(box=None, pad_edge=False, show_edge=False, header_style="bold", padding=(0, 2, 0, 0))
-        for name in ("ID", "PRI", "DUE", "PROJECT"):
-            table.add_column(name, no_wrap=True)
-        table.add_column("TITLE", overflow="fold")
         zone = task_cells.zone_of(look.tz)
-        for task, depth in task_cells.nested(tasks):
-            table.add_row(*task_cells.row(task, depth, zone), style=task_cells.row_style(task))
-        parts.append(table)
+        nested = task_cells.nested(tasks)
+        rows = [(task_cells.row(task, depth, zone), task_cells.row_style(task)) for task, depth in nested]
+        lines += layout.table(task_cells.HEADER, rows, color=look.color, width=_width())
     if footer:
-        parts.append(Text(footer, style="dim"))
-    _emit(parts, look)
+        lines.append(layout.paint([(footer, "dim")], look.color))
+    _show("".join(line + "\n" for line in lines), look)
 
 
 def print_task(task: Task, look: Look, *, subtasks: list[Task] | None = None) -> None:
@@ -131,14 +125,14 @@ def print_task(task: Task, look: Look, *, subtasks: list[Task] | None = None) ->
     grid.add_column(style="dim", no_wrap=True)
     grid.add_column(overflow="fold")
     for name, value in task_cells.fields(task, zone):
-        grid.add_row(name, value)
+        grid.add_row(name, value if isinstance(value, str) else Text.assemble(*value))
     parts: list[RenderableType] = [heading, grid]
     if task.notes:
         parts += [Text(""), Text("Notes:", style="dim"), Text(task.notes)]
     if subtasks:
         parts += [Text(""), Text("Subtasks:", style="dim")]
         for sub in subtasks:
-            parts.append(Text("  ").append_text(task_cells.summary(sub, zone)))
+            parts.append(Text.assemble("  ", *task_cells.summary(sub, zone)))
     _emit(parts, look)
 
 
@@ -156,18 +150,22 @@ def print_line(text: str, look: Look, *, style: str | None = None) -> None:
 # -- output -------------------------------------------------------------------------------------
 
 
+def _width() -> int | None:
+    """The terminal's width when stdout is one; None (no folding) when piped."""
+    import shutil
+
+    return shutil.get_terminal_size().columns if _is_tty(sys.stdout) else None
+
+
 def console(look: Look, file: Any = None) -> Console:
     """A Rich console for `look`, writing to `file` (default stdout): no ANSI code at all
     without colour; as wide as the terminal, and no wrapping when stdout is not one (a script
     reads whole lines)."""
-    import shutil
-
     from rich.console import Console
 
-    width = shutil.get_terminal_size().columns if _is_tty(sys.stdout) else 10_000
     return Console(
         file=file if file is not None else sys.stdout,
-        width=width,
+        width=_width() or 10_000,
         color_system="standard" if look.color else None,
         force_terminal=look.color,
         no_color=not look.color,
@@ -191,7 +189,11 @@ def render(parts: list[RenderableType], look: Look) -> str:
 
 
 def _emit(parts: list[RenderableType], look: Look) -> None:
-    text = render(parts, look)
+    _show(render(parts, look), look)
+
+
+def _show(text: str, look: Look) -> None:
+    """`text` on stdout, through the pager when `look` allows it and it is taller than the screen."""
     if look.pager and _is_tty(sys.stdout) and text.count("\n") >= _screen_rows():
         page(text)
     else:

@@ -1,8 +1,8 @@
 """The pieces of a task that cli/display.py lays out: its due date in words, the overdue
 marker, priority colours, table rows with subtasks indented, and every field for `show`.
 
-Texts are Rich `Text` objects (never markup: a title holding "[bold]" is shown as typed); Rich
-is imported by the functions that build them, and this module is imported only by display.py.
+Each piece is a cell of cli/layout.py: segments `(text, style)`, never markup (a title holding
+"[bold]" is shown as typed). No Rich here; this module is imported only by display.py.
 """
 
 from __future__ import annotations
@@ -14,11 +14,22 @@ from ..model import DEFAULT_PROJECT, Priority, Status
 from ..render import one_line
 
 if TYPE_CHECKING:
-    from rich.text import Text
-
     from ..model import Task
+    from .layout import Cell
 
-__all__ = ["OVERDUE_MARK", "due_phrase", "fields", "is_overdue", "nested", "one_line", "row", "summary", "zone_of"]
+__all__ = [
+    "HEADER",
+    "OVERDUE_MARK",
+    "due_phrase",
+    "fields",
+    "is_overdue",
+    "nested",
+    "one_line",
+    "row",
+    "row_style",
+    "summary",
+    "zone_of",
+]
 
 OVERDUE_MARK = "!"
 """Put before the due date of an overdue task: the marker that shows without colour too."""
@@ -84,83 +95,72 @@ def nested(tasks: list[Task]) -> list[tuple[Task, int]]:
     return out
 
 
-def due_text(task: Task, tz: tzinfo) -> Text:
-    from rich.text import Text
-
+def due_text(task: Task, tz: tzinfo) -> Cell:
     phrase = due_phrase(task, tz)
     if is_overdue(task, phrase):
-        return Text.assemble((OVERDUE_MARK + " ", "bold red"), (phrase, "red"))
-    style = "yellow" if phrase.startswith("today") else ""
-    return Text(phrase, style=style)
+        return [(OVERDUE_MARK + " ", "bold red"), (phrase, "red")]
+    return [(phrase, "yellow" if phrase.startswith("today") else "")]
 
 
-def _priority(task: Task) -> Text:
-    from rich.text import Text
-
+def _priority(task: Task) -> Cell:
     if task.priority is Priority.none:
-        return Text("")
-    return Text(task.priority.value, style=PRIORITY_STYLES.get(task.priority, ""))
+        return []
+    return [(task.priority.value, PRIORITY_STYLES.get(task.priority, ""))]
 
 
-def title_text(task: Task, depth: int = 0) -> Text:
+def title_text(task: Task, depth: int = 0) -> Cell:
     """The title with its tags, and what is not plain: blocked, recurring, not pending."""
-    from rich.text import Text
-
-    text = Text()
+    text: Cell = []
     if depth:
-        text.append("  " * min(depth, MAX_DEPTH) + "└ ", style="dim")
-    text.append(one_line(task.title))
+        text.append(("  " * min(depth, MAX_DEPTH) + "└ ", "dim"))
+    text.append((one_line(task.title), ""))
     if task.tags:
-        text.append("  " + " ".join(f"#{tag}" for tag in task.tags), style="cyan")
+        text.append(("  " + " ".join(f"#{tag}" for tag in task.tags), "cyan"))
     if task.recur:
-        text.append("  ↻", style="dim")
+        text.append(("  ↻", "dim"))
     if task.blocked:
-        text.append("  (blocked)", style="dim")
+        text.append(("  (blocked)", "dim"))
     if task.status is not Status.pending:
-        text.append(f"  [{task.status.value}]", style="dim")
+        text.append((f"  [{task.status.value}]", "dim"))
     return text
 
 
-def row(task: Task, depth: int, tz: tzinfo) -> tuple[Text, Text, Text, Text, Text]:
-    """ID, PRI, DUE, PROJECT, TITLE of one table row."""
-    from rich.text import Text
+HEADER = ["ID", "PRI", "DUE", "PROJECT", "TITLE"]
 
-    return (
-        Text(str(task.id), style="dim"),
+
+def row(task: Task, depth: int, tz: tzinfo) -> list[Cell]:
+    """The cells under `HEADER` of one table row."""
+    return [
+        [(str(task.id), "dim")],
         _priority(task),
         due_text(task, tz),
-        Text(one_line(task.project), style="magenta" if task.project != DEFAULT_PROJECT else ""),
+        [(one_line(task.project), "magenta" if task.project != DEFAULT_PROJECT else "")],
         title_text(task, depth),
-    )
+    ]
 
 
 def row_style(task: Task) -> str:
     return "" if task.status is Status.pending else "dim"
 
 
-def summary(task: Task, tz: tzinfo) -> Text:
+def summary(task: Task, tz: tzinfo) -> Cell:
     """One line for a task under another (`show`'s subtasks): `#4 Title  tomorrow`."""
-    from rich.text import Text
-
-    text = Text(f"#{task.id} ", style="dim")
-    text.append_text(title_text(task))
     due = due_text(task, tz)
-    if due.plain:
-        text.append("  ").append_text(due)
-    return text
+    gap: Cell = [("  ", "")] if any(text for text, _ in due) else []
+    return [(f"#{task.id} ", "dim"), *title_text(task), *gap, *due]
 
 
-def fields(task: Task, tz: tzinfo) -> list[tuple[str, Text | str]]:
+def fields(task: Task, tz: tzinfo) -> list[tuple[str, Cell | str]]:
     """Every field of a task worth a line in `show`, in reading order (empty ones left out,
     but status, priority and project always there)."""
     from ..dates.recurrence import describe
     from ..dates.reminders import describe_reminder
 
-    lines: list[tuple[str, Text | str]] = [("Status", task.status.value), ("Priority", _priority(task) or "none")]
+    lines: list[tuple[str, Cell | str]] = [("Status", task.status.value), ("Priority", _priority(task) or "none")]
     if task.due:
         due = due_text(task, tz)
         if task.status is Status.pending:
-            due.append(f"  ({task.due}{f' {task.due_tz}' if task.due_tz else ''})", style="dim")
+            due.append((f"  ({task.due}{f' {task.due_tz}' if task.due_tz else ''})", "dim"))
         lines.append(("Due", due))
     if task.recur:
         lines.append(("Repeats", f"{describe(task.recur)} ({task.recur})"))

@@ -51,6 +51,13 @@ def test_on_a_terminal_the_bar_is_drawn_and_its_label_shown() -> None:
     assert "1024/1024" in terminal.getvalue()
 
 
+def test_work_that_reports_nothing_draws_nothing_even_on_a_terminal() -> None:
+    terminal = Terminal()
+    with progress_bar("Undoing", stream=terminal):
+        pass
+    assert terminal.getvalue() == ""
+
+
 def test_reading_passes_the_lines_through_and_reports_what_was_read() -> None:
     lines = [f"line {n}\n" for n in range(1200)]
     size = sum(len(line) for line in lines)

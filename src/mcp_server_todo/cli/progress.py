@@ -19,8 +19,10 @@ The API, for the command modules::
         transfer.import_lines(reading(file, os.fstat(file.fileno()).st_size, report), fmt, ...)
 
 `report(done, total)` is a `Callable[[int, int], None]`; a total of 0 means "not known yet"
-(the bar then pulses). The bar is transient: it is gone when the block ends, and the command
-prints its one summary line ("Imported 200,000 tasks") on stdout as usual. Where no bar is
+(the bar then pulses). The bar appears with the first report (an undo of a few tasks reports
+nothing, shows nothing and loads no Rich), and it is transient: it is gone when the block
+ends, and the command prints its one summary line ("Undid the import of 200,000 tasks") on
+stdout as usual. Where no bar is
 drawn (`quiet`, stderr piped or redirected to a file), `report` does nothing and nothing at
 all is written.
 """
@@ -30,7 +32,7 @@ from __future__ import annotations
 import sys
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
-from typing import IO
+from typing import IO, Any
 
 Report = Callable[[int, int], None]
 """`report(done, total)`: how far the work is; total 0 when it is not known yet."""
@@ -55,27 +57,45 @@ def shown(quiet: bool = False, stream: IO[str] | None = None) -> bool:
 @contextmanager
 def progress_bar(label: str, *, quiet: bool = False, stream: IO[str] | None = None) -> Iterator[Report]:
     """A transient progress bar on `stream` (stderr) labelled `label`, when `shown`; yields
-    the `report(done, total)` to hand to the service."""
+    the `report(done, total)` to hand to the service. The bar (and Rich) starts with the first
+    report: work that reports nothing (a small undo) draws nothing."""
     if not shown(quiet, stream):
         yield _ignore
         return
-    from rich.console import Console
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+    bar = _LazyBar(label, sys.stderr if stream is None else stream)
+    try:
+        yield bar.report
+    finally:
+        bar.close()
 
-    console = Console(file=sys.stderr if stream is None else stream, highlight=False)
-    columns = (
-        TextColumn("{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeRemainingColumn(),
-    )
-    with Progress(*columns, console=console, transient=True) as bar:
-        job = bar.add_task(label, total=None)
 
-        def report(done: int, total: int) -> None:
-            bar.update(job, completed=done, total=total or None)
+class _LazyBar:
+    """A Rich progress bar started by its first report."""
 
-        yield report
+    def __init__(self, label: str, stream: IO[str]) -> None:
+        self.label = label
+        self.stream = stream
+        self.progress: Any = None
+        self.job: Any = None
+
+    def report(self, done: int, total: int) -> None:
+        if self.progress is None:
+            self.progress, self.job = self._start()
+        self.progress.update(self.job, completed=done, total=total or None)
+
+    def _start(self) -> tuple[Any, Any]:
+        from rich.console import Console
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+        console = Console(file=self.stream, highlight=False)
+        columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn())
+        progress = Progress(*columns, console=console, transient=True)
+        progress.start()
+        return progress, progress.add_task(self.label, total=None)
+
+    def close(self) -> None:
+        if self.progress is not None:
+            self.progress.stop()
 
 
 def reading(lines: Iterable[str], size: int, report: Report) -> Iterator[str]:

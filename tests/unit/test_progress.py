@@ -10,8 +10,7 @@ from pathlib import Path
 import pytest
 
 from mcp_server_todo.cli.progress import progress_bar, reading, shown
-from mcp_server_todo.service import TodoService, Transfer, undo
-from mcp_server_todo.service.tasks import UNDO_AT_ONCE
+from mcp_server_todo.service import TodoService, Transfer, tasks, undo
 from mcp_server_todo.store import backup
 from mcp_server_todo.store.sqlite import SQLiteStore
 
@@ -74,7 +73,8 @@ def todotxt(count: int) -> list[str]:
 def test_the_undo_of_a_big_import_reports_each_batch(store: SQLiteStore, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(undo, "BATCH_SECONDS", 0.0)  # a batch every 100 entries
     monkeypatch.setattr(undo, "BATCH_PAUSE", 0.0)
-    count = UNDO_AT_ONCE + 50
+    monkeypatch.setattr(tasks, "UNDO_AT_ONCE", 200)  # a group bigger than this is an import's
+    count = 250
     Transfer(store).import_lines(todotxt(count), "todotxt")
     heard: list[tuple[int, int]] = []
     undone = TodoService(store).undo(progress=lambda done, total: heard.append((done, total)))

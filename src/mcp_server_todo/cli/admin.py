@@ -21,7 +21,7 @@ def _call(module: str, handler: str, **args: Any) -> int:
     """Run `handler(Namespace(**args), db, tz)` of this package's `module`; its exit code."""
     run = settings()
     function = getattr(importlib.import_module(f"{__package__}.{module}"), handler)
-    code: int = function(argparse.Namespace(owner=run.user, **args), run.db, run.tz)
+    code: int = function(argparse.Namespace(owner=run.user, quiet=run.quiet, **args), run.db, run.tz)
     return code
 
 

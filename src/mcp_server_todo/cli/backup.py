@@ -24,17 +24,22 @@ def _sqlite_path(db: str | None) -> Path:
 
 def backup_command(args: argparse.Namespace, db: str | None, tz: str | None) -> int:
     from ..store.backup import manual
+    from .progress import progress_bar
 
-    print(manual(_sqlite_path(db), args.path))
+    with progress_bar("Backing up", quiet=getattr(args, "quiet", False)) as report:
+        path = manual(_sqlite_path(db), args.path, progress=report)
+    print(path)
     return 0
 
 
 def restore_command(args: argparse.Namespace, db: str | None, tz: str | None) -> int:
     from ..store.backup import restore
+    from .progress import progress_bar
 
     source: str = args.path
     path = _sqlite_path(db)
-    tasks, saved = restore(path, Path(source))
+    with progress_bar("Restoring", quiet=getattr(args, "quiet", False)) as report:
+        tasks, saved = restore(path, Path(source), progress=report)
     print(f"Restored {path} from {source} ({tasks} tasks).")
     if saved is not None:
         print(f"The database it replaced is saved as {saved}.", file=sys.stderr)

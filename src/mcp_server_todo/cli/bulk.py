@@ -198,8 +198,10 @@ def undo_command(steps: int) -> None:
     """
     import json
 
-    with settings().service() as service:
-        undone = service.undo(steps)
+    from .progress import progress_bar
+
+    with settings().service() as service, progress_bar("Undoing", quiet=settings().quiet) as report:
+        undone = service.undo(steps, progress=report)  # a bar only for an import's group, in batches
     if settings().json:
         for u in undone:
             status = u.task.status.value if u.task else None

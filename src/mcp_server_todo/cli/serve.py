@@ -75,9 +75,15 @@ def _serve_http(args: argparse.Namespace, db: str | None, tz: str | None) -> int
     from ..store import open_store
 
     open_store(config.store_url).close()  # a store that cannot open: our one line, not uvicorn's traceback
-    if options.dav:
-        from ..transports.http.options import url_host
+    return run(app, options, say=_logged if args.log_json else _said)
 
-        who = "any user name and password" if options.auth == "none" else "a user and their token as password"
-        print(f"CalDAV on http://{url_host(options.host)}:{options.port}/dav/ ({who})", file=sys.stderr, flush=True)
-    return run(app, options)
+
+def _said(line: str) -> None:
+    """A start-up line (the URLs served) on stderr, shown at every log level."""
+    print(line, file=sys.stderr, flush=True)
+
+
+def _logged(line: str) -> None:
+    """A start-up line as a JSON log record (`--log-json`: stderr holds only JSON lines), at
+    warning level so that the default level shows it."""
+    logging.getLogger("mcp_server_todo.serve").warning(line)

@@ -18,6 +18,7 @@ from ..errors import InvalidInput
 from ..service import Transfer
 from ..service.reports import report_lines
 from ..service.transfer import not_utf8
+from .progress import Report, progress_bar, reading, shown
 
 __all__ = ["export_command", "import_command", "progress_lines"]
 
@@ -94,18 +95,19 @@ def export_command(args: argparse.Namespace, db: str | None, tz: str | None) -> 
         if not to_file:
             transfer.export(fmt, sys.stdout, project=project)
             return 0
-        count = _export_file(transfer, fmt, project, output)
+        with progress_bar("Exporting", quiet=getattr(args, "quiet", False)) as report:
+            count = _export_file(transfer, fmt, project, output, report)
     finally:
         store.close()
     print(f"Exported {count} task{'s' if count != 1 else ''} to {output} ({formats.name_of(fmt)})", file=sys.stderr)
     return 0
 
 
-def _export_file(transfer: Transfer, fmt: str, project: str | None, output: str) -> int:
+def _export_file(transfer: Transfer, fmt: str, project: str | None, output: str, report: Report) -> int:
     partial = f"{output}.partial-{os.getpid()}"
     try:
         with open(partial, "w", encoding="utf-8", newline="") as out:
-            count = transfer.export(fmt, out, project=project)
+            count = transfer.export(fmt, out, project=project, progress=report)
         os.replace(partial, output)
     except OSError as exc:
         raise InvalidInput(f"cannot write {output}: {exc.strerror or exc}") from None
@@ -133,13 +135,19 @@ def import_command(args: argparse.Namespace, db: str | None, tz: str | None) -> 
             transfer = Transfer(store, owner=owner, tz=config.tz)
             if not dry_run:
                 transfer.back_up()  # an automatic backup (SQLite), rotated
-            report = transfer.import_lines(
-                progress_lines(lines, _size(file)),
-                name,
-                dry_run=dry_run,
-                strict=strict,
-                source=None if path == "-" else os.path.basename(path),
-            )
+            quiet = getattr(args, "quiet", False)
+            with progress_bar("Importing", quiet=quiet) as bar:  # a bar on a terminal
+                if shown(quiet):
+                    lines = reading(lines, _size(file), bar)
+                elif not quiet:  # a log line every 10 % of a large file
+                    lines = progress_lines(lines, _size(file))
+                report = transfer.import_lines(
+                    lines,
+                    name,
+                    dry_run=dry_run,
+                    strict=strict,
+                    source=None if path == "-" else os.path.basename(path),
+                )
         finally:
             store.close()
     print(report.summary())

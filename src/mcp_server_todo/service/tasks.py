@@ -364,8 +364,10 @@ class TodoService(TaskReads):
 
     # -- undo ---------------------------------------------------------------------------
 
-    def undo(self, steps: int = 1) -> list[Undone]:
-        """Revert the most recent `steps` changes not yet undone (each one whole operation)."""
+    def undo(self, steps: int = 1, *, progress: Callable[[int, int], None] | None = None) -> list[Undone]:
+        """Revert the most recent `steps` changes not yet undone (each one whole operation).
+        A group too big for one transaction (an import's) is reverted in batches, each one
+        reported to `progress(done, total)` if given."""
         if not 1 <= steps <= 50:
             raise InvalidInput(f"steps must be between 1 and 50; got {steps}")
         undone: list[Undone] = []
@@ -387,7 +389,7 @@ class TodoService(TaskReads):
                     undone.append(Undone(op=change.op, task_id=change.task_id, title=title, task=change.before))
                 tx.mark_undone(group[0].group)
         if big:
-            revert(self.store, self.owner, big, now)
+            revert(self.store, self.owner, big, now, progress)
             for change in reversed(big):
                 title = (change.after or change.before or _GONE).title
                 undone.append(Undone(op=change.op, task_id=change.task_id, title=title, task=change.before))

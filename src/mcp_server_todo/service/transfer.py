@@ -45,6 +45,9 @@ __all__ = ["DETAIL_MAX", "ImportReport", "Outcome", "Transfer", "not_utf8"]
 
 EXPORT_PAGE = 1000
 
+Progress = Callable[[int, int], None]
+"""`progress(done, total)`: how far a long operation is (the command line draws its bar)."""
+
 
 def _records(fmt: formats.Format, lines: Iterable[str], options: Options) -> Iterator[formats.Record]:
     """The reader's records, a file that is not UTF-8 text turned into a clear error."""
@@ -111,9 +114,18 @@ class Transfer:
             job.run(records, batches)
         return report
 
-    def export(self, fmt: str, out: TextIO, *, project: str | None = None, trash: bool | None = None) -> int:
+    def export(
+        self,
+        fmt: str,
+        out: TextIO,
+        *,
+        project: str | None = None,
+        trash: bool | None = None,
+        progress: Progress | None = None,
+    ) -> int:
         """Write the tasks (of `project`, if given) to `out`; returns how many. The trash is
-        included where the format can say "deleted" (the dump, iCalendar, Taskwarrior)."""
+        included where the format can say "deleted" (the dump, iCalendar, Taskwarrior).
+        `progress(done, total)` hears of each page of tasks read (`EXPORT_PAGE`)."""
         writer = formats.get(fmt)
         if not writer.writable:
             raise InvalidInput(
@@ -121,12 +133,13 @@ class Transfer:
             )
         wanted = clean_project(project) if project is not None else None
         include_trash = writer.keeps_trash if trash is None else trash
-        tasks = [task for task in self.tasks(wanted) if include_trash or task.status is not Status.deleted]
+        tasks = [task for task in self.tasks(wanted, progress) if include_trash or task.status is not Status.deleted]
         writer.write(tasks, out, self.options())
         return len(tasks)
 
-    def tasks(self, project: str | None = None) -> list[Task]:
-        """Every task (of `project`), by id, from one snapshot, without computed fields."""
+    def tasks(self, project: str | None = None, progress: Progress | None = None) -> list[Task]:
+        """Every task (of `project`), by id, from one snapshot, without computed fields;
+        `progress(done, total)` after each page."""
         found: list[Task] = []
         with self.store.read(self.owner) as tx:
             after: list[object] | None = None
@@ -134,6 +147,8 @@ class Transfer:
                 query = ListQuery(status=None, project=project, sort="created", limit=EXPORT_PAGE, after=after)
                 page = tx.query(query)
                 found += [stored(task) for task in page.items]
+                if progress is not None:
+                    progress(len(found), max(page.total, len(found)))
                 if page.next_after is None:
                     return found
                 after = page.next_after

@@ -21,6 +21,7 @@ since records are matched by uid (the tasks already there are "unchanged").
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from contextlib import AbstractContextManager
 from types import TracebackType
 
@@ -244,11 +245,14 @@ def revert_one(tx: StoreTx, change: Change, now: str) -> Task | None:
     return current
 
 
-def revert(store: Store, owner: str, entries: list[Change], now: str) -> None:
+def revert(
+    store: Store, owner: str, entries: list[Change], now: str, progress: Callable[[int, int], None] | None = None
+) -> None:
     """Revert `entries` (one group, oldest first), newest first, logging each as an `undo`
     (as `undo` does) in one undo group; in batches like an import, so a big group (an
     import's) never holds the write lock for long. The group is marked undone with the last
-    batch: if the process dies half-way, undo again finishes the revert."""
+    batch: if the process dies half-way, undo again finishes the revert. `progress(done, total)`
+    hears of each batch committed (entries reverted so far, all of them)."""
     group = entries[0].group
     undo_group = 0
     pending = entries[::-1]
@@ -257,12 +261,16 @@ def revert(store: Store, owner: str, entries: list[Change], now: str) -> None:
         with write(store, owner) as tx:
             if undo_group:
                 tx.join_group(undo_group)
-            started = time.monotonic()
-            while at < len(pending) and (at % 100 or time.monotonic() - started < BATCH_SECONDS):
+            started, first = time.monotonic(), at
+            # at least one entry per batch (never a batch that reverts nothing), then whole
+            # hundreds while the batch is young
+            while at < len(pending) and (at == first or at % 100 or time.monotonic() - started < BATCH_SECONDS):
                 revert_one(tx, pending[at], now)
                 at += 1
             undo_group = tx.current_group() or undo_group
             if at == len(pending):
                 tx.mark_undone(group, max(entry.id for entry in entries))  # not what was logged since
+        if progress is not None:
+            progress(at, len(pending))
         if at < len(pending):
             time.sleep(BATCH_PAUSE)

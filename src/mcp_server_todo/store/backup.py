@@ -24,6 +24,7 @@ import os
 import re
 import shutil
 import sqlite3
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from urllib.parse import quote
@@ -40,6 +41,12 @@ PG_ADVICE = (
     "PostgreSQL stores are backed up with pg_dump and restored with pg_restore "
     "(pg_dump -Fc -f todo.dump URL; pg_restore --clean -d URL todo.dump; see docs/deploy.md)"
 )
+BACKUP_STEP_PAGES = 1024
+"""Pages copied per step when progress is reported (4 MiB with SQLite's default page size)."""
+
+Progress = Callable[[int, int], None]
+"""`progress(done, total)`: called as a copy goes, in database pages (the command line's bar)."""
+
 _NAME = re.compile(r"^(?P<stem>.+)-(?P<at>\d{8}-\d{6})(?:-(?P<n>\d+))?-(?P<reason>[a-z-]+)\.db$")
 
 
@@ -100,9 +107,23 @@ def _new_name(db: Path, reason: str) -> Path:
     return folder / f"{db.stem}-{stamp}-{n}-{reason}.db"
 
 
-def copy_database(source: Path, target: Path) -> None:
+def _backup(src: sqlite3.Connection, dst: sqlite3.Connection, progress: Progress | None) -> None:
+    """`src.backup(dst)`: in one step, or in steps of `BACKUP_STEP_PAGES` that `progress` hears of."""
+    if progress is None:
+        src.backup(dst)
+        return
+    report = progress
+
+    def step(_status: int, remaining: int, total: int) -> None:
+        report(total - remaining, total)
+
+    src.backup(dst, pages=BACKUP_STEP_PAGES, progress=step)
+
+
+def copy_database(source: Path, target: Path, progress: Progress | None = None) -> None:
     """A consistent copy of the SQLite database `source` (WAL included) into the new file `target`,
-    written beside it first and renamed into place (a half-written backup never has the name)."""
+    written beside it first and renamed into place (a half-written backup never has the name).
+    `progress(done, total)` hears of it in steps of `BACKUP_STEP_PAGES` pages."""
     partial = target.with_name(target.name + ".partial")
     src = sqlite3.connect(f"file:{quote(source.as_posix())}?mode=ro", uri=True)
     try:
@@ -111,7 +132,7 @@ def copy_database(source: Path, target: Path) -> None:
         dst = sqlite3.connect(partial)
         try:
             with faults.translated(target):
-                src.backup(dst)
+                _backup(src, dst, progress)
                 dst.execute("PRAGMA journal_mode = DELETE")
         finally:
             dst.close()
@@ -177,8 +198,9 @@ def before_import(store: object) -> None:
 # -- the commands -----------------------------------------------------------------------------
 
 
-def manual(db: Path, target: str | None) -> Path:
-    """`mcp-server-todo backup [PATH]`: into the backups folder, or PATH (a file, or a folder)."""
+def manual(db: Path, target: str | None, progress: Progress | None = None) -> Path:
+    """`mcp-server-todo backup [PATH]`: into the backups folder, or PATH (a file, or a folder);
+    `progress(done, total)` as the copy goes."""
     if not db.is_file():
         raise InvalidInput(f"there is no task database at {db} yet; nothing to back up")
     if target is None:
@@ -194,7 +216,7 @@ def manual(db: Path, target: str | None) -> Path:
     except OSError as exc:
         raise InvalidInput(f"cannot create the folder {path.parent}: {exc.strerror or exc}") from None
     try:
-        copy_database(db, path.absolute())
+        copy_database(db, path.absolute(), progress)
     except OSError as exc:
         raise StorageError(f"cannot write {path}: {exc.strerror or exc}; no backup was made") from exc
     return path.absolute()
@@ -229,8 +251,10 @@ def check_backup(path: Path) -> tuple[int, int]:
     return version, tasks
 
 
-def restore(db: Path, source: Path) -> tuple[int, Path | None]:
-    """Replace the database `db` by the backup `source`: (tasks restored, the backup of the old one)."""
+def restore(db: Path, source: Path, progress: Progress | None = None) -> tuple[int, Path | None]:
+    """Replace the database `db` by the backup `source`: (tasks restored, the backup of the old one);
+    `progress(done, total)` as the copy into `db` goes (under its write lock all along: SQLite
+    keeps the destination locked from the first step to the last)."""
     source = source.expanduser().absolute()
     _, tasks = check_backup(source)
     if source == db.absolute():
@@ -242,7 +266,7 @@ def restore(db: Path, source: Path) -> tuple[int, Path | None]:
         dst = sqlite3.connect(db, timeout=30)
         try:
             with faults.translated(db):
-                src.backup(dst)  # under the live database's write lock
+                _backup(src, dst, progress)  # under the live database's write lock
                 ok = [row[0] for row in dst.execute("PRAGMA quick_check")] == ["ok"]
         except StoreDamaged as exc:  # SQLite cannot write into it: replace the file below
             log.info("cannot restore into %s through SQLite (%s); replacing the file", db, exc)

@@ -8,6 +8,9 @@ request's id when it can be read. Everything valid goes to the SDK's server loop
 
 While serving, fd 1 points at stderr (stray prints from libraries cannot corrupt the
 protocol) and fd 0 at /dev/null; the protocol uses private duplicates.
+
+Started by hand on a terminal (stdin is a TTY), the server says once on stderr what it waits
+for (`WAITING`); never on stdout, and never when a client's pipe is stdin.
 """
 
 from __future__ import annotations
@@ -266,10 +269,27 @@ def _is_pipe(stream: BinaryIO) -> bool:
     return stat.S_ISFIFO(mode) or stat.S_ISSOCK(mode)
 
 
+WAITING = "waiting for an MCP client on stdin; to connect Claude Desktop run `mcp-server-todo install claude-desktop`"
+"""The one line a server started on a terminal writes to stderr."""
+
+
+def say_waiting_on_terminal() -> bool:
+    """Write `WAITING` to stderr if stdin is a terminal; whether it did."""
+    try:
+        if not os.isatty(0):
+            return False
+        sys.stderr.write(WAITING + "\n")
+        sys.stderr.flush()
+    except (OSError, ValueError, AttributeError):  # no stdin, or stderr closed: say nothing
+        return False
+    return True
+
+
 async def serve_stdio(server: MCPServer[Any]) -> None:
     """Run `server` over this process's stdin/stdout until stdin closes."""
     from ..server import sdk_seams
 
+    say_waiting_on_terminal()
     low = sdk_seams.lowlevel(server)
     async with stdio_streams() as (read_stream, write_stream):
         await low.run(read_stream, write_stream, low.create_initialization_options())

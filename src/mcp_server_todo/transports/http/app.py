@@ -37,7 +37,7 @@ import logging
 import os
 import signal
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
@@ -192,12 +192,32 @@ def _dav_mount(
     return Mount(DAV_PATH, app=DavApp(radicale_app(service_for, lookup), login_delay, (feed_user, service_for)))
 
 
-def _uvicorn_server(app: HttpApp, options: HttpOptions) -> Any:
+def bound_urls(options: HttpOptions, port: int) -> list[str]:
+    """The start-up lines of a server bound to `port` (the real one when `--port 0`): the MCP
+    endpoint, and the CalDAV root when it is served."""
+    base = f"http://{url_host(options.host)}:{port}"
+    extras = ", stateless" if options.stateless else ""
+    extras += ", JSON responses" if options.json_response else ""
+    lines = [f"MCP on {base}{MCP_PATH} (auth {options.auth}{extras})"]
+    if options.dav:
+        who = "any user name and password" if options.auth == "none" else "a user and their token as password"
+        lines.append(f"CalDAV on {base}/dav/ ({who})")
+    return lines
+
+
+def _uvicorn_server(app: HttpApp, options: HttpOptions, say: Callable[[str], None] | None = None) -> Any:
     import uvicorn
 
     class Server(uvicorn.Server):
         """uvicorn, ending the long-lived streams once the requests in flight are done, and
         exiting normally (code 0) after a graceful stop instead of re-raising the signal."""
+
+        async def startup(self, sockets: Any = None) -> None:
+            await super().startup(sockets)
+            if self.started:  # bound: the URLs with the real port
+                port = next((sock.getsockname()[1] for srv in self.servers for sock in srv.sockets), options.port)
+                for line in bound_urls(options, port):
+                    (say or log.info)(line)
 
         async def shutdown(self, sockets: Any = None) -> None:
             draining = asyncio.ensure_future(app.drain.drain(options.shutdown_timeout))
@@ -239,23 +259,15 @@ def serve_http(config: Config, toolsets: str, options: HttpOptions) -> int:
     return run(build_app(config, toolsets, options), options)
 
 
-def run(app: HttpApp, options: HttpOptions) -> int:
-    """Run a built app under uvicorn until SIGTERM/SIGINT."""
+def run(app: HttpApp, options: HttpOptions, say: Callable[[str], None] | None = None) -> int:
+    """Run a built app under uvicorn until SIGTERM/SIGINT. Once bound, each line of
+    `bound_urls` goes to `say` (the command line prints them on stderr), else to the log."""
     from sse_starlette.sse import AppStatus
 
     # sse-starlette ends every SSE response the moment uvicorn gets the signal, answers still
     # being written included; the drain ends the streams itself once those are done
     AppStatus.enable_automatic_graceful_drain = False
-    server = _uvicorn_server(app, options)
-    log.info(
-        "serving MCP on http://%s:%d%s (auth %s%s%s)",
-        url_host(options.host),
-        options.port,
-        MCP_PATH,
-        options.auth,
-        ", stateless" if options.stateless else "",
-        ", JSON responses" if options.json_response else "",
-    )
+    server = _uvicorn_server(app, options, say)
     try:
         server.run()
     finally:

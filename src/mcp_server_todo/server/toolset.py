@@ -152,6 +152,17 @@ def _build(fn: Callable[..., Any], annotations: ToolAnnotations, meta: dict[str,
     return built
 
 
+SHOWN_MAX = 100
+"""At most this many tasks in one result of a bulk call (completing or trashing a parent of
+20,000 subtasks): the rest are counted in the text. The SDK serializes a result on the event
+loop, and a model reads no further than that anyway."""
+
+
+def shown(tasks: list[Any]) -> tuple[list[Any], int]:
+    """The first `SHOWN_MAX` of `tasks`, and how many are left out."""
+    return tasks[:SHOWN_MAX], max(0, len(tasks) - SHOWN_MAX)
+
+
 def result(text: str, model: BaseModel) -> CallToolResult:
     # null fields (no due date, no parent...) are left out: a page of 50 tasks stays small
     data = model.model_dump(mode="json", exclude_none=True)

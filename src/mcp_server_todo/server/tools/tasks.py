@@ -18,7 +18,7 @@ from ...service import DUE_FILTERS, Completed, TodoService, Undone
 from ..context import Ctx
 from ..offload import call
 from ..tool_schemas import compact
-from ..toolset import ADD, DESTRUCTIVE, IDEMPOTENT, READ, PriorityArg, Str, result
+from ..toolset import ADD, DESTRUCTIVE, IDEMPOTENT, READ, SHOWN_MAX, PriorityArg, Str, result, shown
 from .registry import tools
 
 
@@ -194,9 +194,13 @@ async def complete_item(
 
     def run(service: TodoService) -> CallToolResult:
         done: Completed = service.complete_many(targets(id, ids), with_subtasks=with_subtasks)
-        lines = task_lines("Completed", done.done) + task_lines("Already done:", done.unchanged)
-        lines += task_lines("Next:", done.created)
-        model = Completion(items=done.done + done.unchanged, next_occurrences=done.created)
+        listed, more = shown(done.done + done.unchanged)
+        first = len(done.done)  # the listed ones up to here were completed now
+        lines = task_lines("Completed", listed[:first]) + task_lines("Already done:", listed[first:])
+        if more:
+            lines.append(f"(and {more:,} more completed: list_items status=done)")
+        lines += task_lines("Next:", done.created[:SHOWN_MAX])
+        model = Completion(items=listed, next_occurrences=done.created[:SHOWN_MAX])
         return result("\n".join(lines), model)
 
     return await call(ctx, run)

@@ -23,7 +23,7 @@ from ...render import one_line, task_lines
 from ...service import BULK_MAX, TodoService
 from ..context import Ctx, service_of
 from ..offload import call, offload
-from ..toolset import DESTRUCTIVE, result
+from ..toolset import DESTRUCTIVE, result, shown
 from .registry import tools
 from .tasks import Ids, Tasks, targets
 
@@ -112,9 +112,10 @@ async def delete_item(
             return result("Nothing deleted: the user did not confirm.", Tasks(items=[]))
 
     def run(service: TodoService) -> CallToolResult:
-        deleted = service.delete_many(targets(id, ids))
-        lines = [*task_lines("Deleted", deleted), "(in the trash; undo restores)"]
-        return result("\n".join(lines), Tasks(items=deleted))
+        listed, more = shown(service.delete_many(targets(id, ids)))
+        lines = task_lines("Deleted", listed) + ([f"(and {more:,} more)"] if more else [])
+        lines.append("(in the trash; undo restores)")
+        return result("\n".join(lines), Tasks(items=listed))
 
     return await call(ctx, run, heavy=True)  # each id moves its subtasks too: thousands, level by level
 

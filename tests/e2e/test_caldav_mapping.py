@@ -239,3 +239,23 @@ async def test_a_client_that_uploads_its_done_copy_gets_one_done_record(served: 
         moved = daily.format(uid=uid, title=title, due="20261208", status="NEEDS-ACTION")
         assert http.put(f"{path}{uid}.ics", content=moved).status_code == 204
     assert await series_of(served, title) == [("done", "2026-12-07"), ("pending", "2026-12-08")]
+
+
+async def test_occurrences_keep_the_client_start_and_properties(served: Served) -> None:
+    tasks = calendar(served, "alice", "inbox")
+    path = tasks.url.path
+    uid, title = uuid.uuid4().hex, "Weekly review (kept)"
+    extra = "LOCATION:Office\r\nX-MOZ-LASTACK:20261201T090000Z\r\nPRIORITY:2\r\nSTATUS:NEEDS-ACTION"
+    first = SERIES.format(uid=uid, title=title, override="").replace("STATUS:NEEDS-ACTION", extra)
+    stepped = first.replace("20261207T", "20261214T")  # tasks.org: DTSTART and DUE a week on, open
+    with served.http("alice") as http:
+        assert http.put(f"{path}{uid}.ics", content=first).status_code == 201
+        assert http.put(f"{path}{uid}.ics", content=stepped).status_code == 204
+        assert http.put(f"{path}{uid}.ics", content=stepped.replace("NEEDS-ACTION", "COMPLETED")).status_code == 204
+    served_todos = [t.icalendar_component for t in tasks.todos(include_completed=True)]
+    mine = sorted((str(t["DUE"].to_ical().decode()), t) for t in served_todos if str(t["SUMMARY"]) == title)
+    assert [due for due, _ in mine] == ["20261207T100000Z", "20261214T100000Z", "20261221T100000Z"]
+    (_, done_copy), _, (_, following) = mine
+    assert str(done_copy["STATUS"]) == "COMPLETED" and "RRULE" not in done_copy, "one occurrence's record"
+    assert (str(done_copy["LOCATION"]), int(done_copy["PRIORITY"])) == ("Office", 2) and "X-MOZ-LASTACK" in done_copy
+    assert following["DTSTART"].to_ical() == b"20261221T090000Z", "an hour before its due, as the client had it"

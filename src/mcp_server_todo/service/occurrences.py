@@ -16,6 +16,7 @@ from ..dates.reminders import kept_on_next
 from ..model import Change, Status, Task, stored
 from ..store import StoreTx, off_the_loop
 from .inputs import recurrence_module
+from .occurrence_vtodo import moved_vtodo
 
 
 def stepped(tx: StoreTx, before: Task, after: Task, now: str, today: date, via: str | None) -> None:
@@ -108,6 +109,7 @@ def next_occurrence(tx: StoreTx, task: Task, now: str, today: date) -> Task | No
             "status": Status.pending,
             "reminders": kept_on_next(task.reminders),
             "href": None,
+            "ical": moved_vtodo(task.ical, step.due),
         }
     )
     tx.put(nxt)
@@ -138,7 +140,8 @@ def _same_instant(left: str, right: str) -> bool:
 
 def done_copy(tx: StoreTx, task: Task, now: str) -> Task:
     """Add (and log) the done record of the occurrence a client stepped past (`moved_to_next`):
-    `task` as it was, completed, under a new id and UID."""
+    `task` as it was, completed, under a new id and UID, with the client's VTODO (its LOCATION,
+    X- properties, alarms kept), and no rule: the record of one occurrence, not a series."""
     done = stored(task).model_copy(
         update={
             "id": tx.allocate_id(),
@@ -147,7 +150,7 @@ def done_copy(tx: StoreTx, task: Task, now: str) -> Task:
             "completed_at": now,
             "updated_at": now,
             "href": None,
-            "ical": None,
+            "recur": None,
         }
     )
     tx.put(done)

@@ -259,3 +259,13 @@ async def test_occurrences_keep_the_client_start_and_properties(served: Served) 
     assert str(done_copy["STATUS"]) == "COMPLETED" and "RRULE" not in done_copy, "one occurrence's record"
     assert (str(done_copy["LOCATION"]), int(done_copy["PRIORITY"])) == ("Office", 2) and "X-MOZ-LASTACK" in done_copy
     assert following["DTSTART"].to_ical() == b"20261221T090000Z", "an hour before its due, as the client had it"
+
+
+async def test_completed_reopened_completed_on_a_phone_leaves_one_open_occurrence(served: Served) -> None:
+    path = calendar(served, "alice", "inbox").url.path
+    uid, title = uuid.uuid4().hex, "Water plants (again)"
+    with served.http("alice") as http:
+        for status in ("NEEDS-ACTION", "COMPLETED", "NEEDS-ACTION", "COMPLETED"):
+            body = RECURRING.format(uid=uid, title=title, due="20261207", status=status)
+            assert http.put(f"{path}{uid}.ics", content=body).status_code in (201, 204)
+    assert await series_of(served, title) == [("done", "2026-12-07"), ("pending", "2026-12-14")]

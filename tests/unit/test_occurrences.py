@@ -64,3 +64,17 @@ def test_a_client_done_copy_is_the_one_done_record(backend: Store, copy_recurs: 
     assert series(phone, "Bins out") == [("done", "2026-11-25"), ("pending", "2026-11-26")]
     phone.update(master.id, due="2026-11-27")  # the next step, with no copy of its own: ours
     assert series(phone, "Bins out") == [("done", "2026-11-25"), ("done", "2026-11-26"), ("pending", "2026-11-27")]
+
+
+@pytest.mark.parametrize("who", ["owner", "member"])
+def test_done_reopen_done_in_a_shared_project(backend: Store, who: str) -> None:
+    alice = TodoService(backend, owner="alice", tz=ZoneInfo("UTC"), now=lambda: NOW)
+    bob = TodoService(backend, owner="bob", tz=ZoneInfo("UTC"), now=lambda: NOW)
+    alice.add("Water plants", due="2026-11-25", recur="daily", project="garden")
+    alice.share_project("garden", "bob")
+    actor = alice if who == "owner" else bob
+    (task,) = actor.list_tasks(limit=50).items
+    for status in ("done", "pending", "done"):
+        actor.update(task.id, status=status)
+    for service in (alice, bob):
+        assert series(service, "Water plants") == [("done", "2026-11-25"), ("pending", "2026-11-26")]

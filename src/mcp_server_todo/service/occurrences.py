@@ -62,7 +62,8 @@ def withdraw_next(tx: StoreTx, task: Task, now: str) -> None:
         if added.status is not Status.pending or not added.recur:
             continue
         current = tx.get(entry.task_id)
-        if current is not None and stored(current) == stored(added):
+        # untouched: the row the group added (a shared project's member copy has a UID of its own)
+        if current is not None and stored(current).model_copy(update={"uid": added.uid}) == stored(added):
             tx.remove(current.id)
             tx.log(Change(op="purge", task_id=current.id, before=stored(current), after=None, at=now))
 

@@ -78,3 +78,23 @@ def test_done_reopen_done_in_a_shared_project(backend: Store, who: str) -> None:
         actor.update(task.id, status=status)
     for service in (alice, bob):
         assert series(service, "Water plants") == [("done", "2026-11-25"), ("pending", "2026-11-26")]
+
+
+def test_the_next_occurrence_vtodo_keeps_its_start_before_due_in_its_zone() -> None:
+    from icalendar import Calendar
+
+    from mcp_server_todo.service.occurrence_vtodo import moved_vtodo
+
+    ical = (
+        "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:x\r\nBEGIN:VTODO\r\nUID:a\r\nSUMMARY:s\r\nLOCATION:Office\r\n"
+        "DTSTART;TZID=America/New_York:20261026T090000\r\nDUE;TZID=America/New_York:20261026T100000\r\n"
+        "RRULE:FREQ=WEEKLY\r\nEND:VTODO\r\nEND:VCALENDAR\r\n"
+    )
+    moved = moved_vtodo(ical, "2026-11-02T10:00-05:00")  # across the end of DST
+    assert moved is not None
+    (todo,) = Calendar.from_ical(moved).walk("VTODO")
+    assert todo["DTSTART"].to_ical() == b"20261102T090000" and todo["DTSTART"].params["TZID"] == "America/New_York"
+    assert todo["DUE"].to_ical() == b"20261102T100000" and str(todo["LOCATION"]) == "Office"
+    assert moved_vtodo(ical.replace("DTSTART;TZID=America/New_York:20261026T090000\r\n", ""), "2026-11-02") == (
+        ical.replace("DTSTART;TZID=America/New_York:20261026T090000\r\n", "")
+    ), "no DTSTART: nothing to keep"

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterator
+from datetime import UTC, datetime
 
 import pytest
 from icalendar import Calendar, Component
@@ -172,3 +173,99 @@ async def test_a_recurring_task_completed_on_a_phone_gives_one_next_occurrence(s
     everything = (await mcp(served, "alice", "list_items", project="inbox", status="all"))["items"]
     mine = sorted((t["status"], t["due"]) for t in everything if t["title"] == title)
     assert mine == [("done", "2026-12-07"), ("pending", "2026-12-14")], mine
+
+
+SERIES = (
+    "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//Mozilla.org/NONSGML Mozilla Calendar V1.1//EN\r\n"
+    "BEGIN:VTODO\r\nUID:{uid}\r\nDTSTAMP:20261201T090000Z\r\nSUMMARY:{title}\r\n"
+    "DTSTART:20261207T090000Z\r\nDUE:20261207T100000Z\r\nRRULE:FREQ=WEEKLY\r\nSTATUS:NEEDS-ACTION\r\n"
+    "END:VTODO\r\n{override}END:VCALENDAR\r\n"
+)
+DONE_OVERRIDE = (
+    "BEGIN:VTODO\r\nUID:{uid}\r\nDTSTAMP:20261207T093000Z\r\nRECURRENCE-ID:{at}\r\nSUMMARY:{title}\r\n"
+    "DTSTART:{at}\r\nSTATUS:COMPLETED\r\nCOMPLETED:20261207T093000Z\r\nPERCENT-COMPLETE:100\r\nEND:VTODO\r\n"
+)
+
+
+async def series_of(served: Served, title: str) -> list[tuple[str, str]]:
+    everything = (await mcp(served, "alice", "list_items", project="inbox", status="all"))["items"]
+    return sorted((t["status"], t["due"][:10]) for t in everything if t["title"] == title)
+
+
+async def test_an_override_completing_the_current_occurrence_completes_it(served: Served) -> None:
+    path = calendar(served, "alice", "inbox").url.path
+    uid, title = uuid.uuid4().hex, "Weekly review (override)"
+    master = SERIES.format(uid=uid, title=title, override="")
+    later = SERIES.format(
+        uid=uid, title=title, override=DONE_OVERRIDE.format(uid=uid, title=title, at="20261214T090000Z")
+    )
+    this = SERIES.format(
+        uid=uid, title=title, override=DONE_OVERRIDE.format(uid=uid, title=title, at="20261207T090000Z")
+    )
+    with served.http("alice") as http:
+        assert http.put(f"{path}{uid}.ics", content=master).status_code == 201
+        refused = http.put(f"{path}{uid}.ics", content=later)
+        assert refused.status_code == 400, "a later occurrence's completion is refused, not dropped"
+        assert await series_of(served, title) == [("pending", "2026-12-07")]
+        assert http.put(f"{path}{uid}.ics", content=this).status_code == 204
+        assert http.put(f"{path}{uid}.ics", content=this).status_code == 204  # again: nothing new
+    assert await series_of(served, title) == [("done", "2026-12-07"), ("pending", "2026-12-14")]
+
+
+@pytest.mark.parametrize("mode", ["thisandfuture", "safe"])
+async def test_the_caldav_library_completes_a_recurring_task_once(served: Served, mode: str) -> None:
+    tasks = calendar(served, "alice", "inbox")
+    uid, title = uuid.uuid4().hex, f"Take out bins ({mode})"
+    daily = SERIES.format(uid=uid, title=title, override="").replace("WEEKLY", "DAILY")
+    daily = daily.replace("DTSTART:20261207T090000Z", "DTSTART;VALUE=DATE:20261207")  # Apple's and the review's
+    todo = tasks.save_todo(ical=daily.replace("DUE:20261207T100000Z", "DUE;VALUE=DATE:20261207"))
+    todo.complete(completion_timestamp=datetime(2026, 12, 7, 9, 30, tzinfo=UTC), handle_rrule=True, rrule_mode=mode)
+    assert await series_of(served, title) == [("done", "2026-12-07"), ("pending", "2026-12-08")]
+
+
+async def test_a_client_that_uploads_its_done_copy_gets_one_done_record(served: Served) -> None:
+    path = calendar(served, "alice", "inbox").url.path
+    uid, copy, title = uuid.uuid4().hex, uuid.uuid4().hex, "Feed the cat (own copy)"
+    daily = RECURRING.replace("WEEKLY", "DAILY")
+    with served.http("alice") as http:  # the review's APPLE-R1 / APPLE-C1
+        assert (
+            http.put(
+                f"{path}{uid}.ics", content=daily.format(uid=uid, title=title, due="20261207", status="NEEDS-ACTION")
+            ).status_code
+            == 201
+        )
+        done = daily.format(uid=copy, title=title, due="20261207", status="COMPLETED").replace("RRULE:FREQ=DAILY\n", "")
+        assert http.put(f"{path}{copy}.ics", content=done).status_code == 201
+        moved = daily.format(uid=uid, title=title, due="20261208", status="NEEDS-ACTION")
+        assert http.put(f"{path}{uid}.ics", content=moved).status_code == 204
+    assert await series_of(served, title) == [("done", "2026-12-07"), ("pending", "2026-12-08")]
+
+
+async def test_occurrences_keep_the_client_start_and_properties(served: Served) -> None:
+    tasks = calendar(served, "alice", "inbox")
+    path = tasks.url.path
+    uid, title = uuid.uuid4().hex, "Weekly review (kept)"
+    extra = "LOCATION:Office\r\nX-MOZ-LASTACK:20261201T090000Z\r\nPRIORITY:2\r\nSTATUS:NEEDS-ACTION"
+    first = SERIES.format(uid=uid, title=title, override="").replace("STATUS:NEEDS-ACTION", extra)
+    stepped = first.replace("20261207T", "20261214T")  # tasks.org: DTSTART and DUE a week on, open
+    with served.http("alice") as http:
+        assert http.put(f"{path}{uid}.ics", content=first).status_code == 201
+        assert http.put(f"{path}{uid}.ics", content=stepped).status_code == 204
+        assert http.put(f"{path}{uid}.ics", content=stepped.replace("NEEDS-ACTION", "COMPLETED")).status_code == 204
+    served_todos = [t.icalendar_component for t in tasks.todos(include_completed=True)]
+    mine = sorted((str(t["DUE"].to_ical().decode()), t) for t in served_todos if str(t["SUMMARY"]) == title)
+    assert [due for due, _ in mine] == ["20261207T100000Z", "20261214T100000Z", "20261221T100000Z"]
+    (_, done_copy), _, (_, following) = mine
+    assert str(done_copy["STATUS"]) == "COMPLETED" and "RRULE" not in done_copy, "one occurrence's record"
+    assert (str(done_copy["LOCATION"]), int(done_copy["PRIORITY"])) == ("Office", 2) and "X-MOZ-LASTACK" in done_copy
+    assert following["DTSTART"].to_ical() == b"20261221T090000Z", "an hour before its due, as the client had it"
+
+
+async def test_completed_reopened_completed_on_a_phone_leaves_one_open_occurrence(served: Served) -> None:
+    path = calendar(served, "alice", "inbox").url.path
+    uid, title = uuid.uuid4().hex, "Water plants (again)"
+    with served.http("alice") as http:
+        for status in ("NEEDS-ACTION", "COMPLETED", "NEEDS-ACTION", "COMPLETED"):
+            body = RECURRING.format(uid=uid, title=title, due="20261207", status=status)
+            assert http.put(f"{path}{uid}.ics", content=body).status_code in (201, 204)
+    assert await series_of(served, title) == [("done", "2026-12-07"), ("pending", "2026-12-14")]

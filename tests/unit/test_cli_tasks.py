@@ -248,3 +248,11 @@ def test_a_bad_edit_form_changes_nothing(db_path: Path, tmp_path: Path) -> None:
     (task,) = tasks_of(db_path)
     assert (task["title"], task["priority"], task["project"]) == ("keep", "none", "inbox")
     assert on(db_path, "edit", "1", "2").code == 2  # the editor edits one task
+
+
+def test_done_reopen_done_leaves_one_next_occurrence(db_path: Path) -> None:
+    on(db_path, "add", "standup", "--due", "2099-01-05", "--recur", "daily")
+    for argv in (["done", "1"], ["reopen", "1"], ["done", "1"]):
+        assert on(db_path, *argv).code == 0
+    open_ones = [(t["id"], t["due"]) for t in tasks_of(db_path) if t["title"] == "standup"]
+    assert open_ones == [(3, "2099-01-06")], open_ones

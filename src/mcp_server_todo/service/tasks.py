@@ -56,7 +56,7 @@ from .inputs import (
     recurrence_module,
     zone_kept,
 )
-from .occurrences import done_copy, moved_to_next, next_occurrence
+from .occurrences import next_occurrence, stepped
 from .reads import TaskReads
 from .results import Completed, Undone
 from .rules import check_task, descendants, existing
@@ -254,17 +254,8 @@ class TodoService(TaskReads):
                 tx.put(candidate)
                 tx.log(Change(op=op, task_id=task_id, before=task, after=candidate, at=now))
                 updated.append(candidate)
-                self._stepped(tx, task, candidate, now)
+                stepped(tx, task, candidate, now, self.today(), self.via)
         return self._present(updated)
-
-    def _stepped(self, tx: StoreTx, before: Task, after: Task, now: str) -> None:
-        """A recurring task completed by an update (a CalDAV client's STATUS:COMPLETED) gets its
-        next occurrence, as `complete` gives it; one whose client moved DUE to the next
-        occurrence itself (tasks.org) gets the done record of the one it stepped past."""
-        if after.recur and before.status is Status.pending and after.status is Status.done:
-            next_occurrence(tx, after, now, self.today())
-        elif self.via == "caldav" and moved_to_next(before, after, self.today()):
-            done_copy(tx, before, now)
 
     def _changes(self, fields: dict[str, Any]) -> dict[str, Any]:
         changes: dict[str, Any] = {}

@@ -18,6 +18,7 @@ from ...formats import ImportedTask, Problem
 from ...formats.ical import PRODID, todo_component, todo_record
 from ...formats.ical_merge import merged
 from ...model import Status, Task
+from .overrides import completed_occurrence
 
 
 def served_text(task: Task, uids: dict[int, str], known: Callable[[str], bool] = lambda uid: True) -> str:
@@ -39,8 +40,9 @@ def served_text(task: Task, uids: dict[int, str], known: Callable[[str], bool] =
 
 
 def read_body(text: str) -> ImportedTask:
-    """The task a PUT body describes (its master VTODO). ValueError, which Radicale answers with
-    400, when it is not one."""
+    """The task a PUT body describes (its master VTODO, done when an override completes its
+    current occurrence: overrides.py). ValueError, which Radicale answers with 400, when it is
+    not one."""
     try:
         components = Calendar.from_ical(text).walk("VTODO")
     except ValueError as exc:
@@ -51,6 +53,8 @@ def read_body(text: str) -> ImportedTask:
     record = todo_record(masters[0], 1)
     if isinstance(record, Problem):
         raise ValueError(record.message)
+    if len(masters) < len(components):  # overridden occurrences: one may complete the current one
+        completed_occurrence(masters[0], [c for c in components if "RECURRENCE-ID" in c], record)
     return record
 
 

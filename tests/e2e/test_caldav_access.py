@@ -192,6 +192,8 @@ async def test_a_feed_url_serves_open_due_tasks_read_only_until_revoked(served: 
         summaries = sorted(str(t["SUMMARY"]) for t in Calendar.from_ical(todos.text).walk("VTODO"))
         assert summaries == ["Call the bank", "Pay rent"]
         assert http.put(path, content=b"x").status_code == 405
+        for other in ("/other.ics", "/", ""):  # under a feed URL's folder: 404, not a login's 401
+            assert http.get(path.removesuffix("/feed.ics") + other).status_code == 404
         wrong = token[:-1] + ("A" if token[-1] != "A" else "B")
         assert http.get(path.replace(token, wrong)).status_code == 404
         assert http.get(f"/dav/feed/{served.tokens['alice']}/feed.ics").status_code in (401, 404)  # not a feed token

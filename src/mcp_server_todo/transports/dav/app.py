@@ -135,6 +135,9 @@ class DavApp:
         """A read-only feed (feed.py): GET or HEAD; 404 for a token that opens none, which counts
         as a failed login of the address (logins.py: 429 after 10 a minute)."""
         assert self.feeds is not None
+        if not kind:
+            await plain(send, 404, "no such feed file: a feed URL ends in feed.ics or tasks.ics")
+            return
         if scope["method"] not in ("GET", "HEAD"):
             await plain(send, 405, "a feed is read-only: GET it", [(b"allow", b"GET, HEAD")])
             return

@@ -141,13 +141,27 @@ async def test_sync_collection_reports_changes_and_deletions_incrementally(serve
 
 
 async def test_an_event_is_refused_and_nothing_is_stored(served: Served) -> None:
+    """A VEVENT: 403 with RFC 4791's supported-calendar-component; a body we cannot use: 400 with
+    our one-line reason; a VTODO without SUMMARY (RFC 5545 allows it) is a task, served as sent."""
     await mcp_add(served, "alice", title="Only tasks here", project="tasks-only")
     todos = calendar(served, "alice", "tasks-only")
+    bad_due = VTODO.format(uid="bad-due", title="x").replace("DUE;VALUE=DATE:20261224", "DUE:notadate")
+    untitled = VTODO.format(uid="untitled", title="x").replace("SUMMARY:x\n", "")
     with served.http("alice") as http:
         refused = http.put(f"{todos.url.path}meeting.ics", content=VEVENT.format(uid="meeting"))
         broken = http.put(f"{todos.url.path}broken.ics", content="BEGIN:VCALENDAR\nnot a calendar")
-    assert refused.status_code == 400 and broken.status_code == 400
-    assert await titles(served, "alice", "tasks-only", "all") == ["Only tasks here"]
+        dated = http.put(f"{todos.url.path}bad-due.ics", content=bad_due)
+        empty = http.put(f"{todos.url.path}empty.ics", content=VEVENT.replace("VEVENT", "VJOURNAL").format(uid="j"))
+        assert http.put(f"{todos.url.path}untitled.ics", content=untitled).status_code == 201
+        served_back = http.get(f"{todos.url.path}untitled.ics").text
+    assert refused.status_code == 403, refused.text
+    assert "supported-calendar-component" in refused.text and "xml" in refused.headers["content-type"]
+    assert empty.status_code == 403
+    for answer in (broken, dated):
+        assert answer.status_code == 400 and answer.headers["content-type"].startswith("text/plain"), answer.text
+        assert answer.text.strip() != "Bad Request" and len(answer.text.strip().splitlines()) == 1, answer.text
+    assert "SUMMARY" not in served_back and "UID:untitled" in served_back
+    assert sorted(await titles(served, "alice", "tasks-only", "all")) == ["(no title)", "Only tasks here"]
 
 
 async def test_a_chunked_upload_arrives_whole(served: Served) -> None:

@@ -10,6 +10,7 @@ import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import anyio
 import httpx2
@@ -75,6 +76,36 @@ async def test_a_burst_of_bad_logins_waits_without_holding_up_good_users(served:
     assert refused.status_code == 429 and 1 <= int(refused.headers["retry-after"]) <= 60
     with served.http("bob") as http:  # another name from the same address still gets in
         assert http.request("PROPFIND", "/dav/bob/", headers={"Depth": "0"}).status_code == 207
+
+
+DTD_PROPFIND = (
+    '<?xml version="1.0"?><!DOCTYPE x [<!ENTITY a "hi">]><D:propfind xmlns:D="DAV:">'
+    "<D:prop><D:displayname/></D:prop></D:propfind>"
+)
+
+
+async def test_a_burst_of_malformed_xml_gets_400_and_holds_up_nobody(served: Served) -> None:
+    """Radicale slept a second in a worker thread on every 5xx, and a DTD was a 500: 30 such
+    PROPFINDs from one user stalled everyone. Now each is a 400 with the parser's reason, at once,
+    and alice's PROPFIND sent meanwhile is answered well within that second."""
+    bad: list[httpx2.Response] = []
+    good: list[tuple[int, float]] = []
+    start = time.monotonic()
+    async with httpx2.AsyncClient(base_url=served.server.base, timeout=30) as http:
+
+        async def propfind(user: str, body: str, into: list[Any]) -> None:
+            auth = (user, served.tokens[user])
+            answer = await http.request("PROPFIND", f"/dav/{user}/", headers={"Depth": "0"}, content=body, auth=auth)
+            into.append(answer if into is bad else (answer.status_code, time.monotonic() - start))
+
+        async with anyio.create_task_group() as group:
+            for n in range(30):
+                group.start_soon(propfind, "bob", DTD_PROPFIND if n % 2 else "<D:propfind xmlns:D=", bad)
+            await anyio.sleep(0.05)
+            group.start_soon(propfind, "alice", "", good)
+    assert {answer.status_code for answer in bad} == {400}, {answer.status_code for answer in bad}
+    assert all(answer.text.startswith("the XML body cannot be") for answer in bad), bad[0].text
+    assert good[0][0] == 207 and good[0][1] < 0.9, good
 
 
 async def test_another_users_lists_answer_exactly_like_missing_ones(served: Served) -> None:
@@ -161,6 +192,8 @@ async def test_a_feed_url_serves_open_due_tasks_read_only_until_revoked(served: 
         summaries = sorted(str(t["SUMMARY"]) for t in Calendar.from_ical(todos.text).walk("VTODO"))
         assert summaries == ["Call the bank", "Pay rent"]
         assert http.put(path, content=b"x").status_code == 405
+        for other in ("/other.ics", "/", ""):  # under a feed URL's folder: 404, not a login's 401
+            assert http.get(path.removesuffix("/feed.ics") + other).status_code == 404
         wrong = token[:-1] + ("A" if token[-1] != "A" else "B")
         assert http.get(path.replace(token, wrong)).status_code == 404
         assert http.get(f"/dav/feed/{served.tokens['alice']}/feed.ics").status_code in (401, 404)  # not a feed token

@@ -218,3 +218,23 @@ async def test_a_shared_project_is_a_list_in_the_members_home(served: Served) ->
         assert theirs.status_code in (403, 404), (method, theirs.status_code)
     assert await titles(served, "alice", "Ideas") == ["From bob's phone"]
     assert "Ideas" in lists(alice)
+
+
+async def test_a_uid_the_store_holds_already_is_409_or_412_never_500(served: Served) -> None:
+    """The insert the store refuses for its unique UID (two processes PUT the same new UID; here
+    forced in one: bob adds, to a list alice shares, a UID alice uses in a list he cannot see)
+    is 409 with a one-line reason, 412 under If-None-Match: *, and nothing is lost."""
+    uid = f"secret-{uuid.uuid4().hex}"
+    with served.http("alice") as http:
+        assert http.put(f"/dav/alice/inbox/{uid}.ics", content=VTODO.format(uid=uid, title="Mine")).status_code == 201
+    await mcp_add(served, "alice", title="Seed", project="garden")
+    await share(served, "garden")
+    path = lists(served.client("bob"))["alice/garden"].url.path
+    body = VTODO.format(uid=uid, title="From bob")
+    with served.http("bob") as http:
+        plain = http.put(f"{path}clash.ics", content=body)
+        guarded = http.put(f"{path}clash.ics", content=body, headers={"If-None-Match": "*"})
+    assert plain.status_code == 409 and len(plain.text.strip().splitlines()) == 1, plain.text
+    assert guarded.status_code == 412, guarded.text
+    assert "Mine" in await titles(served, "alice", "inbox") and "From bob" not in await titles(served, "alice", "inbox")
+    assert await titles(served, "alice", "garden") == ["Seed"]

@@ -105,3 +105,65 @@ def test_ten_wrong_feed_urls_then_429() -> None:
     assert [status for status, _, _ in answers] == [404] * 10 + [429]
     assert int(answers[-1][1][b"retry-after"]) >= 1
     assert all(took < 0.2 for _, _, took in answers)  # a wrong feed URL is not held
+
+
+def accepting(environ: dict[str, Any], start_response: Any) -> list[bytes]:
+    """A WSGI app that lets every login in (a slow answer, so requests overlap)."""
+    time.sleep(0.05)
+    start_response("207 Multi-Status", [("Content-Length", "0")])
+    return [b""]
+
+
+async def burst(app: DavApp, authorizations: list[bytes]) -> list[int]:
+    """The statuses of one GET per authorization, all sent at once from one address."""
+    statuses: list[int] = []
+
+    async def one(authorization: bytes) -> None:
+        scope = {
+            "type": "http",
+            "http_version": "1.1",
+            "method": "GET",
+            "scheme": "http",
+            "server": ("127.0.0.1", 8000),
+            "raw_path": b"/dav/alice/",
+            "path": "/dav/alice/",
+            "root_path": "",
+            "query_string": b"",
+            "headers": [(b"authorization", authorization)],
+            "client": ("10.0.0.9", 5000),
+        }
+
+        async def receive() -> dict[str, Any]:
+            return {"type": "http.request", "body": b"", "more_body": False}
+
+        async def send(message: dict[str, Any]) -> None:
+            if message["type"] == "http.response.start":
+                statuses.append(message["status"])
+
+        await app(scope, receive, send)
+
+    async with anyio.create_task_group() as group:
+        for authorization in authorizations:
+            group.start_soon(one, authorization)
+    return statuses
+
+
+def test_a_parallel_burst_of_bad_logins_is_bounded_as_a_sequence_would_be() -> None:
+    """An attempt counts while it is being checked: of 12 concurrent bad logins of one name, the
+    11th and 12th get 429; of 60 with different names from one address, 10 do."""
+    one_name = anyio.run(burst, DavApp(refusing, login_delay=0.1), [basic("alice:todo_guess")] * 12)
+    assert sorted(one_name) == [401] * 10 + [429] * 2
+    names = [basic(f"user{n}:todo_guess") for n in range(60)]
+    many = anyio.run(burst, DavApp(refusing, login_delay=0.1), names)
+    assert sorted(many) == [401] * 50 + [429] * 10
+
+
+def test_good_logins_in_parallel_are_not_counted_against_their_address() -> None:
+    """A client's first 30 parallel requests all get in (past the 10th, each waits until one is
+    in), later ones are not counted at all, and a good login is not left as a failure."""
+    app = DavApp(accepting, login_delay=0.1)
+    good = basic("alice:todo_right")
+    assert anyio.run(burst, app, [good] * 30) == [207] * 30
+    assert anyio.run(burst, app, [good] * 30) == [207] * 30
+    assert app.failed_logins.retry_after("10.0.0.9", "alice") is None
+    assert not app.failed_logins._pending

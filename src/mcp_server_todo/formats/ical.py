@@ -43,6 +43,8 @@ from . import Format, ImportedTask, Options, Problem, Record, utc_stamp
 
 PRODID = "-//mcp-server-todo//mcp-server-todo//EN"
 PROJECT = "X-TODO-PROJECT"
+UNTITLED = "(no title)"
+"""The title of a VTODO without SUMMARY (RFC 5545 makes it optional; a task needs a title)."""
 _STATUS = {
     "NEEDS-ACTION": Status.pending,
     "IN-PROCESS": Status.pending,
@@ -235,12 +237,10 @@ def _status(component: Component) -> Status:
 
 def todo_record(component: Component, number: int) -> Record:
     summary = str(component.get("SUMMARY", "")).strip()
-    if not summary:
-        return Problem(number, "a VTODO without a SUMMARY (a task needs a title); skipped")
     uid = str(component["UID"]).strip() if "UID" in component else ""
     task = ImportedTask(
         line=number,
-        title=summary,
+        title=summary or UNTITLED,  # SUMMARY is optional (RFC 5545 §3.6.2); a task needs a title
         key=uid or None,
         status=_status(component),
         notes=str(component.get("DESCRIPTION", "")),

@@ -21,7 +21,7 @@ import anyio
 from ...logs import Message, Receive, Scope, Send
 from ...service import TodoService
 from .feed import feed_path, feed_text
-from .logins import LOGIN_DELAY, FailedLogins, basic_login
+from .logins import BUSY, BUSY_WAIT, LOGIN_DELAY, FailedLogins, basic_login
 
 FEED_LOGIN = "\x00feed"  # the name wrong feed tokens are counted under (no user is called that)
 Feeds = tuple[Callable[[str], str | None], Callable[[str], TodoService]]
@@ -55,6 +55,7 @@ def radicale_app(services: Callable[[str], TodoService], user_for_token: Callabl
         {
             "storage": {"type": storage},
             "auth": {"type": auth, "delay": "0"},  # DavApp delays failed logins (logins.py)
+            "server": {"delay_on_error": "0"},  # Radicale's sleep on a 5xx holds a worker thread
             "rights": {"type": "owner_only"},
             "web": {"type": "none"},
             "hook": {"type": "none"},
@@ -84,35 +85,59 @@ class DavApp:
         if feed is not None:
             await self.feed(scope, send, *feed)
             return
-        login = basic_login(dict(scope["headers"]).get(b"authorization"))
-        if login is None:
+        authorization = dict(scope["headers"]).get(b"authorization")
+        login = basic_login(authorization)
+        if authorization is None or login is None:
             await self.radicale(scope, receive, send)
             return
         client = str((scope.get("client") or ("?",))[0])
-        wait = self.failed_logins.retry_after(client, login)
+        trusted = self.failed_logins.trusted(authorization)
+        wait = self.failed_logins.retry_after(client, login) if trusted else await self.begin(client, login)
         if wait is not None:
             text = f"too many failed logins from this address; retry after {wait} s"
             await plain(send, 429, text, [(b"retry-after", str(wait).encode())])
             return
         held: list[Message] = []
+        statuses: list[int] = []
 
         async def holding_send(message: Message) -> None:
-            if held or (message["type"] == "http.response.start" and message["status"] == 401):
+            if message["type"] == "http.response.start":
+                statuses.append(message["status"])
+            if held or statuses == [401]:
                 held.append(message)  # the worker thread goes on; the answer waits below
             else:
                 await send(message)
 
-        await self.radicale(scope, receive, holding_send)
+        reached = False
+        try:
+            reached = await self.radicale(scope, receive, holding_send)
+        finally:
+            if trusted and held:  # credentials that worked before, refused now (a revoked token)
+                self.failed_logins.failed(client, login)
+            elif not trusted:  # Radicale let it in, or refused it (or it never got there: a failure)
+                good = reached and bool(statuses) and not held
+                self.failed_logins.end(client, login, authorization if good else None)
         if held:
-            self.failed_logins.failed(client, login)
             await anyio.sleep(self.login_delay)
             for message in held:
                 await send(message)
+
+    async def begin(self, client: str, login: str) -> int | None:
+        """`FailedLogins.begin`, waiting while attempts in flight fill the limit (logins.py)."""
+        deadline = anyio.current_time() + BUSY_WAIT
+        while (wait := self.failed_logins.begin(client, login)) == BUSY:
+            if anyio.current_time() > deadline:
+                return 1
+            await anyio.sleep(0.01)
+        return wait
 
     async def feed(self, scope: Scope, send: Send, token: str, kind: str) -> None:
         """A read-only feed (feed.py): GET or HEAD; 404 for a token that opens none, which counts
         as a failed login of the address (logins.py: 429 after 10 a minute)."""
         assert self.feeds is not None
+        if not kind:
+            await plain(send, 404, "no such feed file: a feed URL ends in feed.ics or tasks.ics")
+            return
         if scope["method"] not in ("GET", "HEAD"):
             await plain(send, 405, "a feed is read-only: GET it", [(b"allow", b"GET, HEAD")])
             return
@@ -137,24 +162,25 @@ class DavApp:
         await send({"type": "http.response.start", "status": 200, "headers": headers})
         await send({"type": "http.response.body", "body": data if scope["method"] == "GET" else b""})
 
-    async def radicale(self, scope: Scope, receive: Receive, send: Send) -> None:
-        """Radicale through a2wsgi, with the headers cleaned and the body read and capped."""
+    async def radicale(self, scope: Scope, receive: Receive, send: Send) -> bool:
+        """Radicale through a2wsgi, with the headers cleaned and the body read and capped; False
+        when the request was answered (413) or dropped before it reached Radicale."""
         headers = [(k, v) for k, v in scope["headers"] if not k.lower().startswith(_DROPPED)]
         declared = dict(scope["headers"]).get(b"content-length")
         if declared is not None and (not declared.isdigit() or int(declared) > MAX_BODY):
             await plain(send, 413 if declared.isdigit() else 400, f"request bodies are limited to {MAX_BODY} bytes")
-            return
+            return False
         body = bytearray()
         more = True
         while more:
             message = await receive()
             if message["type"] == "http.disconnect":
-                return
+                return False
             body += message.get("body", b"")
             more = message.get("more_body", False)
             if len(body) > MAX_BODY:
                 await plain(send, 413, f"request bodies are limited to {MAX_BODY} bytes")
-                return
+                return False
         headers.append((b"content-length", str(len(body)).encode()))
         sent = False
 
@@ -166,6 +192,7 @@ class DavApp:
             return {"type": "http.request", "body": bytes(body), "more_body": False}
 
         await self.inner({**scope, "headers": headers}, replay, send)
+        return True
 
 
 async def plain(send: Send, status: int, text: str, extra: list[tuple[bytes, bytes]] | None = None) -> None:

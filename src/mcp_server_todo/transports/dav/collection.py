@@ -235,9 +235,30 @@ class ProjectCollection(radicale_storage.BaseCollection):
 
     def upload(self, href: str, item: radicale_item.Item) -> tuple[radicale_item.Item, radicale_item.Item | None]:
         """A PUT: create or update the task whose UID the VTODO carries, at the name the client
-        chose, keeping its VCALENDAR (vtodo.py). One PUT is one change (one undo). ValueError is a 400."""
+        chose, keeping its VCALENDAR (vtodo.py). One PUT is one change (one undo). ValueError is a
+        400 with its text as the answer's body (request.py); another component than VTODO is 403
+        `C:supported-calendar-component`; a UID the store already holds (a race with another
+        process) is 409, or 412 under If-None-Match: *."""
         if item.component_name != "VTODO":
-            raise ValueError(f"this collection holds tasks (VTODO) only, not {item.component_name}")
+            current().refusal_xml = UNSUPPORTED
+            raise refused(f"this collection holds tasks (VTODO) only, not {item.component_name}", forbidden=True)
+        try:
+            return self._upload(href, item)
+        except ValueError as exc:
+            if not current().refusal:
+                current().refusal = str(exc)
+            raise
+        except Exception as exc:
+            if not unique_violation(exc):
+                raise
+            reason = f"{href}: another request stored a task with this UID meanwhile; sync, then try again"
+            if current().if_none_match == "*":
+                current().stale = f"{href}: a task with this UID exists already (If-None-Match: *)"
+            else:
+                current().conflict = reason
+            raise ValueError(reason) from None
+
+    def _upload(self, href: str, item: radicale_item.Item) -> tuple[radicale_item.Item, radicale_item.Item | None]:
         text = item.serialize()
         record = read_body(text)
         uid = record.key or ""
@@ -269,6 +290,8 @@ class ProjectCollection(radicale_storage.BaseCollection):
         except TodoError as exc:
             if isinstance(exc, Stale):
                 current().stale = f"{href}: {exc}"
+            if unique_violation(exc):
+                raise  # upload: 409 (412 under If-None-Match: *)
             raise ValueError(str(exc)) from None
         replaced = next((found for _, found in before), None) if before is not None else None
         return self._item(task, self._uids([task])), replaced
@@ -313,6 +336,25 @@ class ProjectCollection(radicale_storage.BaseCollection):
             self.service.delete(task.id, expect=self._precondition(task))
         except Stale as exc:  # nothing deleted; request.py answers 412 (Radicale has no way to)
             current().stale = f"{href}: {exc}"
+
+
+UNSUPPORTED = (
+    '<?xml version="1.0" encoding="utf-8"?>\n<D:error xmlns:D="DAV:" xmlns:C="urn:ietf:params:xml:ns:caldav">'
+    "<C:supported-calendar-component/></D:error>"
+)
+"""RFC 4791 §5.3.2.1's precondition: the body of a 403 PUT of another component than VTODO."""
+
+
+def unique_violation(exc: BaseException | None) -> bool:
+    """Whether the store refused a write for a unique key: SQLite's or psycopg's IntegrityError
+    (by the DB-API name, so this module imports neither driver), raised as is or as the cause
+    of the store's `StorageError`."""
+    seen = 0
+    while exc is not None and seen < 8:
+        if any(kind.__name__ in ("IntegrityError", "UniqueViolation") for kind in type(exc).__mro__):
+            return True
+        exc, seen = exc.__cause__ or exc.__context__, seen + 1
+    return False
 
 
 def refusal(exc: TodoError, *, making: bool = False) -> ValueError:

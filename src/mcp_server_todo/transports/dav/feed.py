@@ -33,13 +33,18 @@ from ...service import TodoService
 
 FEED_PREFIX = "feed_"
 _PATH = re.compile(r"/feed/(feed_[A-Za-z0-9_-]{1,200})/(feed|tasks)\.ics")
+_UNDER = re.compile(r"/feed/(feed_[A-Za-z0-9_-]{43})(/|$)")  # a token as `token create --feed` makes it
 _COPIED = ("summary", "description", "categories", "dtstamp", "last-modified", "priority")
 
 
 def feed_path(path: str) -> tuple[str, str] | None:
-    """(token, "feed" or "tasks") when `path` (inside /dav) names a feed, else None."""
+    """(token, "feed" or "tasks") when `path` (inside /dav) names a feed; (token, "") for any
+    other path under a feed token's folder (404, never a login: no user has such a list); else None."""
     found = _PATH.fullmatch(path)
-    return None if found is None else (found[1], found[2])
+    if found is not None:
+        return found[1], found[2]
+    under = _UNDER.match(path)
+    return None if under is None else (under[1], "")
 
 
 def feed_text(

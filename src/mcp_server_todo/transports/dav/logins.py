@@ -13,6 +13,13 @@ reports (forwarded headers only from `FORWARDED_ALLOW_IPS`), so a guesser elsewh
 a user out of their own address. A request without credentials (a client's first probe, which
 gets the Basic challenge) is neither delayed nor counted.
 
+Attempts still being checked count too (`begin`, `end`), so a parallel burst cannot pass the
+check all at once: while the failures plus the attempts in flight reach a limit, the next attempt
+waits (on the event loop) for one of them to end, then is checked again. So the 11th concurrent
+bad login of one name gets 429, and the 11th concurrent good one goes on once the first is in.
+Credentials that logged in are trusted for the window (`trusted`): their requests are not
+counted while they run, so a client syncing with many parallel requests never waits for them.
+
 Tokens are 256-bit random strings (`token create`): the limit is about load, not about making
 guessing harder.
 """
@@ -21,6 +28,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import hashlib
 import math
 import time
 from collections import deque
@@ -31,6 +39,10 @@ WINDOW = 60.0
 PER_LOGIN = 10
 PER_CLIENT = 50
 _MAX_KEYS = 10_000
+BUSY = 0
+"""`FailedLogins.begin`: wait for an attempt being checked to end, then ask again."""
+BUSY_WAIT = 30.0
+"""How long an attempt waits for others being checked before it gets 429 (a stuck check)."""
 
 
 def basic_login(authorization: bytes | None) -> str | None:
@@ -56,6 +68,8 @@ class FailedLogins:
         self.per_client = per_client
         self.window = window
         self._times: dict[tuple[str, str | None], deque[float]] = {}
+        self._good: dict[bytes, float] = {}  # digests of credentials that logged in, and when
+        self._pending: dict[tuple[str, str | None], int] = {}  # attempts being checked now
 
     def _recent(self, key: tuple[str, str | None], now: float) -> deque[float]:
         times = self._times.get(key)
@@ -85,3 +99,46 @@ class FailedLogins:
         for key in ((client, login), (client, None)):
             self._recent(key, now)
             self._times.setdefault(key, deque(maxlen=max(self.per_login, self.per_client))).append(now)
+
+    def begin(self, client: str, login: str) -> int | None:
+        """Check an attempt and, when it may go on, count it as pending until `end`: seconds to
+        wait (429), `BUSY` (the failures plus the attempts still being checked reach a limit:
+        wait for one of those to end, then ask again), or None (go on). No await runs between
+        the check and the count, so concurrent attempts see each other."""
+        wait = self.retry_after(client, login)
+        if wait is not None:
+            return wait
+        now, keys = time.monotonic(), self._keys(client, login)
+        if any(len(self._recent(key, now)) + self._pending.get(key, 0) >= limit for key, limit in keys):
+            return BUSY
+        for key, _ in keys:
+            self._pending[key] = self._pending.get(key, 0) + 1
+        return None
+
+    def end(self, client: str, login: str, authorization: bytes | None) -> None:
+        """The attempt `begin` let go on was answered: a failure (`authorization` None) is
+        counted, a login that worked makes its credentials trusted for the window."""
+        for key, _ in self._keys(client, login):
+            left = self._pending.get(key, 0) - 1
+            if left > 0:
+                self._pending[key] = left
+            else:
+                self._pending.pop(key, None)
+        if authorization is None:
+            self.failed(client, login)
+            return
+        if len(self._good) > _MAX_KEYS:
+            self._good.clear()
+        self._good[hashlib.sha256(authorization).digest()] = time.monotonic()
+
+    def _keys(self, client: str, login: str) -> tuple[tuple[tuple[str, str | None], int], ...]:
+        return ((client, login), self.per_login), ((client, None), self.per_client)
+
+    def trusted(self, authorization: bytes) -> bool:
+        """Whether these credentials logged in within the window (their requests are not pending)."""
+        digest = hashlib.sha256(authorization).digest()
+        at = self._good.get(digest)
+        if at is not None and at <= time.monotonic() - self.window:
+            del self._good[digest]
+            return False
+        return at is not None

@@ -172,3 +172,46 @@ async def test_a_recurring_task_completed_on_a_phone_gives_one_next_occurrence(s
     everything = (await mcp(served, "alice", "list_items", project="inbox", status="all"))["items"]
     mine = sorted((t["status"], t["due"]) for t in everything if t["title"] == title)
     assert mine == [("done", "2026-12-07"), ("pending", "2026-12-14")], mine
+
+
+def _alarm(trigger: str, action: str = "DISPLAY") -> str:
+    return f"BEGIN:VALARM\r\nACTION:{action}\r\nDESCRIPTION:x\r\nTRIGGER{trigger}\r\nEND:VALARM\r\n"
+
+
+async def test_a_phones_valarms_are_served_as_sent_until_a_reminder_changes_over_mcp(served: Served) -> None:
+    path = calendar(served, "alice", "inbox").url.path
+    uid = uuid.uuid4().hex
+    alarms = [
+        _alarm(":-PT15M"),
+        _alarm(":-PT15M", "AUDIO"),  # the same trigger twice
+        _alarm(";RELATED=START:-PT5M"),  # from DTSTART (none here: from DUE)
+        _alarm(":-P1D"),
+        _alarm(":-PT24H", "AUDIO"),  # the same time written otherwise
+        *(_alarm(f":-PT{n}H") for n in range(1, 13)),  # more than the task's 10 reminders
+    ]
+    body = (
+        f"BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//test//EN\r\nBEGIN:VTODO\r\nUID:{uid}\r\n"
+        f"DTSTAMP:20261201T090000Z\r\nSUMMARY:Alarms\r\nDUE:20261220T100000Z\r\n{''.join(alarms)}"
+        "END:VTODO\r\nEND:VCALENDAR\r\n"
+    )
+    with served.http("alice") as http:
+        created = http.put(f"{path}{uid}.ics", content=body)
+        assert created.status_code == 201, created.text
+        got = http.get(f"{path}{uid}.ics")
+        assert got.headers["etag"] == created.headers["etag"]
+        assert len(vtodo(got.text).walk("VALARM")) == len(alarms), "every VALARM served back"
+        items = (await mcp(served, "alice", "list_items", status="all"))["items"]
+        task = next(t for t in items if t["title"] == "Alarms")
+        assert len(task["reminders"]) == 10 and task["reminders"][:4] == ["-PT15M", "-PT5M", "-P1D", "-PT1H"]
+
+        await mcp(served, "alice", "update_item", id=task["id"], title="Alarms renamed")
+        renamed = vtodo(http.get(f"{path}{uid}.ics").text)
+        assert str(renamed["SUMMARY"]) == "Alarms renamed" and len(renamed.walk("VALARM")) == len(alarms)
+
+        kept = [r for r in task["reminders"] if r not in ("-PT15M", "-P1D")]
+        await mcp(served, "alice", "update_item", id=task["id"], remind=[*kept, "2 minutes before"])
+        served_alarms = vtodo(http.get(f"{path}{uid}.ics").text).walk("VALARM")
+        triggers = [(a["TRIGGER"].to_ical().decode(), str(a["ACTION"])) for a in served_alarms]
+        assert ("-PT15M", "DISPLAY") not in triggers and ("-P1D", "DISPLAY") not in triggers, triggers
+        assert ("-PT24H", "AUDIO") not in triggers and ("-PT15M", "AUDIO") not in triggers, "every VALARM at that time"
+        assert triggers[-1] == ("-PT2M", "DISPLAY") and len(triggers) == len(alarms) - 4 + 1, triggers

@@ -77,6 +77,9 @@ class SharedTx:
     def get_by_href(self, href: str) -> list[Task]:
         return self.raw.get_by_href(href)
 
+    def naming(self, text: str) -> list[Task]:
+        return self.raw.naming(text)
+
     def descendants(self, task_id: int, limit: int) -> list[Task]:
         return self.raw.descendants(task_id, limit)
 

@@ -233,6 +233,7 @@ async def test_a_members_phone_keeps_the_uid_it_put_into_a_shared_list(served: S
         assert created.status_code == 201, created.text
         got = http.get(f"{path}hj3.ics")
         assert f"UID:{mine}" in got.text, "the member's phone sees the UID it PUT"
+        assert got.headers["etag"] == created.headers["etag"]
         again = http.put(f"{path}hj3.ics", content=VTODO.format(uid=mine, title="Weed twice"))
         assert again.status_code == 204, again.text
         etag = http.get(f"{path}hj3.ics").headers["etag"]

@@ -220,21 +220,32 @@ async def test_a_shared_project_is_a_list_in_the_members_home(served: Served) ->
     assert "Ideas" in lists(alice)
 
 
-async def test_a_uid_the_store_holds_already_is_409_or_412_never_500(served: Served) -> None:
-    """The insert the store refuses for its unique UID (two processes PUT the same new UID; here
-    forced in one: bob adds, to a list alice shares, a UID alice uses in a list he cannot see)
-    is 409 with a one-line reason, 412 under If-None-Match: *, and nothing is lost."""
-    uid = f"secret-{uuid.uuid4().hex}"
+async def test_a_members_phone_keeps_the_uid_it_put_into_a_shared_list(served: Served) -> None:
+    mine, secret = f"m-{uuid.uuid4().hex}", f"secret-{uuid.uuid4().hex}"
+    await mcp_add(served, "alice", title="Rake", project="garden")
     with served.http("alice") as http:
-        assert http.put(f"/dav/alice/inbox/{uid}.ics", content=VTODO.format(uid=uid, title="Mine")).status_code == 201
-    await mcp_add(served, "alice", title="Seed", project="garden")
+        hidden = http.put(f"/dav/alice/inbox/{secret}.ics", content=VTODO.format(uid=secret, title="alice's secret"))
+        assert hidden.status_code == 201, hidden.text
     await share(served, "garden")
     path = lists(served.client("bob"))["alice/garden"].url.path
-    body = VTODO.format(uid=uid, title="From bob")
     with served.http("bob") as http:
-        plain = http.put(f"{path}clash.ics", content=body)
-        guarded = http.put(f"{path}clash.ics", content=body, headers={"If-None-Match": "*"})
-    assert plain.status_code == 409 and len(plain.text.strip().splitlines()) == 1, plain.text
-    assert guarded.status_code == 412, guarded.text
-    assert "Mine" in await titles(served, "alice", "inbox") and "From bob" not in await titles(served, "alice", "inbox")
-    assert await titles(served, "alice", "garden") == ["Seed"]
+        created = http.put(f"{path}hj3.ics", content=VTODO.format(uid=mine, title="Weed"))
+        assert created.status_code == 201, created.text
+        got = http.get(f"{path}hj3.ics")
+        assert f"UID:{mine}" in got.text, "the member's phone sees the UID it PUT"
+        assert got.headers["etag"] == created.headers["etag"]
+        again = http.put(f"{path}hj3.ics", content=VTODO.format(uid=mine, title="Weed twice"))
+        assert again.status_code == 204, again.text
+        etag = http.get(f"{path}hj3.ics").headers["etag"]
+        edit = VTODO.format(uid=mine, title="Weed thrice")
+        assert http.put(f"{path}hj3.ics", content=edit, headers={"If-Match": etag}).status_code == 204
+        # a UID alice has outside the shared project: stored like any other, nothing revealed
+        other = http.put(f"{path}s.ics", content=VTODO.format(uid=secret, title="bob's own idea"))
+        assert other.status_code == 201, other.text
+        assert f"UID:{secret}" in http.get(f"{path}s.ics").text
+    assert sorted(await titles(served, "alice", "garden")) == ["Rake", "Weed thrice", "bob's own idea"]
+    assert "alice's secret" in await titles(served, "alice", "inbox")
+    with served.http("alice") as http:
+        assert f"UID:{mine}" in http.get("/dav/alice/garden/hj3.ics").text, "the owner's task has the phone's UID"
+        assert "alice's secret" in http.get(f"/dav/alice/inbox/{secret}.ics").text
+        assert f"UID:{secret}" not in http.get("/dav/alice/garden/s.ics").text, "the owner's gets a fresh UID"

@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 
 import pytest
 from icalendar import Calendar, Component
-from support.caldav import Served, calendar, listed_etags, mcp, mcp_add, serve_dav
+from support.caldav import Served, calendar, listed_etags, mcp, mcp_add, serve_dav, sync_report
 from support.http import mcp_client
 from support.mcp import call, text
 
@@ -113,17 +113,17 @@ async def test_a_phone_task_keeps_what_we_do_not_model_through_mcp_edits(served:
         edited_etag = http.get(href).headers["etag"]
         assert edited_etag != etag and listed_etags(http, path)["propfind"][name] == edited_etag
 
-        # the UID its RELATED-TO named becomes a task: the served relation changes, so the ETag moves
+        # the UID its RELATED-TO named becomes a task: linked (the ETag moves), the relation still served
         other = RECURRING.format(uid="uid-of-nothing-we-know", title="Now known", due="20261207", status="NEEDS-ACTION")
         assert http.put(f"{path}uid-of-nothing-we-know.ics", content=other).status_code == 201
         known = http.get(href)
-        assert "uid-of-nothing-we-know" not in known.text and known.headers["etag"] != edited_etag
+        assert "uid-of-nothing-we-know" in known.text and known.headers["etag"] != edited_etag
         seen = listed_etags(http, path)
         assert seen["propfind"][name] == seen["sync"][name] == known.headers["etag"]
         assert seen["multiget"][name] == f"{known.headers['etag']} {known.text}".replace("\r\n", "\n")
 
         history = await mcp(served, "alice", "history", id=task["id"])
-        assert [e["op"] for e in history["entries"]] == ["update", "add"]
+        assert [e["op"] for e in history["entries"]] == ["update", "update", "add"]
         bare = f"{path}task-without-extension"  # a name is a name: kept as the client chose it
         bare_uid = uuid.uuid4().hex
         assert (
@@ -269,3 +269,71 @@ async def test_completed_reopened_completed_on_a_phone_leaves_one_open_occurrenc
             body = RECURRING.format(uid=uid, title=title, due="20261207", status=status)
             assert http.put(f"{path}{uid}.ics", content=body).status_code in (201, 204)
     assert await series_of(served, title) == [("done", "2026-12-07"), ("pending", "2026-12-14")]
+
+
+def _alarm(trigger: str, action: str = "DISPLAY") -> str:
+    return f"BEGIN:VALARM\r\nACTION:{action}\r\nDESCRIPTION:x\r\nTRIGGER{trigger}\r\nEND:VALARM\r\n"
+
+
+async def test_a_phones_valarms_are_served_as_sent_until_a_reminder_changes_over_mcp(served: Served) -> None:
+    path = calendar(served, "alice", "inbox").url.path
+    uid = uuid.uuid4().hex
+    alarms = [
+        _alarm(":-PT15M"),
+        _alarm(":-PT15M", "AUDIO"),  # the same trigger twice
+        _alarm(";RELATED=START:-PT5M"),  # from DTSTART (none here: from DUE)
+        _alarm(":-P1D"),
+        _alarm(":-PT24H", "AUDIO"),  # the same time written otherwise
+        *(_alarm(f":-PT{n}H") for n in range(1, 13)),  # more than the task's 10 reminders
+    ]
+    body = (
+        f"BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//test//EN\r\nBEGIN:VTODO\r\nUID:{uid}\r\n"
+        f"DTSTAMP:20261201T090000Z\r\nSUMMARY:Alarms\r\nDUE:20261220T100000Z\r\n{''.join(alarms)}"
+        "END:VTODO\r\nEND:VCALENDAR\r\n"
+    )
+    with served.http("alice") as http:
+        created = http.put(f"{path}{uid}.ics", content=body)
+        assert created.status_code == 201, created.text
+        got = http.get(f"{path}{uid}.ics")
+        assert got.headers["etag"] == created.headers["etag"]
+        assert len(vtodo(got.text).walk("VALARM")) == len(alarms), "every VALARM served back"
+        items = (await mcp(served, "alice", "list_items", status="all"))["items"]
+        task = next(t for t in items if t["title"] == "Alarms")
+        assert len(task["reminders"]) == 10 and task["reminders"][:4] == ["-PT15M", "-PT5M", "-P1D", "-PT1H"]
+
+        await mcp(served, "alice", "update_item", id=task["id"], title="Alarms renamed")
+        renamed = vtodo(http.get(f"{path}{uid}.ics").text)
+        assert str(renamed["SUMMARY"]) == "Alarms renamed" and len(renamed.walk("VALARM")) == len(alarms)
+
+        kept = [r for r in task["reminders"] if r not in ("-PT15M", "-P1D")]
+        await mcp(served, "alice", "update_item", id=task["id"], remind=[*kept, "2 minutes before"])
+        served_alarms = vtodo(http.get(f"{path}{uid}.ics").text).walk("VALARM")
+        triggers = [(a["TRIGGER"].to_ical().decode(), str(a["ACTION"])) for a in served_alarms]
+        assert ("-PT15M", "DISPLAY") not in triggers and ("-P1D", "DISPLAY") not in triggers, triggers
+        assert ("-PT24H", "AUDIO") not in triggers and ("-PT15M", "AUDIO") not in triggers, "every VALARM at that time"
+        assert triggers[-1] == ("-PT2M", "DISPLAY") and len(triggers) == len(alarms) - 4 + 1, triggers
+
+
+async def test_a_subtask_put_before_its_parent_is_linked_when_the_parent_arrives(served: Served) -> None:
+    path = calendar(served, "alice", "inbox").url.path
+    child, parent, blocker = (f"{name}-{uuid.uuid4().hex}" for name in ("child", "parent", "blocker"))
+    body = RECURRING.format(uid=child, title="Child first", due="20261207", status="NEEDS-ACTION").replace(
+        "RRULE:FREQ=WEEKLY\n", f"RELATED-TO;RELTYPE=PARENT:{parent}\nRELATED-TO;RELTYPE=DEPENDS-ON:{blocker}\n"
+    )
+    with served.http("alice") as http:
+        created = http.put(f"{path}{child}.ics", content=body)
+        assert created.status_code == 201, created.text
+        token, _ = sync_report(http, path, "")
+        for uid, title in ((parent, "Parent later"), (blocker, "Blocker later")):
+            later = RECURRING.format(uid=uid, title=title, due="20261207", status="NEEDS-ACTION")
+            assert http.put(f"{path}{uid}.ics", content=later.replace("RRULE:FREQ=WEEKLY\n", "")).status_code == 201
+        _, changed = sync_report(http, path, token)
+        assert set(changed) == {f"{child}.ics", f"{parent}.ics", f"{blocker}.ics"}, changed
+        got = http.get(f"{path}{child}.ics")
+        assert got.headers["etag"] != created.headers["etag"]
+        relations = {str(r): str(r.params.get("RELTYPE", "PARENT")) for r in vtodo(got.text)["RELATED-TO"]}
+        assert relations == {parent: "PARENT", blocker: "DEPENDS-ON"}, "the client's relations still served"
+        assert http.put(f"{path}{child}.ics", content=body).status_code == 204, "its re-PUT keeps the links"
+    items = {t["title"]: t for t in (await mcp(served, "alice", "list_items", status="all"))["items"]}
+    assert items["Child first"]["parent_id"] == items["Parent later"]["id"]
+    assert items["Child first"]["depends_on"] == [items["Blocker later"]["id"]]

@@ -399,3 +399,23 @@ def test_big_imports_their_undo_and_their_failure_reach_every_member(
         Transfer(alice.store, owner="alice").import_lines([*lines, "+only_a_project @ctx\n"], "todotxt", strict=True)
     assert bob.list_tasks(project="alice/work", status="all", limit=1).total == 2
     assert alice.list_tasks(project="work", status="all", limit=1).total == 2
+
+
+def test_a_members_new_task_keeps_its_uid_for_them_and_never_collides_with_the_owners(
+    team: tuple[TodoService, ...],
+) -> None:
+    alice, bob, _ = team
+    alice.share_project("work", "bob")
+    secret = alice.list_tasks(project="home").items[0].uid
+    assert secret is not None
+    mine, theirs = bob.add_many(
+        [{"title": "phone task", "project": "alice/work"}, {"title": "same uid", "project": "alice/work"}],
+        uids=["phone-uid", secret],
+    )
+    assert (mine.uid, theirs.uid) == ("phone-uid", secret), "bob's copies keep the UIDs bob gave"
+    assert bob.get_by_uid("phone-uid") is not None and bob.get_by_uid(secret) is not None
+    owned = {t.title: t.uid for t in alice.list_tasks(project="work").items}
+    assert owned["phone task"] == "phone-uid"
+    assert owned["same uid"] not in (None, secret), "the owner's task gets a fresh UID"
+    alice.update(ids_by_title(alice)["phone task"], title="phone task v2")
+    assert bob.get(mine.id).uid == "phone-uid" and bob.get(mine.id).title == "phone task v2"

@@ -15,7 +15,8 @@
     VALARM         reminders, one each: ACTION:DISPLAY, DESCRIPTION the title, TRIGGER a
                    duration RELATED=END (relative to DUE) or VALUE=DATE-TIME an instant in
                    UTC. Read back (any ACTION): RELATED=START counts from DTSTART (from DUE
-                   without one). CalDAV serves a client's own VALARMs back as sent
+                   without one); VALARMs at one time (-PT15M DISPLAY and AUDIO, -P1D and
+                   -PT24H) are one reminder. CalDAV serves a client's own VALARMs back as sent
 
 A line break in a title or notes is written as TEXT's `\n`; TEXT has only that one kind of
 line break, so a CRLF or CR in a title comes back as LF.
@@ -213,17 +214,20 @@ def alarm_reminder(alarm: Component, component: Component) -> str | None:
 
 def _alarms(component: Component, task: ImportedTask) -> None:
     """The VALARMs' triggers as reminders (what the alarm does, DISPLAY or other, is not kept)."""
-    task.reminders = []
+    task.reminders, seen = [], set()
     for alarm in component.walk("VALARM"):
         reminder = alarm_reminder(alarm, component)
+        if reminder in seen:
+            continue  # another VALARM at the same time (-PT15M DISPLAY and AUDIO; -P1D, -PT24H)
         if reminder is not None:
+            seen.add(reminder)
             task.reminders.append(reminder)
         elif "TRIGGER" not in alarm:
             task.warnings.append("a VALARM without a TRIGGER was left out")
         else:
             task.warnings.append("a VALARM more than a year from the due date was left out")
     if len(task.reminders) > REMINDERS_MAX:
-        task.warnings.append(f"only the first {REMINDERS_MAX} VALARMs were kept")
+        task.warnings.append(f"only the first {REMINDERS_MAX} VALARM times were kept")
         task.reminders = task.reminders[:REMINDERS_MAX]
 
 

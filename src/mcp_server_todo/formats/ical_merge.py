@@ -8,15 +8,17 @@ of a field that differs are replaced, so
   client's own bytes, and the ETag its PUT answered stays true, RFC 4791 §5.3.4);
 - after an MCP edit, only the edited properties (and LAST-MODIFIED, DTSTAMP) differ; X-
   properties, LOCATION, GEO, ATTACH, SEQUENCE, CREATED and the rest stay as sent;
-- a VALARM whose trigger is one of the task's reminders stays as the client sent it (its
-  UID, X-WR-ALARMUID, DESCRIPTION, ACTION kept), one removed over MCP is dropped, one added
-  over MCP is added (ACTION:DISPLAY). VALARMs that are no reminder (no TRIGGER) stay;
+- the client's VALARMs stay as sent (their UID, X-WR-ALARMUID, DESCRIPTION, ACTION kept,
+  duplicates of one trigger, equivalent triggers such as -P1D and -PT24H, RELATED=START
+  ones, and more than the task's REMINDERS_MAX) while the task's reminders are the set the
+  import made of them (`_client_reminders`). Only a reminder changed over MCP changes them:
+  every VALARM whose trigger is a removed reminder is dropped, an added one is added
+  (ACTION:DISPLAY). VALARMs that are no reminder (no TRIGGER) stay;
 - a RELATED-TO naming a UID no task has is the client's, kept.
 """
 
 from __future__ import annotations
 
-from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
@@ -24,6 +26,7 @@ from typing import Any
 
 from icalendar import Calendar, Component
 
+from ..dates.reminders import is_relative
 from ..errors import TodoError
 from ..model import Task
 from . import ImportedTask, Problem
@@ -59,13 +62,15 @@ def merged(task: Task, uids: dict[int, str], known: Callable[[str], bool]) -> Me
     changed = [name for name, same in _FIELDS.items() if not same(theirs, ours, task, known)]
     if str(theirs_todo.get("UID", "")) != uids[task.id]:
         changed.append("uid")
-    alarms_same = Counter(_reminders(theirs_todo)) == Counter(task.reminders)
+    before = _client_reminders(theirs)
+    alarms_same = before == set(task.reminders)
     if not changed and alarms_same:
         return Merged(calendar, theirs_todo, changed=False)
+    alarms = {id(sub): alarm_reminder(sub, theirs_todo) for sub in theirs_todo.walk("VALARM")}
     for name in changed:
         _PROPERTIES[name](theirs_todo, ours_todo, known)
     if not alarms_same:
-        _merge_alarms(theirs_todo, ours_todo, task.reminders)
+        _merge_alarms(theirs_todo, ours_todo, alarms, before - set(task.reminders), set(task.reminders) - before)
     for stamp in ("DTSTAMP", "LAST-MODIFIED"):
         _replace(theirs_todo, ours_todo, stamp)
     return Merged(calendar, theirs_todo, changed=True)
@@ -186,25 +191,17 @@ _PROPERTIES: dict[str, Callable[[Component, Component, Callable[[str], bool]], N
 }
 
 
-def _reminders(todo: Component) -> list[str]:
-    return [r for alarm in todo.walk("VALARM") if (r := alarm_reminder(alarm, todo)) is not None]
+def _client_reminders(theirs: ImportedTask) -> set[str]:
+    """The reminders the import makes of the client's VALARMs (ical.py: one per distinct
+    normalized trigger, at most REMINDERS_MAX; relative ones only with a due date)."""
+    return {r for r in theirs.reminders or [] if theirs.due or not is_relative(r)}
 
 
-def _merge_alarms(theirs: Component, ours: Component, reminders: list[str]) -> None:
-    """The client's VALARMs that are still reminders (as sent) and those that are no reminder,
-    then ours for the reminders no client VALARM stands for."""
-    wanted = Counter(reminders)
-    kept: list[Component] = []
-    for sub in theirs.subcomponents:
-        reminder = alarm_reminder(sub, theirs) if sub.name == "VALARM" else None
-        if sub.name == "VALARM" and reminder is not None:
-            if wanted[reminder] <= 0:
-                continue  # removed over MCP
-            wanted[reminder] -= 1
-        kept.append(sub)
-    for alarm in ours.walk("VALARM"):
-        reminder = alarm_reminder(alarm, ours)
-        if reminder is not None and wanted[reminder] > 0:
-            wanted[reminder] -= 1
-            kept.append(alarm)
+def _merge_alarms(
+    theirs: Component, ours: Component, alarms: dict[int, str | None], removed: set[str], added: set[str]
+) -> None:
+    """The client's VALARMs but those whose trigger (`alarms`, read before the merge) is a
+    reminder removed over MCP, then ours for the reminders added over MCP."""
+    kept = [sub for sub in theirs.subcomponents if sub.name != "VALARM" or alarms.get(id(sub)) not in removed]
+    kept += [alarm for alarm in ours.walk("VALARM") if alarm_reminder(alarm, ours) in added]
     theirs.subcomponents = kept

@@ -103,6 +103,12 @@ class TaskReads:
         with self.store.read(self.owner) as tx:
             return self._present(tx.get_by_href(href))
 
+    def naming(self, text: str) -> list[Task]:
+        """The live tasks whose client VCALENDAR contains `text` (CalDAV: relations waiting for
+        a UID), by id."""
+        with self.store.read(self.owner) as tx:
+            return self._present(tx.naming(text))
+
     def list_tasks(
         self,
         *,

@@ -30,12 +30,13 @@ share involving its owner (the common case) it passes every call straight throug
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 
 from ..errors import Conflict, InvalidInput
 from ..model import PROJECT_MAX, Change, ListQuery, Share, Status, Task, TaskPage
 from ..store import LOCAL_OWNER, Store, TaskList, WriteTx
+from .copies import copy_of
 
 
 @contextmanager
@@ -76,6 +77,9 @@ class SharedTx:
 
     def get_by_href(self, href: str) -> list[Task]:
         return self.raw.get_by_href(href)
+
+    def naming(self, text: str) -> list[Task]:
+        return self.raw.naming(text)
 
     def descendants(self, task_id: int, limit: int) -> list[Task]:
         return self.raw.descendants(task_id, limit)
@@ -171,7 +175,7 @@ class SharedTx:
         origin = self._to_origin(task, mount, origin_id, previous)
         owner.put(origin)
         self._echo(task.id, (origin_owner, origin_id, previous, origin))
-        self._fan_out(origin_owner, origin, previous, key=task.id)
+        self._fan_out(origin_owner, origin, previous, key=task.id, uid=task.uid)
 
     def put_many(self, tasks: list[Task]) -> None:
         """Many new tasks at once (an import): the backend's bulk statements when it has them."""
@@ -247,7 +251,7 @@ class SharedTx:
                 ids[task.id] = view.allocate_id()
                 view.add_link(ids[task.id], self.me, task.id)
         for task in tasks:
-            copy = _copy(task, share, ids[task.id], ids.get)
+            copy = copy_of(task, share, ids[task.id], ids.get)
             view.put(copy)
             view.log(Change(op="share", task_id=copy.id, before=None, after=copy, at=at, actor=self.me))
         return share, len(tasks)
@@ -273,9 +277,12 @@ class SharedTx:
 
     # -- the fan-out --------------------------------------------------------------------
 
-    def _fan_out(self, origin_owner: str, origin: Task, previous: Task | None, *, key: int) -> None:
+    def _fan_out(
+        self, origin_owner: str, origin: Task, previous: Task | None, *, key: int, uid: str | None = None
+    ) -> None:
         """Rewrite every member's copy of `origin` (owned by `origin_owner`, just written);
-        remove the copies of members who no longer see its project."""
+        remove the copies of members who no longer see its project. A copy keeps its UID; my
+        new one gets `uid`, the one I gave my task (copies.py)."""
         owner = self._view(origin_owner)
         shares = {s.member: s for s in owner.shares_as_owner(origin.project)}
         left: set[str] = set()
@@ -295,7 +302,8 @@ class SharedTx:
             def ids(task_id: int, member: str = member) -> int | None:
                 return owner.copies_of(task_id).get(member)
 
-            copy = _copy(origin, share, copy_id, ids)
+            kept = before.uid if before is not None else uid if member == self.me else None
+            copy = copy_of(origin, share, copy_id, ids, kept)
             view.put(copy)
             if member != self.me:
                 self._echo(key, (member, copy_id, before, copy))
@@ -337,7 +345,7 @@ class SharedTx:
         return task.model_copy(
             update={
                 "id": origin_id,
-                "uid": previous.uid if previous is not None else task.uid,
+                "uid": previous.uid if previous is not None else self._free_uid(mount.owner, task.uid),
                 "project": mount.project,
                 "parent_id": None if task.parent_id is None else back(task.parent_id, "parent"),
                 "depends_on": [back(d, "dependency") for d in task.depends_on],
@@ -351,6 +359,11 @@ class SharedTx:
         if view is None:
             view = self._views[owner] = self.raw.as_owner(owner)
         return view
+
+    def _free_uid(self, owner: str, uid: str | None) -> str | None:
+        """`uid` for `owner`'s new task, unless one of theirs has it (any project, the trash too):
+        then a fresh one, so that a member learns nothing of the owner's other tasks."""
+        return uid if not uid or self._view(owner).get_by_uid(uid) is None else uuid.uuid4().hex
 
     def _mounts_now(self) -> dict[str, Share]:
         if self._mounts is None:
@@ -380,17 +393,6 @@ class SharedTx:
             suffix = f" ({n})"
             name, n = base[: PROJECT_MAX - len(suffix)] + suffix, n + 1
         return name
-
-
-def _copy(origin: Task, share: Share, copy_id: int, ids: Callable[[int], int | None]) -> Task:
-    """`share.member`'s copy of the owner's task: their id, their name for the project, and
-    parent and dependencies by their ids (dropped when the member does not see them)."""
-    parent = None if origin.parent_id is None else ids(origin.parent_id)
-    depends = [i for i in (ids(d) for d in origin.depends_on) if i is not None]
-    uid = uuid.uuid5(uuid.NAMESPACE_URL, f"{share.member}:{origin.uid}").hex  # never one of the member's own
-    return origin.model_copy(
-        update={"id": copy_id, "uid": uid, "project": share.mount, "parent_id": parent, "depends_on": depends}
-    )
 
 
 __all__ = ["SharedTx", "write"]

@@ -71,6 +71,9 @@ class PreviewTx:
     def get_by_href(self, href: str) -> list[Task]:
         return self._tx.get_by_href(href)
 
+    def naming(self, text: str) -> list[Task]:
+        return self._tx.naming(text)
+
     def put(self, task: Task) -> None:
         self._by_id[task.id] = (task.id, task.uid, task.parent_id, tuple(task.depends_on), task.status)
         if task.uid:

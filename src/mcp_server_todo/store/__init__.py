@@ -97,6 +97,10 @@ class ReadTx(Protocol):
         """The tasks a CalDAV client PUT at this resource name, by id."""
         ...
 
+    def naming(self, text: str) -> list[Task]:
+        """The live tasks whose client VCALENDAR (`Task.ical`) contains `text`, by id."""
+        ...
+
     def descendants(self, task_id: int, limit: int) -> list[Task]:
         """The task's subtasks, theirs and so on (at most `limit`), by id."""
         ...

@@ -108,6 +108,11 @@ class PostgresTx(queries.SharingQueries, ListQueries):
         sql = queries.BY_HREF.format(select=SELECT)
         return sorted((_row_to_task(row) for row in self._rows(sql, (self._owner, href))), key=lambda t: t.id)
 
+    def naming(self, text: str) -> list[Task]:
+        sql = queries.NAMING.format(select=SELECT)
+        rows = self._rows(sql, (self._owner, queries.like(text)))
+        return sorted((_row_to_task(row) for row in rows), key=lambda t: t.id)
+
     def reserve_ids(self, upto: int) -> None:
         """Make sure new ids start above `upto` (an import that keeps its ids)."""
         self._x("UPDATE owners SET next_id = greatest(next_id, %s) WHERE owner = %s", (upto + 1, self._owner))

@@ -5,6 +5,7 @@ psycopg spelling. Only statements that are the same in both dialects live here: 
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable
 from typing import Any
 
@@ -49,6 +50,9 @@ TASK_HISTORY = "SELECT {columns} FROM changes WHERE owner = ? AND task_id = ? OR
 BY_HREF = "{select} FROM tasks t WHERE t.owner = ? AND t.href = ?"
 """The tasks a CalDAV client PUT at this resource name (one per collection it used it in); the
 caller sorts them (an ORDER BY would make SQLite walk the owner's tasks by id instead)."""
+NAMING = "{select} FROM tasks t WHERE t.owner = ? AND t.ical LIKE ? ESCAPE '\\' AND t.status <> 'deleted'"
+"""The live tasks whose client VCALENDAR contains a text (`naming`): a scan of the owner's
+tasks, done only when a CalDAV PUT creates a task."""
 GROUP = "SELECT {columns} FROM changes WHERE owner = ? AND grp = ? ORDER BY id"
 # what undo still has to revert of a group: a group an import kept logging in while an undo
 # reverted it is only partly undone (mark_undone `upto`)
@@ -129,6 +133,11 @@ def change_from_row(row: tuple[Any, ...]) -> Change:
         actor=row[7],
         via=row[8],
     )
+
+
+def like(text: str) -> str:
+    """A LIKE pattern for `text` anywhere (ESCAPE '\\')."""
+    return "%" + re.sub(r"([\\%_])", r"\\\1", text) + "%"
 
 
 def pg(sql: str) -> str:

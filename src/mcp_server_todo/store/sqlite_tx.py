@@ -83,6 +83,11 @@ class SQLiteTx(queries.SharingQueries, ListQueries):
         sql = queries.BY_HREF.format(select=SELECT)
         return sorted((_row_to_task(row) for row in self._rows(sql, (self._owner, href))), key=lambda t: t.id)
 
+    def naming(self, text: str) -> list[Task]:
+        sql = queries.NAMING.format(select=SELECT)
+        rows = self._rows(sql, (self._owner, queries.like(text)))
+        return sorted((_row_to_task(row) for row in rows), key=lambda t: t.id)
+
     def reserve_ids(self, upto: int) -> None:
         """Make sure new ids start above `upto` (an import that keeps its ids)."""
         self._conn.execute(

@@ -260,7 +260,9 @@ def named_ids(value: Any) -> set[int]:
     if isinstance(value, float) and value.is_integer() and math.isfinite(value):
         return {int(value)}
     if isinstance(value, str):
-        return {int(value)} if re.fullmatch(r"\s*[0-9]{1,19}\s*", value) else set()
+        # what int() itself takes: ASCII blanks around the digits (re's \s also matches
+        # characters such as U+001F, which int() refuses)
+        return {int(value)} if re.fullmatch(r"[ \t\n\r\f\v]*[0-9]{1,19}[ \t\n\r\f\v]*", value) else set()
     if isinstance(value, dict):
         return set().union(*(named_ids(v) for v in value.values())) if value else set()
     if isinstance(value, list):

@@ -263,6 +263,20 @@ def todo_record(component: Component, number: int) -> Record:
     return task
 
 
+def calendar_todos(text: str) -> tuple[Component, list[Component]]:
+    """The master VTODO of a VCALENDAR text and the occurrences it overrides (RECURRENCE-ID).
+    ValueError, saying why, when the text cannot be read or holds no VTODO."""
+    try:
+        components = Calendar.from_ical(text).walk("VTODO")
+    except ValueError as exc:
+        raise ValueError(f"the iCalendar body cannot be read: {exc}") from None
+    if not components:
+        raise ValueError("the body holds no VTODO")
+    masters = [c for c in components if "RECURRENCE-ID" not in c] or components
+    overrides = [c for c in components if "RECURRENCE-ID" in c] if len(masters) < len(components) else []
+    return masters[0], overrides
+
+
 def _parse(number: int, name: str, chunk: list[str]) -> Record | None:
     text = "\r\n".join(chunk) + "\r\n"
     try:

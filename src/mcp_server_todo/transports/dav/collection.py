@@ -15,7 +15,6 @@ import errno
 import hashlib
 import json
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from contextlib import suppress
 from datetime import datetime
 from email.utils import format_datetime
 from typing import Any
@@ -29,6 +28,7 @@ from ...formats import ImportedTask
 from ...model import Status, Task
 from ...service import TodoService
 from ...service.lists import delete_list, update_list
+from ...service.relations import link_waiting
 from .items import TaskItem, row_basis
 from .names import HASHED, collection_id, href_of, uid_of
 from .request import current
@@ -74,7 +74,7 @@ class ProjectCollection(radicale_storage.BaseCollection):
     chooses it), with the display properties `props` its list row keeps."""
 
     def __init__(self, service: TodoService, project: str, *, cid: str | None = None, props: Props = EMPTY) -> None:
-        self.service = service if service.via == "caldav" else service.via_caldav()
+        self.service = service
         self.project = project
         self.cid = cid or collection_id(project)
         self.props = dict(props)
@@ -281,7 +281,7 @@ class ProjectCollection(radicale_storage.BaseCollection):
                 fields["parent_id"], fields["depends_on"] = parent, depends
                 fields["status"] = status.value
                 task = self.service.add_many([fields], uids=[uid])[0]
-                self._link_waiting(task)
+                link_waiting(self.service, task)
             elif status is Status.deleted:
                 task = self.service.delete(existing.id, expect=expect)
             else:
@@ -324,25 +324,6 @@ class ProjectCollection(radicale_storage.BaseCollection):
         parent = self.service.get_by_uid(str(record.parent)) if record.parent else None
         found = [self.service.get_by_uid(str(uid)) for uid in record.depends or []]
         return (parent.id if parent else None), [task.id for task in found if task is not None]
-
-    def _link_waiting(self, task: Task) -> None:
-        """Link the tasks whose client named this new task's UID in RELATED-TO before it was a
-        task (their relation was kept unlinked): each is an update logged via caldav, so its
-        ETag moves and an incremental sync lists it; its RELATED-TO stays as the client sent it."""
-        uid = task.uid or ""
-        for waiting in self.service.naming(uid) if uid else []:
-            try:
-                record = read_body(waiting.ical or "")
-            except ValueError:
-                continue
-            links: dict[str, Any] = {}
-            if str(record.parent or "") == uid and waiting.parent_id is None and waiting.id != task.id:
-                links["parent_id"] = task.id
-            if uid in {str(u) for u in record.depends or []} and task.id not in waiting.depends_on:
-                links["depends_on"] = [*waiting.depends_on, task.id]
-            if links:
-                with suppress(TodoError):  # a link the rules refuse (a cycle) stays the client's text
-                    self.service.update(waiting.id, **links)
 
     def delete(self, href: str | None = None) -> None:
         """DELETE of a task: to the trash (restorable with undo). Of the whole list: its tasks

@@ -49,7 +49,10 @@ class TodoStorage(radicale_storage.BaseStorage):
     services: Callable[[str], TodoService]
 
     def _service(self) -> TodoService:
-        return type(self).services(_user.get())
+        """The request's user's service, its writes logged via caldav (the HTTP app's factory
+        makes them so; another factory's are converted here, the one way in)."""
+        service = type(self).services(_user.get())
+        return service if service.via == "caldav" else service.via_caldav()
 
     def _lists(self, service: TodoService) -> dict[str, tuple[str, dict[str, str]]]:
         """Path id -> (project, properties) for every list of the home (module docstring)."""

@@ -15,7 +15,7 @@ from typing import Any
 from icalendar import Calendar
 
 from ...formats import ImportedTask, Problem
-from ...formats.ical import PRODID, todo_component, todo_record
+from ...formats.ical import PRODID, calendar_todos, todo_component, todo_record
 from ...formats.ical_merge import merged
 from ...model import Status, Task
 from .overrides import completed_occurrence
@@ -43,18 +43,12 @@ def read_body(text: str) -> ImportedTask:
     """The task a PUT body describes (its master VTODO, done when an override completes its
     current occurrence: overrides.py). ValueError, which Radicale answers with 400, when it is
     not one."""
-    try:
-        components = Calendar.from_ical(text).walk("VTODO")
-    except ValueError as exc:
-        raise ValueError(f"the iCalendar body cannot be read: {exc}") from None
-    if not components:
-        raise ValueError("the body holds no VTODO")
-    masters = [c for c in components if "RECURRENCE-ID" not in c] or components
-    record = todo_record(masters[0], 1)
+    master, overrides = calendar_todos(text)
+    record = todo_record(master, 1)
     if isinstance(record, Problem):
         raise ValueError(record.message)
-    if len(masters) < len(components):  # overridden occurrences: one may complete the current one
-        completed_occurrence(masters[0], [c for c in components if "RECURRENCE-ID" in c], record)
+    if overrides:  # overridden occurrences: one may complete the current one
+        completed_occurrence(master, overrides, record)
     return record
 
 

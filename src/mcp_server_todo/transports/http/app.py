@@ -177,7 +177,7 @@ def _dav_mount(
     def service_for(owner: str) -> TodoService:
         base = live_of(server).service
         if owner not in services or services[owner].store is not base.store:
-            services[owner] = TodoService(base.store, owner=owner, tz=base.tz)
+            services[owner] = TodoService(base.store, owner=owner, tz=base.tz, via="caldav")
         return services[owner]
 
     def feed_user(token: str) -> str | None:

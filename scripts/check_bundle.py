@@ -166,7 +166,9 @@ def converse(session: Session, manifest: dict[str, Any]) -> list[str]:
     declared = [tool["name"] for tool in manifest["tools"]]
     if [name for name in served if name in declared] != declared or "show_tasks" not in served:
         raise CheckFailed(f"tools/list gave {served}: want the manifest's {declared} and show_tasks (group view)")
-    added = session.request("tools/call", {"name": "new_item", "arguments": {"title": "bundle check", "due": "2027-01-15 09:00"}})
+    added = session.request(
+        "tools/call", {"name": "new_item", "arguments": {"title": "bundle check", "due": "2027-01-15 09:00"}}
+    )
     task = added["structuredContent"]["items"][0]
     if added.get("isError") or task["due_tz"] != USER_CONFIG["time_zone"]:
         raise CheckFailed(f"new_item gave {added}: want a task due in {USER_CONFIG['time_zone']}")

@@ -161,3 +161,13 @@ def test_the_checks_substitution_is_the_reference_implementations() -> None:
     config = {"args": ["${__dirname}/x", "${user_config.dirs}", "--tz=${user_config.tz}", "${user_config.nope}"]}
     assert substitute(config, variables) == {"args": ["/ext/x", "/a", "/b", "--tz=", "${user_config.nope}"]}
     assert substitute({"env": {"A": "${user_config.dirs}"}}, variables) == {"env": {"A": "${user_config.dirs}"}}
+
+
+def test_the_readmes_hand_written_entry_sets_only_what_the_server_reads() -> None:
+    """The README's "By hand" JSON parses, and its env names are among the bundle's variables."""
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    block = re.search(r"\*\*By hand\.\*\*.*?```json\n(.*?)```", readme, re.DOTALL)
+    assert block is not None
+    entry = json.loads(block.group(1))["mcpServers"]["todo"]
+    assert entry["command"].endswith("/.venv/bin/mcp-server-todo") and entry["args"] == []
+    assert set(entry["env"]) <= set(manifest()["server"]["mcp_config"]["env"])

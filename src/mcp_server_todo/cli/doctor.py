@@ -36,7 +36,7 @@ def check_python() -> Check:
 
 
 def check_sdk() -> Check:
-    hint = "run: pip install 'mcp>=2.3,<3' (in the environment of this interpreter)"
+    hint = f"reinstall mcp-server-todo (it brings the SDK), or run: {sys.executable} -m pip install 'mcp>=2.3,<3'"
     try:
         version = importlib.metadata.version("mcp")
         importlib.import_module("mcp")

@@ -116,3 +116,23 @@ def test_missing_project_files_say_nothing_and_project_option_points_elsewhere(
     assert code == 1 and str(mcp_json) in out
     code, _, err = doctor(capsys, "--db", str(db_path), "--project", str(tmp_path / "nope"))
     assert code == 2 and "not a folder" in err
+
+
+def test_a_durable_uvx_entry_is_recognised_run_and_checked(
+    capsys: pytest.CaptureFixture[str], project: Path, tmp_path: Path, db_path: Path
+) -> None:
+    """What `install` writes from a uvx cache: `uvx --from SOURCE mcp-server-todo`, settings in env.
+    A stand-in uvx runs this interpreter's server with the words after the package name."""
+    uvx = tmp_path / "bin" / "uvx"
+    uvx.parent.mkdir()
+    uvx.write_text(f'#!/bin/sh\nshift 3\nexec "{sys.executable}" -m mcp_server_todo "$@"\n', encoding="utf-8")
+    uvx.chmod(0o755)
+    env = {"TODO_DB": str(db_path), "TODO_TOOLS": "core,history"}
+    entry = {"command": str(uvx), "args": ["--from", "/src/mcp-server-todo", "mcp-server-todo"], "env": env}
+    mcp_json = write(project / ".mcp.json", {"mcpServers": {"todo": entry}})
+    code, out, _ = doctor(capsys, "--db", str(db_path))
+    assert code == 0, out
+    ok = "\n".join(lines(out, "OK"))
+    assert f"config {mcp_json}: entry 'todo'" in ok and "'todo' runs: mcp-server-todo" in ok
+    assert "'todo' settings: arguments parse; time zone of the system, tools core,history" in ok
+    assert "'todo' store: uses the store checked above" in ok

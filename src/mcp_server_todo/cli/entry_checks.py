@@ -16,6 +16,9 @@ from ..store.health import FAIL, OK, WARN, Check
 from .launch import MODULE_NAME, SCRIPT_NAME, is_executable
 
 VERSION_TIMEOUT_SECONDS = 10.0
+BUILDING_TIMEOUT_SECONDS = 120.0
+"""For an entry that runs uvx or pipx run: its first start may build the environment."""
+BUILDERS = ("uvx", "uv", "pipx")
 
 
 def is_ours(entry: Any) -> bool:
@@ -88,6 +91,7 @@ def _version_args(entry: dict[str, Any]) -> list[str]:
 def _check_runs(label: str, command: Path, entry: dict[str, Any], hint: str) -> Check:
     extra = entry.get("env") if isinstance(entry.get("env"), dict) else {}
     env = {**os.environ, **{str(k): str(v) for k, v in (extra or {}).items()}}
+    timeout = BUILDING_TIMEOUT_SECONDS if command.stem in BUILDERS else VERSION_TIMEOUT_SECONDS
     try:
         done = subprocess.run(
             [str(command), *_version_args(entry)],
@@ -95,10 +99,10 @@ def _check_runs(label: str, command: Path, entry: dict[str, Any], hint: str) -> 
             capture_output=True,
             text=True,
             env=env,
-            timeout=VERSION_TIMEOUT_SECONDS,
+            timeout=timeout,
         )
     except subprocess.TimeoutExpired:
-        return Check(FAIL, label, f"--version did not finish in {VERSION_TIMEOUT_SECONDS:.0f} s", hint)
+        return Check(FAIL, label, f"--version did not finish in {timeout:.0f} s", hint)
     except OSError as exc:
         return Check(FAIL, label, f"cannot start: {exc}", hint)
     output = (done.stdout.strip() or done.stderr.strip()).splitlines()

@@ -128,7 +128,7 @@ def test_any_uv_cache_is_known_by_its_cachedir_tag_and_uvx_is_found_on_path(
             "mcp-server-todo[postgres] @ git+https://github.com/OWNER/mcp-server-todo@v0.1.0",
         ),
         (None, (), "mcp-server-todo==0.1.0"),
-        (None, ("psycopg", "radicale"), "mcp-server-todo[postgres,caldav]==0.1.0"),
+        (None, ("psycopg", "Radicale"), "mcp-server-todo[postgres,caldav]==0.1.0"),
         ({"url": "https://example.org/mcp_server_todo-0.1.0-py3-none-any.whl", "archive_info": {}}, (), None),
     ],
     ids=["git", "git-revision-extras", "index", "index-extras", "remote-wheel"],

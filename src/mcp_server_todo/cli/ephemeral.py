@@ -76,10 +76,14 @@ def _site_packages(prefix: Path) -> list[Path]:
 
 
 def _dist_info(prefix: Path, project: str) -> Path | None:
+    """The `project-VERSION.dist-info` folder in the environment (names compared lowercased:
+    older installers kept the project's own case, `Radicale-3.9.0.dist-info`)."""
+    start = f"{project.lower()}-"
     for site in _site_packages(prefix):
-        found = sorted(site.glob(f"{project}-*.dist-info"))
-        if found:
-            return found[0]
+        if site.is_dir():
+            found = sorted(p for p in site.iterdir() if p.name.lower().startswith(start) and p.suffix == ".dist-info")
+            if found:
+                return found[0]
     return None
 
 

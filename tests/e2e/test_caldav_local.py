@@ -40,7 +40,8 @@ def test_serve_dav_without_the_extra_says_what_to_install(tmp_path: Path, isolat
     )
     assert done.returncode == 2
     assert done.stderr.strip().splitlines() == [
-        "mcp-server-todo: serve --dav: CalDAV needs the optional extra: pip install 'mcp-server-todo[caldav]'"
+        "mcp-server-todo: serve --dav: CalDAV needs the caldav extra: from a clone, pip install '.[caldav]' "
+        "(with pipx: pipx install --force '/path/to/mcp-server-todo[caldav]')"
     ]
 
 

@@ -26,7 +26,10 @@ async def test_without_the_extra_dav_answers_501_with_what_to_install(monkeypatc
 
     await mount.app({"type": "http", "method": "PROPFIND", "path": "/dav/", "headers": []}, receive, send)
     assert sent[0]["status"] == 501
-    assert sent[1]["body"].decode().strip() == "CalDAV needs the optional extra: pip install 'mcp-server-todo[caldav]'"
+    assert sent[1]["body"].decode().strip() == (
+        "CalDAV needs the caldav extra: from a clone, pip install '.[caldav]' "
+        "(with pipx: pipx install --force '/path/to/mcp-server-todo[caldav]')"
+    )
 
 
 def test_the_extra_is_installed_here() -> None:

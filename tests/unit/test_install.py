@@ -14,7 +14,8 @@ from typing import Any
 import pytest
 
 from mcp_server_todo import __version__
-from mcp_server_todo.cli.install import _claude_desktop_config, server_launch
+from mcp_server_todo.cli.client_configs import _claude_desktop_config
+from mcp_server_todo.cli.launch import server_launch
 from mcp_server_todo.cli.main import main
 
 OTHER_SERVERS = {
@@ -228,7 +229,10 @@ def test_vscode_without_config_prints_the_add_mcp_command(capsys: pytest.Capture
     assert '"servers"' in out and '"type": "stdio"' in out
 
 
-def test_claude_code_prints_a_working_claude_mcp_add_command(capsys: pytest.CaptureFixture[str], db_path: Path) -> None:
+def test_claude_code_prints_a_working_claude_mcp_add_command(
+    capsys: pytest.CaptureFixture[str], db_path: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("PATH", str(tmp_path / "no-claude-here"))  # without the claude CLI: printed
     code, out, _ = run(capsys, "install", "claude-code", "--db", str(db_path))
     assert code == 0
     line = next(line.strip() for line in out.splitlines() if line.strip().startswith("claude mcp add"))

@@ -81,32 +81,61 @@ def backup_command(path: str | None) -> int:
 @click.argument("client", type=click.Choice(["claude-desktop", "claude-code", "cursor", "vscode"]))
 @click.option("--config", metavar="PATH", help="the client's config file (default: its usual place)")
 @click.option("--name", default="todo", show_default=True, help="the server's name in the client")
+@click.option(
+    "--tools",
+    metavar="GROUP,...",
+    help="tool groups the client gets: core (default), all, or history, trash, view, import, share",
+)
+@click.option(
+    "--scope",
+    type=click.Choice(["local", "user", "project"]),
+    help="claude-code: the `claude mcp add` scope (default: user)",
+)
 @click.option("--print", "print_only", is_flag=True, help="print the snippet only")
 @store_options
-def install_command(client: str, config: str | None, name: str, print_only: bool) -> int:
-    """Add this server to an MCP client's configuration (or --print the snippet). Entries use
-    absolute paths, so GUI apps with a minimal PATH can launch them.
+def install_command(
+    client: str, config: str | None, name: str, tools: str | None, scope: str | None, print_only: bool
+) -> int:
+    """Add this server to an MCP client's configuration (or --print the snippet), with --db,
+    --tz and --tools in its env. Entries use absolute paths, so GUI apps with a minimal PATH
+    can launch them; run through uvx or pipx run, the entry runs uvx/pipx (a cache path would
+    break). claude-code runs `claude mcp add` when the claude CLI is on PATH.
 
     \b
     Example:
-      mcp-server-todo install claude-desktop
+      mcp-server-todo install claude-desktop --tz Europe/Paris --tools core,view
+      mcp-server-todo install claude-code --scope project
       mcp-server-todo install vscode --print
     """
-    return _call("install", "install_command", client=client, config=config, name=name, print_only=print_only)
+    return _call(
+        "install",
+        "install_command",
+        client=client,
+        config=config,
+        name=name,
+        tools=tools,
+        scope=scope,
+        print_only=print_only,
+    )
 
 
 @click.command("doctor")
 @click.option("--config", metavar="PATH", multiple=True, help="also check this client config file (repeat)")
+@click.option(
+    "--project", metavar="DIR", help="the project whose .mcp.json and .vscode/mcp.json to check (default: here)"
+)
 @store_options
-def doctor_command(config: tuple[str, ...]) -> int:
-    """Check the store and the installed client entries: one OK/WARN/FAIL line per check,
-    exit 1 if anything failed.
+def doctor_command(config: tuple[str, ...], project: str | None) -> int:
+    """Check the store and the installed client entries (the clients' usual files, and this
+    project's .mcp.json and .vscode/mcp.json): one OK/WARN/FAIL line per check, exit 1 if
+    anything failed.
 
     \b
     Example:
       mcp-server-todo doctor
+      mcp-server-todo doctor --project ~/code/app
     """
-    return _call("doctor", "doctor_command", config=list(config) or None)
+    return _call("doctor", "doctor_command", config=list(config) or None, project=project)
 
 
 @click.group("token")

@@ -1,5 +1,7 @@
 """`mcp-server-todo doctor`: checks the interpreter, the SDK, the store (its `health()`, through
-`store.health.check_store`) and every installed client entry; one OK/WARN/FAIL line each, then
+`store.health.check_store`) and every installed client entry (`entry_checks.py`): the clients'
+usual files, the project's own (`.mcp.json` for Claude Code, `.vscode/mcp.json` for VS Code, in
+the current folder or `--project DIR`) and any `--config`; one OK/WARN/FAIL line each, then
 what to do. The doctor knows no store backend by name."""
 
 from __future__ import annotations
@@ -7,27 +9,14 @@ from __future__ import annotations
 import argparse
 import importlib
 import importlib.metadata
-import os
 import re
-import shutil
-import subprocess
 import sys
 from pathlib import Path
-from typing import Any
 
-from .. import __version__
 from ..store.health import FAIL, OK, WARN, Check, check_store
-from .install import (
-    CLIENTS,
-    MODULE_NAME,
-    SCRIPT_NAME,
-    ConfigFileError,
-    is_executable,
-    load_config,
-    servers_of,
-)
+from .client_configs import CLIENTS, ConfigFileError, load_config, servers_of
+from .entry_checks import check_entry, is_ours
 
-VERSION_TIMEOUT_SECONDS = 10.0
 PYTHON_MIN = (3, 11)
 SDK_MIN = (2, 3)
 SDK_MAJOR_LIMIT = 3
@@ -47,7 +36,7 @@ def check_python() -> Check:
 
 
 def check_sdk() -> Check:
-    hint = "run: pip install 'mcp>=2.3,<3' (in the environment of this interpreter)"
+    hint = f"reinstall mcp-server-todo (it brings the SDK), or run: {sys.executable} -m pip install 'mcp>=2.3,<3'"
     try:
         version = importlib.metadata.version("mcp")
         importlib.import_module("mcp")
@@ -58,13 +47,6 @@ def check_sdk() -> Check:
     if not SDK_MIN <= _version_tuple(version) < (SDK_MAJOR_LIMIT, 0):
         return Check(WARN, "mcp SDK", f"{version} (this server is tested with >=2.3,<3)", hint)
     return Check(OK, "mcp SDK", version)
-
-
-def _is_ours(entry: Any) -> bool:
-    if not isinstance(entry, dict) or not isinstance(entry.get("command"), str):
-        return False
-    words = [Path(entry["command"]).stem, *(str(arg) for arg in entry.get("args") or [])]
-    return any(word in (SCRIPT_NAME, MODULE_NAME) or word.startswith(SCRIPT_NAME + "==") for word in words)
 
 
 def _guess_client(path: Path, servers_key: str) -> str:
@@ -82,127 +64,27 @@ def _install_hint(path: Path, servers_key: str, known: bool) -> str:
     return f"run: mcp-server-todo install {client}" + ("" if known else f" --config {path}")
 
 
-def _entry_store(entry: dict[str, Any]) -> str | None:
-    """The store the entry selects: --db in its args, else TODO_DB in its env; None = the default."""
-    args = [str(arg) for arg in entry.get("args") or []]
-    for i, arg in enumerate(args):
-        if arg == "--db" and i + 1 < len(args):
-            return args[i + 1]
-        if arg.startswith("--db="):
-            return arg.removeprefix("--db=")
-    env = entry.get("env")
-    value = (env.get("TODO_DB") or env.get("TODO_STORE")) if isinstance(env, dict) else None
-    return str(value) if value else None
+PROJECT_FILES = ((".mcp.json", "mcpServers"), (".vscode/mcp.json", "servers"))
+"""A project's own MCP files: Claude Code's and VS Code's (checked when they exist)."""
 
 
-def _store_url_of(value: str | None) -> str:
-    """Like `config.store_url_from`, but ignoring this shell's TODO_DB (the client has its own env)."""
-    from ..config import default_db_path
-    from ..store import sqlite_url
-
-    if value is None:
-        return sqlite_url(default_db_path())
-    return value if "://" in value else sqlite_url(value)
-
-
-def _check_entry_store(label: str, entry: dict[str, Any], store_url: str, hint: str) -> Check:
-    from ..config import default_db_path
-
-    value = _entry_store(entry)
-    if value is not None and "://" not in value and not Path(value).expanduser().is_absolute():
-        return Check(
-            WARN,
-            label,
-            f"TODO_DB {value!r} is relative to the client's working directory",
-            hint + " --db /absolute/path/todo.db",
-        )
-    url = _store_url_of(value)
-    if url == store_url:
-        return Check(OK, label, "uses the store checked above")
-    return Check(
-        WARN,
-        label,
-        f"uses {url}, not the store checked above",
-        f"run: mcp-server-todo doctor --db {value or default_db_path()} to check that store",
-    )
-
-
-def _resolve_command(command: str) -> Path | None:
-    if Path(command).is_absolute():
-        return Path(command) if is_executable(Path(command)) else None
-    found = shutil.which(command)
-    return Path(found) if found else None
-
-
-def _version_args(entry: dict[str, Any]) -> list[str]:
-    """The entry's args with `--version` added where the top-level parser sees it (before `serve`)."""
-    args = [str(arg) for arg in entry.get("args") or []]
-    if "serve" in args:
-        args = args[: args.index("serve")]
-    return [*args, "--version"]
-
-
-def _check_runs(label: str, command: Path, entry: dict[str, Any], hint: str) -> Check:
-    extra = entry.get("env") if isinstance(entry.get("env"), dict) else {}
-    env = {**os.environ, **{str(k): str(v) for k, v in (extra or {}).items()}}
-    try:
-        done = subprocess.run(
-            [str(command), *_version_args(entry)],
-            stdin=subprocess.DEVNULL,
-            capture_output=True,
-            text=True,
-            env=env,
-            timeout=VERSION_TIMEOUT_SECONDS,
-        )
-    except subprocess.TimeoutExpired:
-        return Check(FAIL, label, f"--version did not finish in {VERSION_TIMEOUT_SECONDS:.0f} s", hint)
-    except OSError as exc:
-        return Check(FAIL, label, f"cannot start: {exc}", hint)
-    output = (done.stdout.strip() or done.stderr.strip()).splitlines()
-    last = output[-1] if output else ""
-    if done.returncode != 0:
-        return Check(FAIL, label, f"--version exited {done.returncode}: {last}", hint)
-    if last != f"{SCRIPT_NAME} {__version__}":
-        return Check(WARN, label, f"runs {last!r}; this doctor is {__version__}", hint)
-    return Check(OK, label, f"{last} (--version exits 0)")
-
-
-def check_entry(where: str, name: str, entry: dict[str, Any], store_url: str, hint: str) -> list[Check]:
-    label = f"{where} '{name}'"
-    command_text = str(entry["command"])
-    command = _resolve_command(command_text)
-    if command is None:
-        problem = "does not exist or is not executable" if Path(command_text).is_absolute() else "is not on PATH"
-        return [Check(FAIL, f"{label} command", f"{command_text} {problem}", hint)]
-    checks: list[Check] = []
-    if Path(command_text).is_absolute():
-        checks.append(Check(OK, f"{label} command", command_text))
-    else:
-        checks.append(
-            Check(
-                WARN,
-                f"{label} command",
-                f"{command_text!r} is not an absolute path; a GUI app's minimal PATH may not find it",
-                hint,
-            )
-        )
-    checks.append(_check_runs(f"{label} runs", command, entry, hint))
-    checks.append(_check_entry_store(f"{label} store", entry, store_url, hint))
-    return checks
-
-
-def check_config(path: Path, store_url: str, *, known: bool) -> list[Check]:
-    """The entries of ours in one client config file; `known` = found at a client's default place."""
+def check_config(
+    path: Path, store_url: str, *, known: bool, key: str | None = None, project: bool = False
+) -> list[Check]:
+    """The entries of ours in one client config file; `known` = found at a client's default place,
+    `project` = a project's own file (one without our entry is fine: it serves other servers)."""
     label = f"config {path}"
     try:
         data = load_config(path)
-        key = "servers" if "servers" in data and "mcpServers" not in data else "mcpServers"
+        key = key or ("servers" if "servers" in data and "mcpServers" not in data else "mcpServers")
         servers = servers_of(data, key, path)
     except ConfigFileError as exc:
         return [Check(FAIL, label, str(exc), f"fix the file; backups are next to it ({path.name}.bak-*)")]
     hint = _install_hint(path, key, known)
-    ours = {name: entry for name, entry in servers.items() if _is_ours(entry)}
+    ours = {name: entry for name, entry in servers.items() if is_ours(entry)}
     if not ours:
+        if project:
+            return [Check(OK, label, "no mcp-server-todo entry (this project does not use it)")]
         return [Check(WARN if known else FAIL, label, "no mcp-server-todo entry", hint)]
     checks = [Check(OK, label, f"entry {', '.join(repr(n) for n in ours)}")]
     for name, entry in ours.items():
@@ -210,7 +92,7 @@ def check_config(path: Path, store_url: str, *, known: bool) -> list[Check]:
     return checks
 
 
-def client_config_checks(store_url: str, configs: list[str]) -> list[Check]:
+def client_config_checks(store_url: str, configs: list[str], project: Path | None = None) -> list[Check]:
     known = [c.default_config() for c in CLIENTS.values() if c.default_config]
     explicit = [Path(p).expanduser().absolute() for p in configs]
     checks: list[Check] = []
@@ -222,12 +104,17 @@ def client_config_checks(store_url: str, configs: list[str]) -> list[Check]:
     for path in known:
         if path.is_file() and path not in explicit:
             checks.extend(check_config(path, store_url, known=True))
-    if not checks:
+    folder = (project or Path.cwd()).expanduser().absolute()
+    for name, key in PROJECT_FILES:
+        path = folder / name
+        if path.is_file() and path not in explicit and path not in known:
+            checks.extend(check_config(path, store_url, known=False, key=key, project=True))
+    if not any(c.detail.startswith("entry ") for c in checks) and not any(c.level != OK for c in checks):
         checks.append(
             Check(
                 WARN,
                 "clients",
-                "no client configuration found",
+                "no client configuration found" if not checks else "no client uses mcp-server-todo",
                 "run: mcp-server-todo install claude-desktop (or claude-code, cursor, vscode)",
             )
         )
@@ -249,8 +136,12 @@ def doctor_command(args: argparse.Namespace, db: str | None, tz: str | None) -> 
     from ..config import store_url_from
 
     configs: list[str] = args.config or []
+    project = Path(args.project) if getattr(args, "project", None) else None
     store_url = store_url_from(db)
     checks = [check_python(), check_sdk(), *check_store(store_url)]
-    checks.extend(client_config_checks(store_url, configs))
+    if project is not None and not project.is_dir():
+        print(f"mcp-server-todo doctor: --project {project}: not a folder", file=sys.stderr)
+        return 2
+    checks.extend(client_config_checks(store_url, configs, project))
     _print_report(checks)
     return 1 if any(check.level == FAIL for check in checks) else 0

@@ -1,10 +1,8 @@
 """Client setup: `install CLIENT` writes (or prints) the entry an MCP client needs to launch
-this server (`doctor.py` checks those entries, with the same config-file readers).
-
-Entries use absolute paths only: GUI apps such as Claude Desktop start servers with a minimal
-PATH and an unknown working directory. Config files are edited conservatively: parse, change
-our one entry, keep everything else, back up the old file, write a temp file, `os.replace` it.
-Invalid JSON is never "repaired": the command refuses and leaves the file alone.
+this server, with the server's settings (`--db`, `--tz`, `--tools`) in the entry's env. How the
+server is launched: `launch.py` (and `ephemeral.py` under uvx or pipx run); the clients and
+their config files: `client_configs.py`. For Claude Code without `--config`, the `claude` CLI
+does the writing (`claude mcp add`) when it is on PATH.
 """
 
 from __future__ import annotations
@@ -12,222 +10,16 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import shlex
 import shutil
 import subprocess
 import sys
-import tempfile
-import time
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
-from ..errors import TodoError
+from .client_configs import CLIENTS, Client, ConfigFileError, MergeResult, client_entry, merge_server
+from .launch import Launch, Runtime, server_launch, shell_join
 
-SCRIPT_NAME = "mcp-server-todo"
-MODULE_NAME = "mcp_server_todo"
-
-
-class ConfigFileError(TodoError):
-    """A client config file we must not touch (not JSON, or an unexpected shape)."""
-
-
-# -- how the server is launched --------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Launch:
-    command: str
-    args: list[str]
-    env: dict[str, str] = field(default_factory=dict)
-
-
-def _script_candidates() -> list[Path]:
-    exe_dir = Path(sys.executable).absolute().parent
-    name = SCRIPT_NAME + (".exe" if os.name == "nt" else "")
-    return [exe_dir / name, exe_dir / "Scripts" / name]
-
-
-def is_executable(path: Path) -> bool:
-    return path.is_file() and os.access(path, os.X_OK)
-
-
-def db_setting(db: str) -> str:
-    """`--db` as the client should see it: a URL unchanged, a file path made absolute."""
-    if "://" in db:
-        return db
-    return str(Path(db).expanduser().resolve())
-
-
-def server_launch(db: str | None) -> Launch:
-    """The console script next to this interpreter if installed, else `python -m mcp_server_todo`.
-
-    `sys.executable` is made absolute but not resolved: in a virtualenv it is a symlink whose
-    target is the base interpreter, which would not see the venv's packages.
-    """
-    env = {"TODO_DB": db_setting(db)} if db else {}
-    for script in _script_candidates():
-        if is_executable(script):
-            return Launch(str(script), [], env)
-    return Launch(str(Path(sys.executable).absolute()), ["-m", MODULE_NAME], env)
-
-
-# -- clients -----------------------------------------------------------------------------------
-
-
-def _claude_desktop_config() -> Path:
-    home = Path.home()
-    if sys.platform == "darwin":
-        base = home / "Library" / "Application Support"
-    elif sys.platform == "win32":
-        base = Path(os.environ.get("APPDATA") or home / "AppData" / "Roaming")
-    else:
-        base = Path(os.environ.get("XDG_CONFIG_HOME") or home / ".config")
-    return base / "Claude" / "claude_desktop_config.json"
-
-
-def _cursor_config() -> Path:
-    return Path.home() / ".cursor" / "mcp.json"
-
-
-@dataclass(frozen=True)
-class Client:
-    key: str
-    label: str
-    servers_key: str
-    after_install: str
-    default_config: Callable[[], Path] | None = None
-    stdio_type: bool = False
-
-
-CLIENTS: dict[str, Client] = {
-    "claude-desktop": Client(
-        "claude-desktop",
-        "Claude Desktop",
-        "mcpServers",
-        "Restart Claude Desktop (quit it completely, then reopen it) to load the server.",
-        _claude_desktop_config,
-    ),
-    "claude-code": Client(
-        "claude-code",
-        "Claude Code",
-        "mcpServers",
-        "Start a new Claude Code session in that project; /mcp shows the server.",
-    ),
-    "cursor": Client(
-        "cursor", "Cursor", "mcpServers", "Restart Cursor (or reload it in Settings → MCP).", _cursor_config
-    ),
-    "vscode": Client(
-        "vscode",
-        "VS Code",
-        "servers",
-        "In VS Code, run 'MCP: List Servers' and start the server.",
-        stdio_type=True,
-    ),
-}
-
-
-def client_entry(client: Client, launch: Launch) -> dict[str, Any]:
-    entry: dict[str, Any] = {"type": "stdio"} if client.stdio_type else {}
-    entry.update(command=launch.command, args=list(launch.args))
-    if launch.env:
-        entry["env"] = dict(launch.env)
-    return entry
-
-
-def shell_join(words: Iterable[str]) -> str:
-    words = list(words)
-    return subprocess.list2cmdline(words) if os.name == "nt" else shlex.join(words)
-
-
-# -- editing JSON config files ---------------------------------------------------------------
-
-
-def load_config(path: Path) -> dict[str, Any]:
-    """The parsed file ({} when missing or empty); ConfigFileError when it is not a JSON object."""
-    if not path.exists():
-        return {}
-    try:
-        text = path.read_text(encoding="utf-8-sig")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigFileError(f"cannot read {path}: {exc}") from exc
-    if not text.strip():
-        return {}
-    try:
-        data = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise ConfigFileError(
-            f"{path} is not valid JSON (line {exc.lineno}, column {exc.colno}: {exc.msg}); "
-            "fix or move the file, then run this again"
-        ) from exc
-    if not isinstance(data, dict):
-        raise ConfigFileError(f"{path} does not hold a JSON object at the top level")
-    return data
-
-
-def servers_of(data: dict[str, Any], key: str, path: Path) -> dict[str, Any]:
-    servers = data.get(key, {})
-    if not isinstance(servers, dict):
-        raise ConfigFileError(f'"{key}" in {path} is not a JSON object')
-    return servers
-
-
-def backup_file(path: Path) -> Path:
-    stamp = time.strftime("%Y%m%d-%H%M%S")
-    backup = path.with_name(f"{path.name}.bak-{stamp}")
-    n = 1
-    while backup.exists():
-        n += 1
-        backup = path.with_name(f"{path.name}.bak-{stamp}-{n}")
-    shutil.copy2(path, backup)
-    return backup
-
-
-def write_json_atomic(path: Path, data: dict[str, Any]) -> None:
-    """Write to a temp file in the same directory, fsync, then `os.replace` over `path`."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    text = json.dumps(data, indent=2, ensure_ascii=False) + "\n"
-    fd, tmp_name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    tmp = Path(tmp_name)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as handle:
-            handle.write(text)
-            handle.flush()
-            os.fsync(handle.fileno())
-        if path.exists():
-            shutil.copymode(path, tmp)
-        os.replace(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
-
-
-@dataclass
-class MergeResult:
-    path: Path
-    action: str  # "added", "replaced" or "unchanged"
-    previous: Any = None
-    backup: Path | None = None
-
-
-def merge_server(path: Path, servers_key: str, name: str, entry: dict[str, Any]) -> MergeResult:
-    """Put `entry` under `servers_key`/`name` in the JSON file at `path`, keeping everything else."""
-    if path.is_symlink():
-        path = path.resolve()
-    data = load_config(path)
-    servers = servers_of(data, servers_key, path)
-    previous = servers.get(name)
-    if previous == entry:
-        return MergeResult(path, "unchanged")
-    servers[name] = entry
-    data[servers_key] = servers
-    backup = backup_file(path) if path.exists() else None
-    write_json_atomic(path, data)
-    return MergeResult(path, "added" if previous is None else "replaced", previous, backup)
-
-
-# -- install ---------------------------------------------------------------------------------
+CLAUDE_TIMEOUT_SECONDS = 60.0
+SCOPES = ("local", "user", "project")
 
 
 def _describe(launch: Launch) -> list[str]:
@@ -260,13 +52,51 @@ def _print_snippet(client: Client, name: str, entry: dict[str, Any], target: str
     print(json.dumps({client.servers_key: {name: entry}}, indent=2, ensure_ascii=False))
 
 
-def _print_claude_code(client: Client, name: str, launch: Launch) -> None:
+def claude_mcp_add(name: str, launch: Launch, scope: str, claude: str = "claude") -> list[str]:
+    """`claude mcp add --scope SCOPE NAME --env K=V... -- COMMAND ARGS...`. The name comes before
+    --env: `-e` is variadic in Claude Code and would swallow it."""
     env_flags = [flag for key, value in launch.env.items() for flag in ("--env", f"{key}={value}")]
-    words = ["claude", "mcp", "add", "--scope", "user", name, *env_flags, "--", launch.command, *launch.args]
-    print("For every project (user scope), run:\n")
-    print(f"  {shell_join(words)}\n")
+    return [claude, "mcp", "add", "--scope", scope, name, *env_flags, "--", launch.command, *launch.args]
+
+
+def _print_claude_code(client: Client, name: str, launch: Launch, scope: str) -> None:
+    print(f"For {'every project (user scope)' if scope == 'user' else f'this project ({scope} scope)'}, run:\n")
+    print(f"  {shell_join(claude_mcp_add(name, launch, scope))}\n")
     _print_snippet(client, name, client_entry(client, launch), "a project's .mcp.json")
     print("\nOr: mcp-server-todo install claude-code --config PROJECT/.mcp.json")
+
+
+def _run_claude(client: Client, name: str, launch: Launch, scope: str) -> int:
+    """Run `claude mcp add` when `claude` is on PATH (else print it); its result, and what to do
+    if it failed."""
+    claude = shutil.which("claude")
+    if claude is None:
+        print("The claude CLI is not on PATH; nothing was changed.")
+        _print_claude_code(client, name, launch, scope)
+        return 0
+    words = claude_mcp_add(name, launch, scope, claude)
+    print(f"Running: {shell_join(words)}")
+    try:
+        done = subprocess.run(
+            words, stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=CLAUDE_TIMEOUT_SECONDS
+        )
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        failure = f"could not run claude: {exc}"
+    else:
+        said = (done.stdout.strip() + "\n" + done.stderr.strip()).strip()
+        if done.returncode == 0:
+            if said:
+                print(said)
+            print(f"Added the '{name}' server to Claude Code ({scope} scope).")
+            print("\n".join(_describe(launch)))
+            print(client.after_install)
+            return 0
+        failure = f"claude mcp add exited {done.returncode}" + (f": {said}" if said else "")
+    print(f"mcp-server-todo: {failure}", file=sys.stderr)
+    if "already exists" in failure:
+        print(f"To replace it: claude mcp remove --scope {scope} {name}, then run this again.", file=sys.stderr)
+    print(f"Run it yourself: {shell_join(claude_mcp_add(name, launch, scope))}", file=sys.stderr)
+    return 1
 
 
 def _print_vscode(client: Client, name: str, launch: Launch) -> None:
@@ -279,49 +109,99 @@ def _print_vscode(client: Client, name: str, launch: Launch) -> None:
     print("\nOr: mcp-server-todo install vscode --config WORKSPACE/.vscode/mcp.json")
 
 
-def _print_only(client: Client, name: str, launch: Launch, config: Path | None) -> None:
+def _print_only(client: Client, name: str, launch: Launch, config: str | None, scope: str) -> None:
     if client.key == "claude-code" and config is None:
-        _print_claude_code(client, name, launch)
+        _print_claude_code(client, name, launch, scope)
     elif client.key == "vscode" and config is None:
         _print_vscode(client, name, launch)
     else:
-        target = str(config) if config is not None else f"{client.label}'s config"
+        target = config if config is not None else f"{client.label}'s config"
         _print_snippet(client, name, client_entry(client, launch), target)
 
 
-def _config_path(client: Client, config: str | None) -> Path | None:
-    if config:
-        return Path(config).expanduser().absolute()
-    return client.default_config() if client.default_config else None
+def _usage(message: str) -> int:
+    print(f"mcp-server-todo install: {message}", file=sys.stderr)
+    return 2
 
 
-def install_client(client: str, *, config: str | None, name: str, db: str | None, print_only: bool) -> int:
+def checked_tools(spec: str) -> str:
+    """`--tools` as the server will read it, checked with the server's own group parser;
+    ValueError naming the groups when one is unknown."""
+    from ..server.tools import tools
+
+    tools.select(spec)
+    return ",".join(part.strip() for part in spec.split(",") if part.strip()) or "core"
+
+
+def _unseen_settings(db: str | None, tz: str | None, tools: str | None) -> list[str]:
+    """This shell's TODO_* settings that the entry does not carry: the client will not see them."""
+    given = {"TODO_DB": db, "TODO_TZ": tz, "TODO_TOOLS": tools}
+    option = {"TODO_DB": "--db", "TODO_TZ": "--tz", "TODO_TOOLS": "--tools"}
+    return [
+        f"Note: {key} is set in this shell, but the client will not see it; add {option[key]} to pin it."
+        for key, value in given.items()
+        if value is None and os.environ.get(key)
+    ]
+
+
+def install_client(
+    client: str,
+    *,
+    config: str | None,
+    name: str,
+    db: str | None,
+    print_only: bool,
+    tz: str | None = None,
+    tools: str | None = None,
+    scope: str | None = None,
+    runtime: Runtime | None = None,
+) -> int:
     """`mcp-server-todo install CLIENT`; returns the exit code."""
     spec = CLIENTS.get(client)
     if spec is None:
-        print(f"mcp-server-todo: unknown client {client!r}; use one of {', '.join(CLIENTS)}", file=sys.stderr)
-        return 2
+        return _usage(f"unknown client {client!r}; use one of {', '.join(CLIENTS)}")
     if not name.strip():
-        print("mcp-server-todo: --name must not be empty", file=sys.stderr)
-        return 2
-    launch = server_launch(db)
-    path = _config_path(spec, config)
-    if print_only or path is None:
-        _print_only(spec, name, launch, path)
+        return _usage("--name must not be empty")
+    if scope is not None and (client != "claude-code" or config is not None):
+        return _usage("--scope is for claude-code without --config (it is passed to `claude mcp add`)")
+    if tools is not None:
+        try:
+            tools = checked_tools(tools)
+        except ValueError as exc:
+            return _usage(f"--tools: {exc}")
+    launch = server_launch(db, tz=tz, tools=tools, runtime=runtime)
+    if launch.warning:
+        print(f"WARNING: {launch.warning}", file=sys.stderr)
+    path = spec.config_path(config)
+    if print_only or (path is None and client != "claude-code"):
+        _print_only(spec, name, launch, str(path) if config else None, scope or "user")
         return 0
-    try:
-        result = merge_server(path, spec.servers_key, name, client_entry(spec, launch))
-    except (ConfigFileError, OSError) as exc:
-        print(f"mcp-server-todo: {exc}. Nothing was changed.", file=sys.stderr)
-        return 1
-    _report_merge(spec, name, result, launch)
-    if db is None and os.environ.get("TODO_DB"):
-        print("Note: TODO_DB is set in this shell, but the client will not see it; add --db to pin it.")
-    return 0
+    if path is None:
+        code = _run_claude(spec, name, launch, scope or "user")
+    else:
+        try:
+            result = merge_server(path, spec.servers_key, name, client_entry(spec, launch))
+        except (ConfigFileError, OSError) as exc:
+            print(f"mcp-server-todo: {exc}. Nothing was changed.", file=sys.stderr)
+            return 1
+        _report_merge(spec, name, result, launch)
+        code = 0
+    for line in _unseen_settings(db, tz, tools):
+        print(line)
+    return code
 
 
 def install_command(args: argparse.Namespace, db: str | None, tz: str | None) -> int:
     from ..dates import zone
 
     zone(tz)  # an unknown --tz or TODO_TZ fails here, not in the client at its first start
-    return install_client(args.client, config=args.config, name=args.name, db=db, print_only=args.print_only)
+    return install_client(
+        args.client,
+        config=args.config,
+        name=args.name,
+        db=db,
+        tz=tz,
+        tools=args.tools,
+        scope=args.scope,
+        print_only=args.print_only,
+    )

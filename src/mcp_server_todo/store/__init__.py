@@ -340,8 +340,9 @@ def _open_backend(url: str) -> SQLiteStore | PostgresStore:
             if (exc.name or "psycopg").partition(".")[0] not in ("psycopg", "psycopg_pool", "psycopg_binary"):
                 raise
             raise StorageError(
-                "PostgreSQL stores need the psycopg driver, which is not installed: "
-                f"install mcp-server-todo[postgres] (pip install 'mcp-server-todo[postgres]') ({exc})"
+                "PostgreSQL stores need the psycopg driver, which is not installed: install "
+                "mcp-server-todo[postgres] in this server's environment (from a clone: pip install '.[postgres]'; "
+                f"with pipx: pipx install --force '/path/to/mcp-server-todo[postgres]') ({exc})"
             ) from exc
         return PostgresStore(url)
     raise InvalidInput(f"unknown store URL {url!r}; use sqlite:///ABSOLUTE/PATH.db")

@@ -29,7 +29,10 @@ Feeds = tuple[Callable[[str], str | None], Callable[[str], TodoService]]
 
 MAX_BODY = 1 << 20
 DAV_PATH = "/dav"
-MISSING = "CalDAV needs the optional extra: pip install 'mcp-server-todo[caldav]'"
+MISSING = (
+    "CalDAV needs the caldav extra: from a clone, pip install '.[caldav]' "
+    "(with pipx: pipx install --force '/path/to/mcp-server-todo[caldav]')"
+)
 _DROPPED = (b"x-script-name", b"x-forwarded-", b"content-length", b"transfer-encoding")
 
 

@@ -1,0 +1,205 @@
+"""`doctor`'s checks of one client entry of ours: its command exists and runs (`--version`), its
+arguments and settings parse as the server will parse them, and which store it uses."""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import os
+import shutil
+import subprocess
+from pathlib import Path
+from typing import Any
+
+from .. import __version__
+from ..store.health import FAIL, OK, WARN, Check
+from .launch import MODULE_NAME, SCRIPT_NAME, is_executable
+
+VERSION_TIMEOUT_SECONDS = 10.0
+BUILDING_TIMEOUT_SECONDS = 120.0
+"""For an entry that runs uvx or pipx run: its first start may build the environment."""
+BUILDERS = ("uvx", "uv", "pipx")
+
+
+def is_ours(entry: Any) -> bool:
+    if not isinstance(entry, dict) or not isinstance(entry.get("command"), str):
+        return False
+    words = [Path(entry["command"]).stem, *(str(arg) for arg in entry.get("args") or [])]
+    return any(word in (SCRIPT_NAME, MODULE_NAME) or word.startswith(SCRIPT_NAME + "==") for word in words)
+
+
+def _entry_store(entry: dict[str, Any]) -> str | None:
+    """The store the entry selects: --db in its args, else TODO_DB in its env; None = the default."""
+    args = [str(arg) for arg in entry.get("args") or []]
+    for i, arg in enumerate(args):
+        if arg == "--db" and i + 1 < len(args):
+            return args[i + 1]
+        if arg.startswith("--db="):
+            return arg.removeprefix("--db=")
+    env = entry.get("env")
+    value = (env.get("TODO_DB") or env.get("TODO_STORE")) if isinstance(env, dict) else None
+    return str(value) if value else None
+
+
+def _store_url_of(value: str | None) -> str:
+    """Like `config.store_url_from`, but ignoring this shell's TODO_DB (the client has its own env)."""
+    from ..config import default_db_path
+    from ..store import sqlite_url
+
+    if value is None:
+        return sqlite_url(default_db_path())
+    return value if "://" in value else sqlite_url(value)
+
+
+def _check_entry_store(label: str, entry: dict[str, Any], store_url: str, hint: str) -> Check:
+    from ..config import default_db_path
+
+    value = _entry_store(entry)
+    if value is not None and "://" not in value and not Path(value).expanduser().is_absolute():
+        return Check(
+            WARN,
+            label,
+            f"TODO_DB {value!r} is relative to the client's working directory",
+            hint + " --db /absolute/path/todo.db",
+        )
+    url = _store_url_of(value)
+    if url == store_url:
+        return Check(OK, label, "uses the store checked above")
+    return Check(
+        WARN,
+        label,
+        f"uses {url}, not the store checked above",
+        f"run: mcp-server-todo doctor --db {value or default_db_path()} to check that store",
+    )
+
+
+def _resolve_command(command: str) -> Path | None:
+    if Path(command).is_absolute():
+        return Path(command) if is_executable(Path(command)) else None
+    found = shutil.which(command)
+    return Path(found) if found else None
+
+
+def _version_args(entry: dict[str, Any]) -> list[str]:
+    """The entry's args with `--version` added where the top-level parser sees it (before `serve`)."""
+    args = [str(arg) for arg in entry.get("args") or []]
+    if "serve" in args:
+        args = args[: args.index("serve")]
+    return [*args, "--version"]
+
+
+def _check_runs(label: str, command: Path, entry: dict[str, Any], hint: str) -> Check:
+    extra = entry.get("env") if isinstance(entry.get("env"), dict) else {}
+    env = {**os.environ, **{str(k): str(v) for k, v in (extra or {}).items()}}
+    timeout = BUILDING_TIMEOUT_SECONDS if command.stem in BUILDERS else VERSION_TIMEOUT_SECONDS
+    try:
+        done = subprocess.run(
+            [str(command), *_version_args(entry)],
+            stdin=subprocess.DEVNULL,
+            capture_output=True,
+            text=True,
+            env=env,
+            timeout=timeout,
+        )
+    except subprocess.TimeoutExpired:
+        return Check(FAIL, label, f"--version did not finish in {timeout:.0f} s", hint)
+    except OSError as exc:
+        return Check(FAIL, label, f"cannot start: {exc}", hint)
+    output = (done.stdout.strip() or done.stderr.strip()).splitlines()
+    last = output[-1] if output else ""
+    if done.returncode != 0:
+        return Check(FAIL, label, f"--version exited {done.returncode}: {last}", hint)
+    if last != f"{SCRIPT_NAME} {__version__}":
+        return Check(WARN, label, f"runs {last!r}; this doctor is {__version__}", hint)
+    return Check(OK, label, f"{last} (--version exits 0)")
+
+
+def check_entry(where: str, name: str, entry: dict[str, Any], store_url: str, hint: str) -> list[Check]:
+    label = f"{where} '{name}'"
+    command_text = str(entry["command"])
+    command = _resolve_command(command_text)
+    if command is None:
+        problem = "does not exist or is not executable" if Path(command_text).is_absolute() else "is not on PATH"
+        return [Check(FAIL, f"{label} command", f"{command_text} {problem}", hint)]
+    checks: list[Check] = []
+    if Path(command_text).is_absolute():
+        checks.append(Check(OK, f"{label} command", command_text))
+    else:
+        checks.append(
+            Check(
+                WARN,
+                f"{label} command",
+                f"{command_text!r} is not an absolute path; a GUI app's minimal PATH may not find it",
+                hint,
+            )
+        )
+    checks.append(_check_runs(f"{label} runs", command, entry, hint))
+    checks.append(check_settings(f"{label} settings", entry, hint))
+    checks.append(_check_entry_store(f"{label} store", entry, store_url, hint))
+    return checks
+
+
+def _server_args(entry: dict[str, Any]) -> list[str] | None:
+    """The words our command line gets: after the console script (the command, or an argument of
+    uvx/pipx run) or `-m mcp_server_todo`; None when they cannot be told apart."""
+    args = [str(arg) for arg in entry.get("args") or []]
+    if Path(str(entry["command"])).stem == SCRIPT_NAME:
+        return args
+    for i, word in enumerate(args):
+        if word == MODULE_NAME and i > 0 and args[i - 1] == "-m":
+            return args[i + 1 :]
+        if word == SCRIPT_NAME and (i == 0 or args[i - 1] not in ("--from", "--spec")):
+            return args[i + 1 :]
+    return None
+
+
+def _parse_serve(words: list[str]) -> str | None:
+    """None when `words` start the server and parse as `serve` parses them; else what is wrong."""
+    from .serve_args import command_of, only_serve_options, serve_parser
+
+    command = command_of(words)
+    if command not in (None, "serve") or (command is None and not only_serve_options(words)):
+        return f"the arguments {words} do not start the server" + (f" (they run {command!r})" if command else "")
+    if command == "serve":
+        words = [*words[: words.index("serve")], *words[words.index("serve") + 1 :]]
+    stderr = io.StringIO()
+    try:
+        with contextlib.redirect_stderr(stderr):
+            serve_parser().parse_args(words)
+    except SystemExit:
+        lines = stderr.getvalue().strip().splitlines()
+        return lines[-1] if lines else f"the arguments {words} do not parse"
+    return None
+
+
+def _option(words: list[str], name: str) -> str | None:
+    for i, word in enumerate(words):
+        if word == name and i + 1 < len(words):
+            return words[i + 1]
+        if word.startswith(f"{name}="):
+            return word.partition("=")[2]
+    return None
+
+
+def check_settings(label: str, entry: dict[str, Any], hint: str) -> Check:
+    """The entry's arguments parse, and its time zone and tool groups (args, else env) exist."""
+    from ..dates import zone
+    from ..errors import TodoError
+    from .install import checked_tools
+
+    words = _server_args(entry)
+    if words is None:
+        return Check(OK, label, "arguments not checked (not a command line of ours)")
+    problem = _parse_serve(words)
+    if problem is not None:
+        return Check(FAIL, label, problem, hint)
+    env = entry.get("env") if isinstance(entry.get("env"), dict) else {}
+    tz = _option(words, "--tz") or (env or {}).get("TODO_TZ")
+    tools = _option(words, "--tools") or (env or {}).get("TODO_TOOLS")
+    try:
+        if tz:
+            zone(str(tz))
+        shown = checked_tools(str(tools)) if tools else "core"
+    except (TodoError, ValueError) as exc:
+        return Check(FAIL, label, str(exc), hint)
+    return Check(OK, label, f"arguments parse; time zone {tz or 'of the system'}, tools {shown}")

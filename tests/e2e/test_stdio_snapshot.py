@@ -1,0 +1,139 @@
+"""The stdio start-up snapshot through the real subprocess: the first start lets the SDK answer
+and writes the snapshot, the second answers from it with the very same bytes, in both protocol
+generations; what the snapshot cannot answer waits for the SDK, in order; a changed
+configuration, a corrupt file or another version is never served."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+from pathlib import Path
+from typing import Any
+
+import pytest
+from support.env import server_command, subprocess_env
+
+pytestmark = [pytest.mark.slow, pytest.mark.timeout(120)]
+
+MODERN_META = {
+    "io.modelcontextprotocol/protocolVersion": "2026-07-28",
+    "io.modelcontextprotocol/clientInfo": {"name": "snapshot-test", "version": "1"},
+    "io.modelcontextprotocol/clientCapabilities": {},
+}
+HELLO = {
+    "protocolVersion": "2025-11-25",
+    "capabilities": {"roots": {"listChanged": True}},
+    "clientInfo": {"name": "snapshot-test", "version": "1"},
+}
+LISTS = ("tools/list", "resources/templates/list", "prompts/list")
+USED = "the start-up snapshot answered"
+
+
+def opening(generation: str) -> list[dict[str, Any]]:
+    """The requests a client opens with, whose answers the snapshot holds."""
+    if generation == "legacy":
+        return [
+            {"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": HELLO},
+            {"jsonrpc": "2.0", "method": "notifications/initialized"},
+            *({"jsonrpc": "2.0", "id": f"r{i}", "method": method} for i, method in enumerate(LISTS)),
+        ]
+    return [
+        {"jsonrpc": "2.0", "id": 1, "method": "server/discover", "params": {"_meta": MODERN_META}},
+        *(
+            {"jsonrpc": "2.0", "id": 10 + i, "method": method, "params": {"_meta": MODERN_META}}
+            for i, method in enumerate(LISTS)
+        ),
+    ]
+
+
+class Start:
+    """One run of the server: everything sent at once, then stdin closed; its stdout lines and stderr."""
+
+    def __init__(self, tmp_path: Path, messages: list[dict[str, Any] | bytes], *extra: str, **env: str) -> None:
+        environment = {**subprocess_env(tmp_path / "home"), "XDG_CACHE_HOME": str(tmp_path / "cache"), **env}
+        data = b"".join(m if isinstance(m, bytes) else json.dumps(m).encode() + b"\n" for m in messages)
+        done = subprocess.run(
+            [*server_command(tmp_path / "todo.db", "--log-level", "INFO", *extra)],
+            input=data,
+            capture_output=True,
+            env=environment,
+            timeout=90,
+            check=False,
+        )
+        assert done.returncode == 0, done.stderr.decode()
+        self.lines = done.stdout.splitlines()
+        self.stderr = done.stderr.decode()
+        self.used = USED in self.stderr
+
+    def by_id(self) -> dict[Any, bytes]:
+        return {json.loads(line)["id"]: line for line in self.lines}
+
+
+def snapshot_files(tmp_path: Path) -> list[Path]:
+    return sorted((tmp_path / "cache" / "mcp-server-todo").glob("snapshot-*.json"))
+
+
+@pytest.mark.parametrize("generation", ["legacy", "2026-07-28"])
+def test_second_start_answers_with_the_sdks_own_bytes(generation: str, tmp_path: Path) -> None:
+    first = Start(tmp_path, [*opening(generation)])
+    assert not first.used and len(snapshot_files(tmp_path)) == 1
+    second = Start(tmp_path, [*opening(generation)])
+    assert second.used, second.stderr
+    assert f"{USED} {len(first.lines)} requests" in second.stderr
+    assert second.lines == first.lines  # byte for byte, in the same order
+    assert len(first.lines) == 4
+
+
+def test_requests_the_snapshot_cannot_answer_wait_for_the_sdk(tmp_path: Path) -> None:
+    seed = {"jsonrpc": "2.0", "id": 5, "method": "tools/call", "params": {"name": "new_item", "arguments": {"title": "s"}}}
+    Start(tmp_path, [*opening("legacy"), seed])
+    call = {"jsonrpc": "2.0", "id": 7, "method": "tools/call", "params": {"name": "new_item", "arguments": {"title": "a"}}}
+    later = [
+        {"jsonrpc": "2.0", "id": 8, "method": "tools/call", "params": {"name": "list_items", "arguments": {}}},
+        b"{not json\n",
+        {"jsonrpc": "2.0", "id": 9, "method": "logging/setLevel", "params": {"level": "info"}},
+        {"jsonrpc": "2.0", "id": 10, "method": "resources/subscribe", "params": {"uri": "todo://tasks/1"}},
+        {"jsonrpc": "2.0", "id": 11, "method": "resources/list"},
+        {"jsonrpc": "2.0", "method": "notifications/cancelled", "params": {"requestId": 99}},
+        {"jsonrpc": "2.0", "id": 12, "method": "ping"},
+    ]
+    start = Start(tmp_path, [*opening("legacy")[:2], call, *opening("legacy")[2:], *later])
+    assert start.used
+    ids = [json.loads(line)["id"] for line in start.lines]
+    assert ids[:4] == [1, "r0", "r1", "r2"]  # from the snapshot, before the SDK is even loaded
+    assert sorted(ids[4:], key=str) == sorted([7, 8, None, 9, 10, 11, 12], key=str), ids  # then the SDK's
+    answers = start.by_id()
+    assert "Added #2 a" in json.loads(answers[7])["result"]["content"][0]["text"]
+    assert "#1 s" in json.loads(answers[8])["result"]["content"][0]["text"]
+    assert json.loads(answers[None])["error"]["code"] == -32700
+    for request_id in (9, 10, 12):
+        assert "result" in json.loads(answers[request_id]), answers[request_id]
+    assert "todo://tasks/1" in answers[11].decode()  # resources/list lists the store, never the snapshot
+
+
+def test_a_changed_configuration_is_never_served_from_an_old_snapshot(tmp_path: Path) -> None:
+    core = Start(tmp_path, opening("legacy"))
+    everything = Start(tmp_path, opening("legacy"), "--tools", "all")
+    assert not everything.used and len(snapshot_files(tmp_path)) == 2
+    assert everything.by_id()["r0"] != core.by_id()["r0"]  # more tools
+    assert Start(tmp_path, opening("legacy"), TODO_TOOLS_EXTRA="x").used is False  # another TODO_* environment
+    again = Start(tmp_path, opening("legacy"), "--tools", "all")
+    assert again.used and again.lines == everything.lines
+
+
+def test_a_corrupt_or_foreign_snapshot_is_ignored_and_rebuilt(tmp_path: Path) -> None:
+    first = Start(tmp_path, opening("legacy"))
+    (path,) = snapshot_files(tmp_path)
+    path.write_text('{"key": {"package": "0.0.1"}, "answers": {"x": "y"}}')
+    foreign = Start(tmp_path, opening("legacy"))
+    assert not foreign.used and foreign.lines == first.lines
+    assert json.loads(path.read_text())["key"]["package"] != "0.0.1"  # rewritten by the SDK's answers
+    path.write_bytes(b"\x00{garbage")
+    corrupt = Start(tmp_path, opening("legacy"))
+    assert not corrupt.used and corrupt.lines == first.lines
+    assert Start(tmp_path, opening("legacy")).used
+
+
+def test_todo_snapshot_0_turns_it_off(tmp_path: Path) -> None:
+    Start(tmp_path, opening("legacy"), TODO_SNAPSHOT="0")
+    assert snapshot_files(tmp_path) == []

@@ -10,7 +10,10 @@ import subprocess
 from pathlib import Path
 from typing import Any
 
+import anyio
 import pytest
+from mcp import Client
+from mcp.client.stdio import StdioServerParameters
 from support.env import server_command, subprocess_env
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(120)]
@@ -44,6 +47,11 @@ def opening(generation: str) -> list[dict[str, Any]]:
             for i, method in enumerate(LISTS)
         ),
     ]
+
+
+def new_item(request_id: int, title: str) -> dict[str, Any]:
+    params = {"name": "new_item", "arguments": {"title": title}}
+    return {"jsonrpc": "2.0", "id": request_id, "method": "tools/call", "params": params}
 
 
 class Start:
@@ -85,9 +93,8 @@ def test_second_start_answers_with_the_sdks_own_bytes(generation: str, tmp_path:
 
 
 def test_requests_the_snapshot_cannot_answer_wait_for_the_sdk(tmp_path: Path) -> None:
-    seed = {"jsonrpc": "2.0", "id": 5, "method": "tools/call", "params": {"name": "new_item", "arguments": {"title": "s"}}}
-    Start(tmp_path, [*opening("legacy"), seed])
-    call = {"jsonrpc": "2.0", "id": 7, "method": "tools/call", "params": {"name": "new_item", "arguments": {"title": "a"}}}
+    Start(tmp_path, [*opening("legacy"), new_item(5, "s")])
+    call = new_item(7, "a")
     later = [
         {"jsonrpc": "2.0", "id": 8, "method": "tools/call", "params": {"name": "list_items", "arguments": {}}},
         b"{not json\n",
@@ -137,3 +144,31 @@ def test_a_corrupt_or_foreign_snapshot_is_ignored_and_rebuilt(tmp_path: Path) ->
 def test_todo_snapshot_0_turns_it_off(tmp_path: Path) -> None:
     Start(tmp_path, opening("legacy"), TODO_SNAPSHOT="0")
     assert snapshot_files(tmp_path) == []
+
+
+@pytest.mark.parametrize("mode", ["legacy", "auto"])
+def test_the_sdk_client_works_the_same_through_the_front_end(mode: str, tmp_path: Path) -> None:
+    """The SDK's own stdio client, stdin left open: the second start's handshake comes from the
+    snapshot, and everything after it (calls, lists, the session) is the SDK's as before."""
+    log = tmp_path / "stderr.log"
+    command = server_command(tmp_path / "todo.db", "--log-level", "INFO")
+    params = StdioServerParameters(
+        command="/bin/sh",
+        args=["-c", f'exec "$0" "$@" 2>>{log}', *command],
+        env={**subprocess_env(tmp_path / "home"), "XDG_CACHE_HOME": str(tmp_path / "cache")},
+    )
+
+    async def dialog(title: str) -> tuple[list[str], list[str]]:
+        with anyio.fail_after(60):
+            async with Client(params, mode=mode, read_timeout_seconds=30) as client:
+                tools = [tool.name for tool in (await client.list_tools()).tools]
+                added = await client.call_tool("new_item", {"title": title})
+                assert not added.is_error, added
+                listed = await client.call_tool("list_items", {})
+                return tools, [task["title"] for task in listed.structured_content["items"]]
+
+    first = anyio.run(dialog, "one")
+    assert USED not in log.read_text()
+    second = anyio.run(dialog, "two")
+    assert USED in log.read_text() and f"{USED} 0 " not in log.read_text()
+    assert second == (first[0], ["one", "two"])

@@ -43,7 +43,8 @@ def _serve(db: str | None, tz: str | None, log_level: str, toolsets: str) -> int
     from ..transports.stdio_front import front_run
 
     (server, serve_stdio), handoff = front_run(lambda: _load_server(db, tz, toolsets), snapshot)
-    logging.getLogger(__name__).info("the start-up snapshot answered %d requests while the server loaded", handoff.answered)
+    log = logging.getLogger(__name__)
+    log.info("the start-up snapshot answered %d requests while the server loaded", handoff.answered)
     return _run_stdio(server, serve_stdio, handoff=handoff, recorder=recorder)
 
 

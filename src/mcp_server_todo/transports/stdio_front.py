@@ -66,13 +66,13 @@ def front_run(load: Callable[[], T], snapshot: Snapshot) -> tuple[T, Handoff]:
 
 
 def answer_until(ready_fd: int, snapshot: Snapshot, stdin_fd: int = 0, stdout_fd: int = 1) -> Handoff:
-    """Answer what the snapshot can until `ready_fd` is readable; stdin's end is left for the
-    real transport to see (it reads the end again)."""
+    """Answer what the snapshot can until `ready_fd` is readable and what stdin held is read;
+    stdin's end is left for the real transport to see (it reads the end again)."""
     front = _Front(snapshot, stdout_fd)
     reading = True
     while True:
         readable, _, _ = select.select([ready_fd, stdin_fd] if reading else [ready_fd], [], [])
-        if ready_fd in readable:
+        if stdin_fd not in readable:  # what was sent is read (or the end was): the server takes over
             return front.handoff
         chunk = os.read(stdin_fd, CHUNK)
         if not chunk:

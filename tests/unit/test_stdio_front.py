@@ -8,6 +8,8 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -149,3 +151,18 @@ def test_the_key_follows_the_source_the_settings_and_the_todo_environment() -> N
     assert any(name.startswith("mcp-") for name in key["distributions"])
     assert key == stdio_snapshot.snapshot_key({"tools": "core"}, {"TODO_TZ": "UTC", "HOME": "/y"})
     assert stdio_snapshot.enabled({}) and not stdio_snapshot.enabled({"TODO_SNAPSHOT": "0"})
+
+
+def test_the_front_end_and_the_plain_stdio_options_load_only_the_standard_library() -> None:
+    script = (
+        "import sys, json\n"
+        "from mcp_server_todo.cli.serve_args import parse_plain_stdio\n"
+        "from mcp_server_todo.transports import stdio_front, stdio_snapshot\n"
+        "assert parse_plain_stdio(['--db', 'x', '--tools', 'all']).tools == 'all'\n"
+        "stdio_snapshot.snapshot_key({}, {})\n"
+        "print(json.dumps(sorted(sys.modules)))\n"
+    )
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60, check=True)
+    loaded = {name.partition(".")[0] for name in json.loads(done.stdout)}
+    assert not {"mcp", "mcp_types", "pydantic", "anyio", "platformdirs", "click"} & loaded, loaded
+    assert "mcp_server_todo.transports.http" not in json.loads(done.stdout)

@@ -166,3 +166,24 @@ def test_the_front_end_and_the_plain_stdio_options_load_only_the_standard_librar
     loaded = {name.partition(".")[0] for name in json.loads(done.stdout)}
     assert not {"mcp", "mcp_types", "pydantic", "anyio", "platformdirs", "click"} & loaded, loaded
     assert "mcp_server_todo.transports.http" not in json.loads(done.stdout)
+
+
+def test_the_oldest_answers_and_files_make_room(tmp_path: Path) -> None:
+    environ = {"XDG_CACHE_HOME": str(tmp_path)}
+    for n in range(stdio_snapshot.MAX_FILES + 3):
+        made = Snapshot({"k": n}, environ)
+        recorder = Recorder(made)
+        recorder.asked(INIT)
+        recorder.answered(1, answered(INIT, "{}"))
+        os.utime(made.path, ns=(n * 10**9, n * 10**9))
+    files = list((tmp_path / "mcp-server-todo").iterdir())
+    assert len(files) == stdio_snapshot.MAX_FILES and Path(made.path) in files
+    assert not Path(Snapshot({"k": 0}, environ).path).exists()
+    recorder = Recorder(made)
+    for n in range(stdio_snapshot.MAX_ANSWERS + 5):
+        message = {**INIT, "id": n, "params": {**HELLO, "clientInfo": {"name": "t", "version": str(n)}}}
+        recorder.session = Session()
+        recorder.asked(message)
+        recorder.answered(n, answered(message, "{}"))
+    assert len(made.answers) == stdio_snapshot.MAX_ANSWERS
+    assert '"version":"4"' not in "".join(made.answers) and '"version":"5"' in "".join(made.answers)

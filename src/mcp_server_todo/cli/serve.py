@@ -78,10 +78,12 @@ def _run_stdio(server: Any, serve_stdio: Any, **front: Any) -> int:
 
 
 def _stdin_is_terminal() -> bool:
+    """A terminal (nobody to answer fast) or no stdin at all: no front end."""
     try:
+        os.fstat(0)
         return os.isatty(0)
     except OSError:
-        return False
+        return True
 
 
 def _serve_http(args: argparse.Namespace, db: str | None, tz: str | None) -> int:

@@ -31,6 +31,10 @@ SNAPSHOT_METHODS = frozenset(
 MODERN_KEY = "io.modelcontextprotocol/protocolVersion"
 """The `_meta` key that marks a 2026-07-28 request (the SDK's `_has_modern_envelope`)."""
 FORMAT = 1
+MAX_ANSWERS = 64
+"""Answers kept per file (each client version's `initialize` params make new ones): the oldest go."""
+MAX_FILES = 16
+"""Snapshot files kept in the cache dir (every edit of a checkout makes a new key): the oldest go."""
 LINE_START = b'{"jsonrpc":"2.0","id":'
 
 
@@ -167,6 +171,20 @@ class Snapshot:
         except OSError:
             with contextlib.suppress(OSError):
                 os.unlink(temporary)
+            return
+        _prune(folder, self.path)
+
+
+def _prune(folder: str, kept: str) -> None:
+    """Remove the oldest snapshot files beyond `MAX_FILES` (never `kept`)."""
+    with contextlib.suppress(OSError):
+        names = [os.path.join(folder, n) for n in os.listdir(folder) if n.startswith("snapshot-")]
+        if len(names) <= MAX_FILES:
+            return
+        aged = sorted((os.stat(path).st_mtime_ns, path) for path in names if path != kept)
+        for _, path in aged[: len(names) - MAX_FILES]:
+            with contextlib.suppress(OSError):
+                os.unlink(path)
 
 
 class Recorder:
@@ -198,8 +216,12 @@ class Recorder:
         if key is None or spelled is None or not line.startswith(start + b',"result":'):
             return
         tail = line[len(start) :].decode("utf-8")
-        if self.snapshot.answers.get(key) != tail:
-            self.snapshot.answers[key] = tail
+        answers = self.snapshot.answers
+        if answers.get(key) != tail:
+            answers.pop(key, None)  # the newest last: the oldest are dropped first
+            answers[key] = tail
+            while len(answers) > MAX_ANSWERS:
+                del answers[next(iter(answers))]
             self.snapshot.save()
 
     def forget(self, request_id: Any) -> None:

@@ -191,6 +191,8 @@ async def stdio_streams(
                 answer_id = getattr(answer, "id", None)
                 if answer_id in quiet and isinstance(answer, types.JSONRPCResponse | types.JSONRPCError):
                     quiet.discard(answer_id)  # the front end gave this answer already
+                    if recorder is not None:
+                        recorder.forget(answer_id)
                     continue
                 line = encode(session_message)
                 data = line + b"\n"

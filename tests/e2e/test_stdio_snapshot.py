@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import subprocess
+import time
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +16,7 @@ import pytest
 from mcp import Client
 from mcp.client.stdio import StdioServerParameters
 from support.env import server_command, subprocess_env
+from support.rawclient import RawServer
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(120)]
 
@@ -172,3 +174,25 @@ def test_the_sdk_client_works_the_same_through_the_front_end(mode: str, tmp_path
     second = anyio.run(dialog, "two")
     assert USED in log.read_text() and f"{USED} 0 " not in log.read_text()
     assert second == (first[0], ["one", "two"])
+
+
+def test_a_subscription_made_through_the_front_end_gets_its_updates(tmp_path: Path) -> None:
+    """The handshake the front end answered is the SDK session's: a resource subscription made
+    right after it is served, and a change made through the same session is notified."""
+    home, db = tmp_path / "home", tmp_path / "todo.db"
+    with RawServer(db, home) as first:
+        first.initialize()
+        first.request("tools/list")
+    log = tmp_path / "second.stderr"
+    with RawServer(db, home, "--log-level", "INFO", stderr_path=log) as second:
+        second.initialize()
+        assert "result" in second.request("tools/list")
+        assert "result" in second.request("resources/subscribe", {"uri": "todo://tasks/pending"})
+        second.ok("new_item", {"title": "watched"})
+        deadline = time.monotonic() + 10
+        while True:
+            message = second.next_message(max(deadline - time.monotonic(), 0.001))
+            if message.get("method") == "notifications/resources/updated":
+                assert message["params"]["uri"] == "todo://tasks/pending"
+                break
+    assert USED in log.read_text() and f"{USED} 0 " not in log.read_text()  # at least the initialize

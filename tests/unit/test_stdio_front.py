@@ -106,10 +106,18 @@ def test_an_id_of_uncertain_spelling_is_left_to_the_sdk(snapshot: Snapshot, pipe
 
 
 def test_malformed_lines_and_a_second_initialize_wait_for_the_sdk(snapshot: Snapshot, pipes: Any) -> None:
-    data = line(INIT) + b"{bad\n" + b"[1]\n" + line({**INIT, "id": 5}) + line({**TOOLS, "id": 6})
+    odd = [
+        b"{bad\n",
+        b"[1]\n",
+        json.dumps({**TOOLS, "id": 7}).encode("utf-16") + b"\n",  # not UTF-8: the SDK's parse error
+        line({**TOOLS, "id": 8, "extra": True}),  # a member a request does not have
+        line({**TOOLS, "id": 9, "jsonrpc": "1.0"}),
+        line({**INIT, "id": 5}),
+    ]
+    data = line(INIT) + b"".join(odd) + line({**TOOLS, "id": 6})
     handoff, written = front(snapshot, pipes, data)
     assert [json.loads(w)["id"] for w in written] == [1, 6]
-    assert handoff.lines == [line(INIT), b"{bad\n", b"[1]\n", line({**INIT, "id": 5})]
+    assert handoff.lines == [line(INIT), *odd]
 
 
 def test_the_era_is_decided_by_the_first_request_as_in_the_sdk() -> None:

@@ -23,6 +23,8 @@ from .stdio_snapshot import Session, Snapshot
 
 T = TypeVar("T")
 CHUNK = 1 << 16
+PLAIN_KEYS = frozenset({"jsonrpc", "id", "method", "params"})
+"""A request with any other member is the SDK's to judge."""
 
 
 class Handoff:
@@ -106,10 +108,10 @@ class _Front:
 
     def _reply(self, line: bytes) -> tuple[dict[str, Any], bytes] | None:
         try:
-            message = json.loads(line)
-        except (ValueError, RecursionError):
+            message = json.loads(line.decode("utf-8"))  # as the real transport reads it (UTF-8 only)
+        except (ValueError, RecursionError):  # UnicodeDecodeError is a ValueError
             return None
-        if not isinstance(message, dict) or message.get("jsonrpc") != "2.0":
+        if not isinstance(message, dict) or message.get("jsonrpc") != "2.0" or not message.keys() <= PLAIN_KEYS:
             return None
         key = self.session.key_of(message)
         if key is None:

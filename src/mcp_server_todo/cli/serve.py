@@ -30,6 +30,8 @@ def serve_command(args: argparse.Namespace, db: str | None, tz: str | None) -> i
 
 
 def _serve(db: str | None, tz: str | None, log_level: str, toolsets: str) -> int:
+    """The stdio server: with a start-up snapshot for these settings (and a client's pipe on
+    stdin), its front end answers while the server loads in a thread (docs/architecture.md)."""
     logging.basicConfig(level=log_level, stream=sys.stderr, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     from ..transports import stdio_snapshot
 

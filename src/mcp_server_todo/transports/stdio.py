@@ -11,6 +11,11 @@ protocol) and fd 0 at /dev/null; the protocol uses private duplicates.
 
 Started by hand on a terminal (stdin is a TTY), the server says once on stderr what it waits
 for (`WAITING`); never on stdout, and never when a client's pipe is stdin.
+
+At start-up the front end (`stdio_front.py`) may have answered the opening requests from the
+snapshot while the SDK loaded: `stdio_streams` then first replays what it read (`Handoff`),
+and does not write again the answer the client already has. A `Recorder`
+(`stdio_snapshot.py`) keeps the SDK's answers to those requests for the next start.
 """
 
 from __future__ import annotations

@@ -23,5 +23,11 @@ def server_command(db: Path | str, *extra: str) -> list[str]:
 
 def subprocess_env(home: Path) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("TODO_")}
-    env.update(HOME=str(home), XDG_DATA_HOME=str(home / ".local" / "share"), TODO_TZ="UTC", PYTHONUNBUFFERED="1")
+    env.update(
+        HOME=str(home),
+        XDG_DATA_HOME=str(home / ".local" / "share"),
+        XDG_CACHE_HOME=str(home / ".cache"),
+        TODO_TZ="UTC",
+        PYTHONUNBUFFERED="1",
+    )
     return env

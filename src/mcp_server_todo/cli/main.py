@@ -35,10 +35,10 @@ def serve_main(args: list[str]) -> int:
     """`serve` and the bare command: argparse, then `serve.serve_command`."""
     from ..errors import TodoError
     from .serve import serve_command
-    from .serve_args import serve_parser
+    from .serve_args import parse_plain_stdio, serve_parser
 
     try:
-        parsed = serve_parser().parse_args(args)
+        parsed = parse_plain_stdio(args) or serve_parser().parse_args(args)
     except SystemExit as exc:  # --help, or a usage error argparse has printed: its code
         return exc.code if isinstance(exc.code, int) else 2
     try:

@@ -9,6 +9,7 @@ import argparse
 import logging
 import os
 import sys
+from typing import Any
 
 from ..errors import InvalidInput, TodoError
 
@@ -29,20 +30,45 @@ def serve_command(args: argparse.Namespace, db: str | None, tz: str | None) -> i
 
 
 def _serve(db: str | None, tz: str | None, log_level: str, toolsets: str) -> int:
+    """The stdio server: with a start-up snapshot for these settings (and a client's pipe on
+    stdin), its front end answers while the server loads in a thread (docs/architecture.md)."""
     logging.basicConfig(level=log_level, stream=sys.stderr, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    import anyio
+    from ..transports import stdio_snapshot
 
+    if not stdio_snapshot.enabled(os.environ):
+        return _run_stdio(*_load_server(db, tz, toolsets))
+    key = stdio_snapshot.snapshot_key({"db": db, "tz": tz, "tools": toolsets}, os.environ)
+    snapshot = stdio_snapshot.Snapshot(key, os.environ).load()
+    recorder = stdio_snapshot.Recorder(snapshot)
+    if not snapshot.answers or _stdin_is_terminal():
+        return _run_stdio(*_load_server(db, tz, toolsets), recorder=recorder)
+    from ..transports.stdio_front import front_run
+
+    (server, serve_stdio), handoff = front_run(lambda: _load_server(db, tz, toolsets), snapshot)
+    log = logging.getLogger(__name__)
+    log.info("the start-up snapshot answered %d requests while the server loaded", handoff.answered)
+    return _run_stdio(server, serve_stdio, handoff=handoff, recorder=recorder)
+
+
+def _load_server(db: str | None, tz: str | None, toolsets: str) -> tuple[Any, Any]:
+    """The server and the stdio transport's entry: the SDK's import, the long part of a start
+    (`transports/stdio_front.py` answers the client meanwhile)."""
     from ..config import Config
     from ..server import build_server
     from ..transports.stdio import serve_stdio
 
     config = Config.resolve(db, tz)
     try:
-        server = build_server(config, toolsets)
+        return build_server(config, toolsets), serve_stdio
     except ValueError as exc:
         raise InvalidInput(str(exc)) from exc
+
+
+def _run_stdio(server: Any, serve_stdio: Any, **front: Any) -> int:
+    import anyio
+
     try:
-        anyio.run(serve_stdio, server)
+        anyio.run(lambda: serve_stdio(server, **front))
     except BaseExceptionGroup as group:  # the store failed to open in the lifespan: its one line
         found = group.subgroup(lambda exc: isinstance(exc, TodoError))
         while isinstance(found, BaseExceptionGroup):
@@ -51,6 +77,15 @@ def _serve(db: str | None, tz: str | None, log_level: str, toolsets: str) -> int
             raise
         raise found from None
     return 0
+
+
+def _stdin_is_terminal() -> bool:
+    """A terminal (nobody to answer fast) or no stdin at all: no front end."""
+    try:
+        os.fstat(0)
+        return os.isatty(0)
+    except OSError:
+        return True
 
 
 def _serve_http(args: argparse.Namespace, db: str | None, tz: str | None) -> int:

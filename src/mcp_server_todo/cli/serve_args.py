@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import typing
 from collections.abc import Sequence
 
 GLOBAL_VALUE_OPTIONS = ("--db", "--tz")
@@ -32,8 +33,16 @@ def serve_parser() -> argparse.ArgumentParser:
         description="Run the MCP server over stdio (the default) or, with --http, over Streamable HTTP "
         "(see docs/deploy.md). Example: mcp-server-todo serve --http --port 8000",
     )
-    _common(serve)
-    serve.add_argument(
+    _stdio_options(serve)
+    from ..transports.http import add_arguments as add_http_arguments  # stdlib only: the SDK is not loaded here
+
+    add_http_arguments(serve)
+    return serve
+
+
+def _stdio_options(parser: argparse.ArgumentParser) -> None:
+    _common(parser)
+    parser.add_argument(
         "--tools",
         default=os.environ.get("TODO_TOOLS", "core"),
         metavar="core|all|GROUP,...",
@@ -42,16 +51,34 @@ def serve_parser() -> argparse.ArgumentParser:
             "(env TODO_TOOLS)"
         ),
     )
-    serve.add_argument(
+    parser.add_argument(
         "--log-level",
         default=os.environ.get("TODO_LOG_LEVEL", "WARNING"),
         choices=["DEBUG", "INFO", "WARNING", "ERROR"],
         help="log level; logs go to stderr (env TODO_LOG_LEVEL)",
     )
-    from ..transports.http import add_arguments as add_http_arguments  # stdlib only: the SDK is not loaded here
 
-    add_http_arguments(serve)
-    return serve
+
+class _NotPlain(Exception):
+    pass
+
+
+class _StdioParser(argparse.ArgumentParser):
+    def error(self, message: str) -> typing.NoReturn:
+        raise _NotPlain(message)
+
+
+def parse_plain_stdio(argv: Sequence[str]) -> argparse.Namespace | None:
+    """The options of a plain stdio server (--db, --tz, --tools, --log-level, exactly spelled),
+    parsed without loading the HTTP options (transports/http costs tens of milliseconds of a
+    cold start); None for anything else (`serve_parser` then parses, helps and complains)."""
+    parser = _StdioParser(add_help=False, allow_abbrev=False)
+    _stdio_options(parser)
+    try:
+        parsed, unknown = parser.parse_known_args(list(argv))
+    except _NotPlain:
+        return None
+    return None if unknown else parsed
 
 
 def command_of(argv: Sequence[str]) -> str | None:

@@ -8,8 +8,6 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from icalendar import Calendar
-
 
 def moved_vtodo(ical: str | None, due: str) -> str | None:
     """`ical` with its VTODO's DUE at `due` (the next occurrence's, ISO) and DTSTART as far
@@ -17,6 +15,8 @@ def moved_vtodo(ical: str | None, due: str) -> str | None:
     and a DTSTART of the same kind (date or date-time)."""
     if not ical:
         return ical
+    from icalendar import Calendar  # only for a task a client's VTODO came with: servers load it rarely
+
     try:
         calendar = Calendar.from_ical(ical)
         todos = calendar.walk("VTODO")

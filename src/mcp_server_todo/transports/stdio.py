@@ -11,6 +11,11 @@ protocol) and fd 0 at /dev/null; the protocol uses private duplicates.
 
 Started by hand on a terminal (stdin is a TTY), the server says once on stderr what it waits
 for (`WAITING`); never on stdout, and never when a client's pipe is stdin.
+
+At start-up the front end (`stdio_front.py`) may have answered the opening requests from the
+snapshot while the SDK loaded: `stdio_streams` then first replays what it read (`Handoff`),
+and does not write again the answer the client already has. A `Recorder`
+(`stdio_snapshot.py`) keeps the SDK's answers to those requests for the next start.
 """
 
 from __future__ import annotations
@@ -32,6 +37,9 @@ from mcp.server.mcpserver import MCPServer
 from mcp.shared.message import SessionMessage
 from pydantic import ValidationError
 
+from .stdio_front import Handoff
+from .stdio_snapshot import Recorder
+
 log = logging.getLogger(__name__)
 
 PARSE_ERROR = -32700
@@ -48,36 +56,46 @@ def _reply_error(request_id: Any, code: int, message: str) -> SessionMessage:
 def check_line(line: bytes) -> tuple[SessionMessage | None, SessionMessage | None]:
     """Parse one line into (message for the server, error reply for the client); at most one
     is set, neither for a blank line."""
+    _, message, reply = _check(line)
+    return message, reply
+
+
+def _check(line: bytes) -> tuple[dict[str, Any] | None, SessionMessage | None, SessionMessage | None]:
+    """`check_line`, with the parsed object of a valid message first."""
     if not line.strip():
-        return None, None
+        return None, None, None
     try:
         text = line.decode("utf-8")
     except UnicodeDecodeError as exc:
-        return None, _reply_error(None, PARSE_ERROR, f"Parse error: the line is not valid UTF-8 ({exc.reason})")
+        return None, None, _reply_error(None, PARSE_ERROR, f"Parse error: the line is not valid UTF-8 ({exc.reason})")
     try:
         obj = json.loads(text)
     except (ValueError, RecursionError) as exc:
-        return None, _reply_error(None, PARSE_ERROR, f"Parse error: {exc}")
+        return None, None, _reply_error(None, PARSE_ERROR, f"Parse error: {exc}")
     if isinstance(obj, list):
-        return None, _reply_error(None, INVALID_REQUEST, "Invalid Request: batch arrays are not supported by MCP")
+        return None, None, _reply_error(None, INVALID_REQUEST, "Invalid Request: batch arrays are not supported by MCP")
     if not isinstance(obj, dict):
-        return None, _reply_error(None, INVALID_REQUEST, "Invalid Request: a message must be a JSON object")
+        return None, None, _reply_error(None, INVALID_REQUEST, "Invalid Request: a message must be a JSON object")
     request_id = obj.get("id")
     if obj.get("jsonrpc") != "2.0":
-        return None, _reply_error(request_id, INVALID_REQUEST, 'Invalid Request: "jsonrpc" must be "2.0"')
+        return None, None, _reply_error(request_id, INVALID_REQUEST, 'Invalid Request: "jsonrpc" must be "2.0"')
     if "method" in obj and not isinstance(obj["method"], str):
-        return None, _reply_error(request_id, INVALID_REQUEST, 'Invalid Request: "method" must be a string')
+        return None, None, _reply_error(request_id, INVALID_REQUEST, 'Invalid Request: "method" must be a string')
     if "method" in obj and "id" in obj and not _valid_id(request_id):
-        return None, _reply_error(None, INVALID_REQUEST, 'Invalid Request: "id" must be a string or an integer')
+        return None, None, _reply_error(None, INVALID_REQUEST, 'Invalid Request: "id" must be a string or an integer')
     if "params" in obj and not isinstance(obj["params"], dict):
-        return None, _reply_error(request_id, INVALID_REQUEST, 'Invalid Request: "params" must be an object')
+        return None, None, _reply_error(request_id, INVALID_REQUEST, 'Invalid Request: "params" must be an object')
     try:
         message = types.jsonrpc_message_adapter.validate_python(obj, by_name=False)
     except ValidationError:
-        return None, _reply_error(
-            request_id, INVALID_REQUEST, "Invalid Request: not a JSON-RPC request, notification or response"
+        return (
+            None,
+            None,
+            _reply_error(
+                request_id, INVALID_REQUEST, "Invalid Request: not a JSON-RPC request, notification or response"
+            ),
         )
-    return SessionMessage(message), None
+    return obj, SessionMessage(message), None
 
 
 def _valid_id(value: Any) -> bool:
@@ -106,7 +124,10 @@ def _divert(fd: int, target_path: str | None) -> int | None:
 
 @asynccontextmanager
 async def stdio_streams(
-    stdin: BinaryIO | None = None, stdout: BinaryIO | None = None
+    stdin: BinaryIO | None = None,
+    stdout: BinaryIO | None = None,
+    handoff: Handoff | None = None,
+    recorder: Recorder | None = None,
 ) -> AsyncIterator[
     tuple[MemoryObjectReceiveStream[SessionMessage | Exception], MemoryObjectSendStream[SessionMessage]]
 ]:
@@ -129,10 +150,20 @@ async def stdio_streams(
     pipe_in = await _pipe_reader(source)
     pipe_out = await _pipe_writer(sink)
 
+    replay = list(handoff.lines) if handoff else []
+    rest = handoff.rest if handoff else b""
+    quiet = set(handoff.quiet) if handoff else set()
+
     async def next_line() -> bytes:
+        nonlocal rest
+        if replay:  # what the front end read first (stdio_front.py), in order
+            return replay.pop(0)
         if pipe_in is not None:
-            return await pipe_in.readline()
-        return await anyio.to_thread.run_sync(source.readline, abandon_on_cancel=True)
+            line = await pipe_in.readline()
+        else:
+            line = await anyio.to_thread.run_sync(source.readline, abandon_on_cancel=True)
+        line, rest = rest + line, b""
+        return line
 
     pending = _Pending()
 
@@ -147,11 +178,13 @@ async def stdio_streams(
                     with anyio.move_on_after(DRAIN_SECONDS):
                         await pending.drained()
                     break
-                message, reply = check_line(line)
+                obj, message, reply = _check(line)
                 if reply is not None:
                     log.info("answered a malformed message: %s", reply.message.error.message)  # type: ignore[union-attr]
                     await replies.send(reply)
                 elif message is not None:
+                    if recorder is not None and obj is not None:
+                        recorder.asked(obj)
                     pending.asked(message)
                     await read_send.send(message)
 
@@ -159,12 +192,24 @@ async def stdio_streams(
         async with write_recv:
             async for session_message in write_recv:
                 pending.answered(session_message)
-                data = encode(session_message) + b"\n"
+                answer = session_message.message
+                answer_id = getattr(answer, "id", None)
+                if answer_id in quiet and isinstance(answer, types.JSONRPCResponse | types.JSONRPCError):
+                    quiet.discard(answer_id)  # the front end gave this answer already
+                    if recorder is not None:
+                        recorder.forget(answer_id)
+                    continue
+                line = encode(session_message)
+                data = line + b"\n"
                 if pipe_out is not None:
                     pipe_out.write(data)
                     await pipe_out.drain()
                 else:
                     await anyio.to_thread.run_sync(_write_all, sink, data)
+                if recorder is not None and isinstance(answer, types.JSONRPCResponse):
+                    recorder.answered(answer_id, line)
+                elif recorder is not None and isinstance(answer, types.JSONRPCError):
+                    recorder.forget(answer_id)
 
     try:
         async with anyio.create_task_group() as tg:
@@ -285,11 +330,13 @@ def say_waiting_on_terminal() -> bool:
     return True
 
 
-async def serve_stdio(server: MCPServer[Any]) -> None:
-    """Run `server` over this process's stdin/stdout until stdin closes."""
+async def serve_stdio(server: MCPServer[Any], handoff: Handoff | None = None, recorder: Recorder | None = None) -> None:
+    """Run `server` over this process's stdin/stdout until stdin closes; first what the front
+    end read (`handoff`), and let `recorder` keep the answers for the next start's snapshot."""
     from ..server import sdk_seams
 
-    say_waiting_on_terminal()
+    if handoff is None:
+        say_waiting_on_terminal()
     low = sdk_seams.lowlevel(server)
-    async with stdio_streams() as (read_stream, write_stream):
+    async with stdio_streams(handoff=handoff, recorder=recorder) as (read_stream, write_stream):
         await low.run(read_stream, write_stream, low.create_initialization_options())

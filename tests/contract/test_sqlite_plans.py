@@ -78,3 +78,39 @@ def test_a_caldav_resource_name_is_found_through_its_index(tmp_path: Path) -> No
         store.close()
     assert any("tasks_by_href" in step for step in steps), steps
     assert not [step for step in steps if step.split()[:2] == ["SCAN", "t"]], steps
+
+
+@pytest.mark.parametrize("after", [None, ["2026-12-01T00:00:00Z", 40]], ids=["first-page", "next-page"])
+def test_a_page_in_due_order_is_read_from_its_index_not_sorted(tmp_path: Path, after: list[Any] | None) -> None:
+    # sorting every pending task for each page of 50 took 60 ms at 100,000 tasks
+    steps = plans(tmp_path, ListQuery(sort="due", after=after, now_utc="2026-11-25T10:00:00Z"))
+    listing = [step for step in steps if step.startswith(("SEARCH t", "SCAN t", "USE TEMP"))]
+    assert any("tasks_by_due" in step for step in listing), steps
+    assert not [step for step in listing if "TEMP B-TREE" in step], steps
+    if after is not None:
+        assert any("<expr>>" in step for step in listing), f"the next page seeks where the last ended: {steps}"
+
+
+def test_only_a_new_title_or_notes_rewrites_the_search_index(tmp_path: Path) -> None:
+    from mcp_server_todo.model import Task
+
+    store = SQLiteStore(tmp_path / "fts.db")
+    task = Task(id=1, title="Renew passport", created_at="2026-11-25T10:00:00Z", updated_at="2026-11-25T10:00:00Z")
+    try:
+        with store.write() as tx:
+            tx.put(task)
+        traced: list[str] = []
+        store._conn.set_trace_callback(traced.append)
+        with store.write() as tx:
+            tx.put(task.model_copy(update={"status": Status.done, "completed_at": "2026-11-26T10:00:00Z"}))
+        assert not [sql for sql in traced if "tasks_fts" in sql], traced
+        with store.write() as tx:
+            tx.put(task.model_copy(update={"title": "Book flights", "status": Status.done}))
+        assert [sql for sql in traced if "tasks_fts" in sql], "a new title is indexed"
+        store._conn.set_trace_callback(None)
+        with store.read() as tx:
+            found = [t.id for t in tx.query(ListQuery(status=None, text="flights")).items]
+            gone = [t.id for t in tx.query(ListQuery(status=None, text="passport")).items]
+        assert found == [1] and gone == []
+    finally:
+        store.close()

@@ -253,4 +253,23 @@ SQLITE_MIGRATIONS: tuple[Migration, ...] = (
             "ALTER TABLE changes ADD COLUMN via TEXT",
         ),
     ),
+    (
+        12,
+        "search index rewritten only when a title or notes change; the due order indexed as sorted",
+        (
+            # the upsert names every column, so the trigger fired on each write (a completion
+            # deleted and re-added the task's words); now only when the words can differ
+            "DROP TRIGGER tasks_fts_update",
+            """CREATE TRIGGER tasks_fts_update AFTER UPDATE OF title, notes ON tasks
+            WHEN OLD.title IS NOT NEW.title OR OLD.notes IS NOT NEW.notes BEGIN
+                INSERT INTO tasks_fts (tasks_fts, rowid, title, notes)
+                VALUES ('delete', OLD.rowid, OLD.title, OLD.notes);
+                INSERT INTO tasks_fts (rowid, title, notes) VALUES (NEW.rowid, NEW.title, NEW.notes);
+            END""",
+            # sort="due" orders by coalesce(due_key, '~'), id: indexed as that, a page is read
+            # from the index instead of sorting every pending task (sqlite_sql.sort_keys)
+            "DROP INDEX tasks_by_due",
+            "CREATE INDEX tasks_by_due ON tasks (owner, status, coalesce(due_key, '~'), id)",
+        ),
+    ),
 )

@@ -186,6 +186,11 @@ class SQLiteTx(queries.SharingQueries, ListQueries):
         if query.after is not None:
             page_where += f" AND ({', '.join(keys)}) > ({', '.join('?' * len(keys))})"
             page_args += key_args + list(query.after)
+            if query.sort != "urgency":
+                # implied by the row comparison, but a bound SQLite can seek in the sort's
+                # index with: the next page starts where the last ended, not at the first row
+                page_where += f" AND {keys[0]} >= ?"
+                page_args.append(query.after[0])
         select = f"{SELECT}, {', '.join(keys)}"
         if query.sort == "urgency":
             select += f", {URGENCY}"

@@ -52,8 +52,9 @@ def plans(tmp_path: Path, query: ListQuery) -> list[str]:
         ListQuery(window=DueWindow("2026-11-25", "2026-11-25", "2026-11-25T08:00:00Z", "2026-11-26T08:00:00Z")),
         ListQuery(tag="errand"),
         ListQuery(text="groceries"),
+        ListQuery(parent_id=5),
     ],
-    ids=["pending", "project", "done", "next-page", "due-window", "tag", "text"],
+    ids=["pending", "project", "done", "next-page", "due-window", "tag", "text", "subtasks"],
 )
 def test_listings_never_scan_all_tasks(tmp_path: Path, query: ListQuery) -> None:
     query.now_utc = "2026-11-25T10:00:00Z"
@@ -114,3 +115,10 @@ def test_only_a_new_title_or_notes_rewrites_the_search_index(tmp_path: Path) -> 
         assert found == [1] and gone == []
     finally:
         store.close()
+
+
+def test_the_subtasks_of_a_task_are_read_from_its_index_in_order(tmp_path: Path) -> None:
+    # walking every pending task for the children of one took 30 ms at 100,000 tasks
+    steps = plans(tmp_path, ListQuery(parent_id=5, now_utc="2026-11-25T10:00:00Z"))
+    listing = [step for step in steps if step.startswith(("SEARCH t", "SCAN t", "USE TEMP"))]
+    assert listing and all("tasks_by_parent" in step for step in listing), steps

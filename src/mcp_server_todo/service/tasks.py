@@ -199,9 +199,10 @@ class TodoService(TaskReads):
         return result
 
     def _complete_one(self, tx: StoreTx, task: Task, now: str, result: Completed) -> None:
-        done = stored(task).model_copy(update={"status": Status.done, "completed_at": now, "updated_at": now})
+        before = stored(task)
+        done = before.model_copy(update={"status": Status.done, "completed_at": now, "updated_at": now})
         tx.put(done)
-        tx.log(Change(op="complete", task_id=task.id, before=stored(task), after=done, at=now))
+        tx.log(Change(op="complete", task_id=task.id, before=before, after=done, at=now))
         result.done.append(done)
         if task.recur:
             nxt = next_occurrence(tx, task, now, self.today())

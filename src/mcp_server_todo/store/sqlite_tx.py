@@ -34,6 +34,11 @@ def _row_to_task(row: tuple[Any, ...]) -> Task:
     return queries.task_from_row(row, tags, depends_on, reminders, bool(row[19] or row[20]))
 
 
+def _json_list(values: list[Any]) -> str:
+    """A list column as stored: most tasks have no tags, dependencies or reminders."""
+    return json.dumps(values, ensure_ascii=False) if values else "[]"
+
+
 class SQLiteTx(queries.SharingQueries, ListQueries):
     def __init__(self, conn: sqlite3.Connection, owner: str) -> None:
         self._conn = conn
@@ -155,14 +160,14 @@ class SQLiteTx(queries.SharingQueries, ListQueries):
             due_key,
             task.recur,
             task.project,
-            json.dumps(task.tags, ensure_ascii=False),
+            _json_list(task.tags),
             task.parent_id,
-            json.dumps(task.depends_on),
+            _json_list(task.depends_on),
             task.created_at,
             task.updated_at,
             task.completed_at,
             task.uid or uuid.uuid4().hex,
-            json.dumps(task.reminders),
+            _json_list(task.reminders),
             task.ical,
             task.href,
         )

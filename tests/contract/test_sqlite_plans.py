@@ -122,3 +122,15 @@ def test_the_subtasks_of_a_task_are_read_from_its_index_in_order(tmp_path: Path)
     steps = plans(tmp_path, ListQuery(parent_id=5, now_utc="2026-11-25T10:00:00Z"))
     listing = [step for step in steps if step.startswith(("SEARCH t", "SCAN t", "USE TEMP"))]
     assert listing and all("tasks_by_parent" in step for step in listing), steps
+
+
+def test_todays_tasks_are_read_from_the_due_index(tmp_path: Path) -> None:
+    # the window's own clause (an OR per kind of due) made SQLite walk every pending task:
+    # 6 ms at 100,000 tasks for a page of today's
+    window = DueWindow("2026-11-25", "2026-11-25", "2026-11-25T08:00:00Z", "2026-11-26T08:00:00Z")
+    steps = plans(tmp_path, ListQuery(window=window, now_utc="2026-11-25T10:00:00Z"))
+    reads = [step for step in steps if step.startswith(("SEARCH t", "SCAN t"))]
+    assert reads and all("tasks_by_due (owner=? AND status=? AND <expr>>? AND <expr><?)" in s for s in reads), steps
+    overdue = DueWindow(None, "2026-11-24", None, "2026-11-25T10:00:00Z")  # open into the past
+    steps = plans(tmp_path, ListQuery(window=overdue, now_utc="2026-11-25T10:00:00Z"))
+    assert not [step for step in steps if "TEMP B-TREE" in step], f"overdue pages walk in id order: {steps}"

@@ -20,6 +20,7 @@ from .sqlite_sql import (
     UPSERT,
     URGENCY,
     URGENCY_PARAMS,
+    due_order_range,
     ids_clause,
     log_sql,
     sort_keys,
@@ -178,6 +179,9 @@ class SQLiteTx(queries.SharingQueries, ListQueries):
 
     def query(self, query: ListQuery) -> TaskPage:
         clause, args, counted_by_triggers = queries.filters(query, self._owner, ids=ids_clause, text=text_clause)
+        keyed = due_order_range(query.window) if query.window is not None else None
+        if keyed is not None:  # the same tasks, found through the due index
+            clause, args = f"{clause} AND {keyed[0]}", args + keyed[1]
         if counted_by_triggers:
             # only status/project filters: the trigger-maintained counts answer without a scan
             sql = f"SELECT coalesce(sum(n), 0) FROM task_counts t WHERE {clause}"

@@ -371,3 +371,30 @@ def test_caldav_columns_round_trip_the_store_and_the_change_log(backend: Store) 
         assert first.after is not None and (first.after.ical, first.after.href) == (vtodo, "0F1E-ABC.ics")
         assert [c.via for c in tx.history(None, 10)] == [None, "caldav"]
     assert "ical" not in got.model_dump() and "href" not in got.model_dump(), "never in what MCP clients see"
+
+
+def test_a_due_window_holds_exactly_the_tasks_due_within_it(backend: Store) -> None:
+    from mcp_server_todo.model import DueWindow
+
+    # the 25th in a zone at UTC-8: floating dates by day, date-times by instant (half-open)
+    window = DueWindow("2026-11-25", "2026-11-25", "2026-11-25T08:00:00Z", "2026-11-26T08:00:00Z")
+    dues = {
+        1: "2026-11-24",
+        2: "2026-11-25",
+        3: "2026-11-26",
+        4: "2026-11-25T07:59:59+00:00",
+        5: "2026-11-25T08:00:00+00:00",
+        6: "2026-11-26T07:59:59+00:00",
+        7: "2026-11-26T08:00:00+00:00",
+        8: "2026-11-25T23:00:00-08:00",  # 07:00Z on the 26th
+        9: None,
+    }
+    with backend.write() as tx:
+        for task_id, due in dues.items():
+            tx.put(make(task_id, f"t{task_id}", due=due))
+    with backend.read() as tx:
+        page = tx.query(ListQuery(window=window, limit=2, now_utc=NOW))
+        rest = tx.query(ListQuery(window=window, limit=2, after=page.next_after, now_utc=NOW))
+        whole = tx.query(ListQuery(window=window, sort="due", now_utc=NOW))
+    assert page.total == 4 and [t.id for t in page.items + rest.items] == [2, 5, 6, 8]
+    assert [t.id for t in whole.items] == [5, 2, 8, 6], "earliest first: a floating date counts as its day's end"

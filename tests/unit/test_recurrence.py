@@ -456,3 +456,16 @@ def test_first_due_of_an_ended_series_is_an_error() -> None:
     with pytest.raises(InvalidInput) as caught:
         first_due("FREQ=DAILY;UNTIL=20261124", date(2026, 11, 25))
     assert "has no occurrence on or after 2026-11-25 (its UNTIL has passed)" in str(caught.value)
+
+
+def test_a_stored_rule_is_described_once_and_remembered() -> None:
+    import importlib
+
+    describing = importlib.import_module("mcp_server_todo.dates.recurrence.describe")
+
+    rule = "FREQ=WEEKLY;INTERVAL=3;BYDAY=TU"
+    first = describing.describe(rule)
+    hits = describing._described.cache_info().hits
+    assert describing.describe(rule) == first == "every 3 weeks on Tuesday"
+    assert describing._described.cache_info().hits == hits + 1, "a listing re-describes the same rules"
+    assert describing.describe("every day") == "every day", "a phrase is described afresh"

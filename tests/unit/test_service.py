@@ -227,3 +227,15 @@ def test_a_tree_over_the_limit_is_refused_whole(store: Store, monkeypatch: pytes
         with pytest.raises(InvalidInput, match=r"more than 5 subtasks.*subtrees first"):
             action()
     assert service.list_tasks(status="pending").total == 7
+
+
+def test_a_new_task_is_a_whole_valid_task_each_item_its_own(svc: TodoService) -> None:
+    from mcp_server_todo.model import Task
+
+    first, second = svc.add_many([{"title": "a", "tags": ["x"], "due": "2026-12-24"}, {"title": "b"}])
+    for task in (first, second):
+        assert set(vars(task)) == set(Task.model_fields), "every field set: none left to a default"
+        assert Task.model_validate(task.model_dump()) == task
+    assert (first.id, second.id) == (1, 2) and first.uid != second.uid
+    assert first.tags == ["x"] and second.tags == [] and second.due is None
+    assert svc.get(1) == first and svc.get(2) == second

@@ -42,6 +42,7 @@ from ..model import (
     clean_title,
     clean_user,
     stored,
+    task_from_store,
 )
 from ..store import StoreTx
 from .inputs import (
@@ -103,7 +104,8 @@ class TodoService(TaskReads):
             for index, draft in enumerate(drafts):
                 task_id = tx.allocate_id()
                 first_id = first_id or task_id
-                task = draft.model_copy(update={"id": task_id})
+                task = draft  # made for this call alone (`_draft`): numbered in place
+                task.id = task_id
                 if uids is not None:
                     task.uid = uids[index]
                 # a parent may be an item of this same call, named by its position: parent_id=-1 is item 1
@@ -134,30 +136,32 @@ class TodoService(TaskReads):
         done = item.get("status") == "done"
         if item.get("status") not in (None, "pending", "done"):
             raise InvalidInput(f"status {item['status']!r} cannot be set on a new task; use 'pending' or 'done'")
-        return Task.model_construct(
-            id=0,
-            title=clean_title(item["title"]),
-            notes=clean_notes(item["notes"]) if item.get("notes") else "",
-            status=Status.done if done else Status.pending,
-            priority=parse_priority(item.get("priority")) or Priority.none,
-            due=due.iso if due else None,
-            due_tz=zone_kept(due, item.get("due_tz")),
-            recur=recur,
-            project=clean_project(item["project"]) if item.get("project") is not None else DEFAULT_PROJECT,
-            tags=clean_tags(item["tags"]) if item.get("tags") else [],
-            parent_id=parent if isinstance(parent, int) and parent < 0 else opt_id(parent, "parent_id"),
-            depends_on=clean_ids(item["depends_on"], "depends_on id") if item.get("depends_on") else [],
-            created_at=now,
-            updated_at=now,
-            completed_at=now if done else None,
-            uid=uuid.uuid4().hex,
-            reminders=parse_reminders(item["remind"], self.tz, now=self.now()) if item.get("remind") else [],
-            ical=item.get("ical") or None,
-            href=clean_href(item.get("href") or ""),
-            due_human=None,
-            subtasks=0,
-            blocked=False,
-            urgency=None,
+        return task_from_store(  # every field, cleaned above: no defaults to look up
+            {
+                "id": 0,
+                "title": clean_title(item["title"]),
+                "notes": clean_notes(item["notes"]) if item.get("notes") else "",
+                "status": Status.done if done else Status.pending,
+                "priority": parse_priority(item.get("priority")) or Priority.none,
+                "due": due.iso if due else None,
+                "due_tz": zone_kept(due, item.get("due_tz")),
+                "recur": recur,
+                "project": clean_project(item["project"]) if item.get("project") is not None else DEFAULT_PROJECT,
+                "tags": clean_tags(item["tags"]) if item.get("tags") else [],
+                "parent_id": parent if isinstance(parent, int) and parent < 0 else opt_id(parent, "parent_id"),
+                "depends_on": clean_ids(item["depends_on"], "depends_on id") if item.get("depends_on") else [],
+                "created_at": now,
+                "updated_at": now,
+                "completed_at": now if done else None,
+                "uid": uuid.uuid4().hex,
+                "reminders": parse_reminders(item["remind"], self.tz, now=self.now()) if item.get("remind") else [],
+                "ical": item.get("ical") or None,
+                "href": clean_href(item.get("href") or ""),
+                "due_human": None,
+                "subtasks": 0,
+                "blocked": False,
+                "urgency": None,
+            }
         )
 
     def _due(self, value: str | None) -> Due | None:
@@ -199,9 +203,10 @@ class TodoService(TaskReads):
         return result
 
     def _complete_one(self, tx: StoreTx, task: Task, now: str, result: Completed) -> None:
-        done = stored(task).model_copy(update={"status": Status.done, "completed_at": now, "updated_at": now})
+        before = stored(task)
+        done = before.model_copy(update={"status": Status.done, "completed_at": now, "updated_at": now})
         tx.put(done)
-        tx.log(Change(op="complete", task_id=task.id, before=stored(task), after=done, at=now))
+        tx.log(Change(op="complete", task_id=task.id, before=before, after=done, at=now))
         result.done.append(done)
         if task.recur:
             nxt = next_occurrence(tx, task, now, self.today())

@@ -253,4 +253,33 @@ SQLITE_MIGRATIONS: tuple[Migration, ...] = (
             "ALTER TABLE changes ADD COLUMN via TEXT",
         ),
     ),
+    (
+        12,
+        "search index rewritten only when a title or notes change; due order and subtasks indexed as read",
+        (
+            # the upsert names every column, so the trigger fired on each write (a completion
+            # deleted and re-added the task's words); now only when the words can differ
+            "DROP TRIGGER tasks_fts_update",
+            """CREATE TRIGGER tasks_fts_update AFTER UPDATE OF title, notes ON tasks
+            WHEN OLD.title IS NOT NEW.title OR OLD.notes IS NOT NEW.notes BEGIN
+                INSERT INTO tasks_fts (tasks_fts, rowid, title, notes)
+                VALUES ('delete', OLD.rowid, OLD.title, OLD.notes);
+                INSERT INTO tasks_fts (rowid, title, notes) VALUES (NEW.rowid, NEW.title, NEW.notes);
+            END""",
+            # sort="due" orders by coalesce(due_key, '~'), id: indexed as that, a page is read
+            # from the index instead of sorting every pending task (sqlite_sql.sort_keys)
+            "DROP INDEX tasks_by_due",
+            "CREATE INDEX tasks_by_due ON tasks (owner, status, coalesce(due_key, '~'), id)",
+            # the subtasks of a task in id order straight from the index (the planner walked
+            # every pending task for list_items parent_id=N); every index below holds only
+            # the tasks it can find, so a write of a task without a due date or a parent
+            # leaves three indexes alone (fewer pages to write and sync per commit)
+            "DROP INDEX tasks_by_parent",
+            "CREATE INDEX tasks_by_parent ON tasks (owner, parent_id, status, id) WHERE parent_id IS NOT NULL",
+            "DROP INDEX tasks_by_due_date",
+            "CREATE INDEX tasks_by_due_date ON tasks (owner, status, due_date) WHERE due_date IS NOT NULL",
+            "DROP INDEX tasks_by_due_utc",
+            "CREATE INDEX tasks_by_due_utc ON tasks (owner, status, due_utc) WHERE due_utc IS NOT NULL",
+        ),
+    ),
 )

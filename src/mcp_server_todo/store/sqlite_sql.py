@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import re
 
+from ..model import DueWindow
 from . import queries
 
 _CHANGE_COLUMNS = "id, grp, at, op, task_id, before, after, actor, via"
@@ -83,3 +84,17 @@ def text_clause(text: str) -> queries.Clause:
     if match is None:
         return "1 = 0", []
     return "t.rowid IN (SELECT rowid FROM tasks_fts WHERE tasks_fts MATCH ?)", [match]
+
+
+def due_order_range(window: DueWindow) -> queries.Clause | None:
+    """A range of the due order's key (`_DUE_KEY`, indexed by tasks_by_due) that holds every
+    task in `window`: a floating date's key is its day's last second, a date-time's its UTC
+    instant (`SQLiteTx._row`). Added to the window's own clause, it lets SQLite read today's or
+    this week's tasks from the index instead of walking every pending task. None for a window
+    open at an end (overdue: most tasks may match, the walk finds a page sooner)."""
+    ends = (window.date_from, window.date_to, window.utc_from, window.utc_to)
+    if any(end is None for end in ends):
+        return None
+    low = min(f"{window.date_from}T23:59:59Z", str(window.utc_from))
+    high = max(f"{window.date_to}T23:59:59Z", str(window.utc_to))
+    return f"{_DUE_KEY} >= ? AND {_DUE_KEY} <= ?", [low, high]

@@ -20,6 +20,7 @@ from .sqlite_sql import (
     UPSERT,
     URGENCY,
     URGENCY_PARAMS,
+    due_order_range,
     ids_clause,
     log_sql,
     sort_keys,
@@ -32,6 +33,11 @@ def _row_to_task(row: tuple[Any, ...]) -> Task:
     depends_on = json.loads(row[11]) if row[11] != "[]" else []
     reminders = json.loads(row[16]) if row[16] != "[]" else []
     return queries.task_from_row(row, tags, depends_on, reminders, bool(row[19] or row[20]))
+
+
+def _json_list(values: list[Any]) -> str:
+    """A list column as stored: most tasks have no tags, dependencies or reminders."""
+    return json.dumps(values, ensure_ascii=False) if values else "[]"
 
 
 class SQLiteTx(queries.SharingQueries, ListQueries):
@@ -155,14 +161,14 @@ class SQLiteTx(queries.SharingQueries, ListQueries):
             due_key,
             task.recur,
             task.project,
-            json.dumps(task.tags, ensure_ascii=False),
+            _json_list(task.tags),
             task.parent_id,
-            json.dumps(task.depends_on),
+            _json_list(task.depends_on),
             task.created_at,
             task.updated_at,
             task.completed_at,
             task.uid or uuid.uuid4().hex,
-            json.dumps(task.reminders),
+            _json_list(task.reminders),
             task.ical,
             task.href,
         )
@@ -173,6 +179,9 @@ class SQLiteTx(queries.SharingQueries, ListQueries):
 
     def query(self, query: ListQuery) -> TaskPage:
         clause, args, counted_by_triggers = queries.filters(query, self._owner, ids=ids_clause, text=text_clause)
+        keyed = due_order_range(query.window) if query.window is not None else None
+        if keyed is not None:  # the same tasks, found through the due index
+            clause, args = f"{clause} AND {keyed[0]}", args + keyed[1]
         if counted_by_triggers:
             # only status/project filters: the trigger-maintained counts answer without a scan
             sql = f"SELECT coalesce(sum(n), 0) FROM task_counts t WHERE {clause}"
@@ -186,6 +195,11 @@ class SQLiteTx(queries.SharingQueries, ListQueries):
         if query.after is not None:
             page_where += f" AND ({', '.join(keys)}) > ({', '.join('?' * len(keys))})"
             page_args += key_args + list(query.after)
+            if query.sort != "urgency":
+                # implied by the row comparison, but a bound SQLite can seek in the sort's
+                # index with: the next page starts where the last ended, not at the first row
+                page_where += f" AND {keys[0]} >= ?"
+                page_args.append(query.after[0])
         select = f"{SELECT}, {', '.join(keys)}"
         if query.sort == "urgency":
             select += f", {URGENCY}"

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import functools
 from datetime import datetime
 
 from ...errors import InvalidInput
@@ -69,6 +70,24 @@ def _describe_core(rule: Rule) -> str | None:
 
 
 def describe(rule: str) -> str:
+    """Short human text for a rule (see `_describe`). A stored rule (a raw RRULE body, the same
+    few on page after page of a listing) is described once and remembered: the words depend on
+    the rule's text alone."""
+    if "=" in rule and len(rule) <= _CACHED_MAX:
+        return _described(rule)
+    return _describe(rule)
+
+
+_CACHED_MAX = 300
+"""Longer rules are described afresh (the cache holds short keys only)."""
+
+
+@functools.lru_cache(maxsize=1024)
+def _described(rule: str) -> str:
+    return _describe(rule)
+
+
+def _describe(rule: str) -> str:
     """Short human text for a rule: "every weekday", "every 2 weeks on Monday", "monthly on
     the 15th", "every year on Dec 24", with ", 10 times" or " until 2026-12-31" when the
     series ends. Falls back to the normalized rule (or the text given, if it is not a

@@ -42,8 +42,10 @@ def _reexec_in_project_venv() -> None:
     try:
         import mcp_server_todo  # noqa: F401
     except ImportError:
-        venv_python = ROOT / ".venv" / "bin" / "python"
-        if venv_python.exists() and Path(sys.executable).resolve() != venv_python.resolve():
+        venv = ROOT / ".venv"
+        venv_python = venv / "bin" / "python"
+        # by prefix, not by executable: a venv's python is often a link to the very same binary
+        if venv_python.exists() and Path(sys.prefix).resolve() != venv.resolve():
             os.execv(str(venv_python), [str(venv_python), *sys.argv])
         raise SystemExit("mcp_server_todo is not importable; run with the project's venv python") from None
 

@@ -79,7 +79,8 @@ def start(name: str, db: str | None, replicas: int = 1, *args: str, **extra_env:
     LOGS.mkdir(parents=True, exist_ok=True)
     env = {k: v for k, v in os.environ.items() if not k.startswith("TODO_")}
     env.update(extra_env)
-    env.update(TODO_TZ="UTC", PYTHONPATH=os.pathsep.join(filter(None, [str(ROOT / "src"), env.get("PYTHONPATH")])))
+    # a PYTHONPATH given first (bench a source snapshot, as run.py does), then this checkout's src
+    env.update(TODO_TZ="UTC", PYTHONPATH=os.pathsep.join(filter(None, [env.get("PYTHONPATH"), str(ROOT / "src")])))
     server = Server(name, [free_port() for _ in range(replicas)])
     logfile = (LOGS / f"{name}.log").open("wb")
     for port in server.ports:

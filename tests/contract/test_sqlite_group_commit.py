@@ -113,17 +113,31 @@ def test_no_write_returns_before_an_fsync_that_began_after_its_commit(tmp_path: 
         assert any(committed_at <= began and ended <= at for began, ended in recorded.syncs), number
 
 
-def test_inside_durable_later_the_wait_is_left_to_the_caller(tmp_path: Path) -> None:
-    store, recorded = store_with(tmp_path / "todo.db")
+def test_on_a_slow_disk_durable_later_leaves_the_wait_to_the_caller(tmp_path: Path) -> None:
+    store, recorded = store_with(tmp_path / "todo.db", delay=0.01)  # 10 ms fsyncs
     service = TodoService(store)
+    service.add("first")  # outside durable_later: the transaction waits itself
+    assert len(recorded.syncs) == 1 and recorded.slow()
     with durable_later() as waits:
         service.add("saved later")
-    assert len(waits) == 1 and recorded.syncs == []  # committed, not yet waited for
+    assert len(waits) == 1 and len(recorded.syncs) == 1  # committed, not yet waited for
     for wait in waits:
         wait()
-    assert len(recorded.syncs) == 1
-    service.add("saved now")  # outside: the transaction waits itself
     assert len(recorded.syncs) == 2
+    store.close()
+    assert titles_on_disk(tmp_path / "todo.db") == ["first", "saved later"]
+
+
+def test_on_a_quick_disk_the_wait_stays_where_it_is(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    store, recorded = store_with(tmp_path / "todo.db")
+    monkeypatch.setattr(recorded, "_fsync", lambda: None)  # a disk whose fsync takes no time
+    service = TodoService(store)
+    for n in range(3):
+        service.add(f"task {n}")
+    assert not recorded.slow()
+    with durable_later() as waits:
+        service.add("saved now")
+    assert waits == [] and recorded.fsyncs == 4  # waited for inline: a thread hop would cost more
     store.close()
 
 

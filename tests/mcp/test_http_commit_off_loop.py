@@ -1,5 +1,5 @@
-"""Over HTTP a write's fsync is awaited off the event loop (server/offload.py, group commit in
-store/sqlite_sync.py): while one write waits for a slow disk, another request's read is
+"""Over HTTP, on a slow disk, a write's fsync is awaited off the event loop (server/offload.py,
+group commit in store/sqlite_sync.py): while one write waits for the disk, another request's read is
 answered, and the write's answer goes out only once its fsync has ended. The server in
 this process (`serve --http --stateless --json-response`), a real SQLite file; the disk is made
 slow by holding the real fsync until the test lets it go."""
@@ -7,6 +7,7 @@ slow by holding the real fsync until the test lets it go."""
 from __future__ import annotations
 
 import threading
+import time
 from pathlib import Path
 from typing import Any
 
@@ -39,7 +40,8 @@ async def post(http: httpx2.AsyncClient, body: dict[str, Any]) -> dict[str, Any]
 
 
 class SlowDisk:
-    """GroupSync's fsync held (once `hold` is set) until `release`; the real fsync then runs."""
+    """GroupSync's fsync on a slow disk (20 ms more), and held (once `holding`) until
+    `released`; the real fsync then runs."""
 
     def __init__(self) -> None:
         self.holding = False
@@ -48,6 +50,7 @@ class SlowDisk:
         self.real = GroupSync._fsync
 
     def fsync(self, group: GroupSync) -> None:
+        time.sleep(0.02)
         if self.holding:
             self.entered.set()
             assert self.released.wait(30), "never released"
@@ -64,7 +67,7 @@ async def test_a_read_is_answered_while_a_write_waits_for_its_fsync(
     async with app.server.session_manager.run():
         transport = httpx2.ASGITransport(app=app.asgi)
         async with httpx2.AsyncClient(transport=transport, base_url="http://127.0.0.1:8000") as http:
-            await post(http, call(1, "new_item", {"title": "first"}))  # the store is open, migrated
+            await post(http, call(1, "new_item", {"title": "first"}))  # the store is open; its fsyncs are slow
             disk.holding = True
             written: dict[str, Any] = {}
 

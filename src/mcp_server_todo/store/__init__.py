@@ -85,9 +85,10 @@ _DURABLE_LATER: ContextVar[list[Callable[[], None]] | None] = ContextVar("todo_s
 @contextmanager
 def durable_later() -> Iterator[list[Callable[[], None]]]:
     """Within: a write transaction whose commit still has to reach the disk (SQLite's group
-    commit, store/sqlite_sync.py) leaves that wait (an fsync, blocking) in the list instead of
-    waiting itself. The caller must run every one, where blocking is harmless (a worker thread),
-    before it tells anyone the write is saved. Outside, transactions wait as usual."""
+    commit, store/sqlite_sync.py) may leave that wait (an fsync, blocking) in the list instead
+    of waiting itself (it does when the disk's fsyncs are slow). The caller must run every one,
+    where blocking is harmless (a worker thread), before it tells anyone the write is saved.
+    Outside, transactions wait as usual."""
     waits: list[Callable[[], None]] = []
     token = _DURABLE_LATER.set(waits)
     try:

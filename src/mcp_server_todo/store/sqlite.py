@@ -139,9 +139,10 @@ class SQLiteStore(tokens.TokenTable):
             else:
                 self._lock.release()
         if number and self._group:
-            # the next write may begin meanwhile: it joins a later fsync
+            # the next write may begin meanwhile: it joins a later fsync; the caller may wait off
+            # the event loop (durable_later) when the disk's fsyncs are slow enough to be worth it
             wait = functools.partial(self._group.wait_durable, number)
-            if not wait_durable_later(wait):
+            if not (self._group.slow() and wait_durable_later(wait)):
                 wait()
 
     @staticmethod

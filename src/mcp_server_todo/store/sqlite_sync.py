@@ -21,15 +21,27 @@ was told is saved); a write that follows from it is answered only after its own 
 covers the earlier commit too.
 
 The WAL file is opened for each fsync (never a kept descriptor that might name an old file).
+
+`slow()` says whether the disk's recent fsyncs take longer than handing the wait to another
+thread costs (`SLOW_FSYNC_S`, against a running mean): only then is it worth waiting for one
+off the event loop (store.durable_later); a quick fsync is cheaper waited for where it is.
 """
 
 from __future__ import annotations
 
 import os
 import threading
+import time
 from pathlib import Path
 
 from ..errors import StorageError
+
+SLOW_FSYNC_S = 0.0005
+"""An fsync longer than this (the running mean) is waited for off the event loop: about what
+the hop to a worker thread and back costs on a small machine."""
+SMOOTHING = 0.2
+"""The weight of the newest fsync in the running mean: it follows a disk that slows down (or
+recovers) within a few writes."""
 
 
 class GroupSync:
@@ -43,6 +55,7 @@ class GroupSync:
         self._durable = 0  # every commit up to this number is on disk
         self._syncing = False
         self.fsyncs = 0  # fsyncs done: fewer than commits when writes arrive together
+        self.mean_fsync_s = 0.0  # running mean of an fsync's duration
 
     def committed(self) -> int:
         """Number a commit that has just returned (call under the store's write lock)."""
@@ -62,15 +75,22 @@ class GroupSync:
                 covers = self._committed
                 try:
                     self._cond.release()
+                    began = time.perf_counter()
                     try:
                         self._fsync()
                     finally:
+                        took = time.perf_counter() - began
                         self._cond.acquire()
                     self._durable = max(self._durable, covers)
                     self.fsyncs += 1
+                    self.mean_fsync_s += SMOOTHING * (took - self.mean_fsync_s)
                 finally:
                     self._syncing = False
                     self._cond.notify_all()
+
+    def slow(self) -> bool:
+        """Whether the recent fsyncs are worth waiting for off the event loop (module doc)."""
+        return self.mean_fsync_s > SLOW_FSYNC_S
 
     def sync_all(self) -> None:
         """Make every commit so far durable (after writes made outside `committed`: migrations)."""

@@ -3,11 +3,12 @@ waiting, else on a worker thread; `call` is a tool's service call, with the expe
 failures (`TodoError`) turned into tool errors.
 
 A durable write waits for the disk: its commit's fsync. Over a transport that answers several
-requests at once (HTTP: `many_clients`), a call made on the loop commits there and then waits
-for that fsync on a worker thread, while the loop serves the other requests; the writes that
-commit meanwhile share the next fsync (group commit, store/sqlite_sync.py). The answer goes out
-only once the commit is on disk. Over stdio (one client) the wait stays inline: a thread hop
-would only add to its latency."""
+requests at once (HTTP: `many_clients`), when the disk's fsyncs are slow (longer than a thread
+hop), a call made on the loop commits there and then waits for that fsync on a worker thread,
+while the loop serves the other requests; the writes that commit meanwhile share the next fsync
+(group commit, store/sqlite_sync.py). The answer goes out only once the commit is on disk. Over
+stdio (one client), or on a quick disk, the wait stays inline: a thread hop would only add to
+its latency."""
 
 from __future__ import annotations
 

@@ -45,7 +45,8 @@ BENCH = Path(__file__).resolve().parent
 sys.path.insert(0, str(BENCH))
 
 import httpx2  # noqa: E402
-import run as core  # noqa: E402  (bench/run.py: seeding, server environment, statistics)
+import seed  # noqa: E402  (bench/seed.py: the titles, the seeded store of run.py)
+import servers  # noqa: E402  (bench/servers.py: the servers' environment)
 
 LOGS = BENCH / "results" / "logs"
 LIST_SIZE = 1_000
@@ -72,7 +73,7 @@ def server(name: str, argv: list[str]) -> Iterator[str]:
     LOGS.mkdir(parents=True, exist_ok=True)
     argv = [part.replace("{port}", str(port)) for part in argv]
     with open(LOGS / f"caldav-{name}.log", "ab") as err:
-        proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=err, stderr=err, env=core.server_env())
+        proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=err, stderr=err, env=servers.server_env())
     base = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 60
@@ -135,10 +136,10 @@ def seed_list(db: Path, count: int) -> list[str]:
         service = TodoService(store)
         items = [
             {
-                "title": core.title(i),
+                "title": seed.title(i),
                 "due": f"2026-{1 + i % 12:02d}-{1 + i % 28:02d}" if i % 5 < 3 else None,
-                "tags": [core._TAGS[i % len(core._TAGS)]] if i % 3 else [],
-                "priority": core._PRIORITIES[i % len(core._PRIORITIES)],
+                "tags": [seed.TAGS[i % len(seed.TAGS)]] if i % 3 else [],
+                "priority": seed.PRIORITIES[i % len(seed.PRIORITIES)],
                 "notes": "Remember the receipt." if i % 5 == 0 else "",
             }
             for i in range(count)
@@ -221,8 +222,8 @@ def measure_incremental(work: Path, changes: int) -> dict[str, Any]:
     from mcp_server_todo.service import TodoService
     from mcp_server_todo.store import open_store, sqlite_url
 
-    env = core.Env(main_python=sys.executable, v1_python="", work=work, logs=LOGS)
-    db = core.seeded_db(env, BIG)
+    env = servers.Env(main_python=sys.executable, v1_python="", work=work, logs=LOGS)
+    db = seed.seeded_db(env, BIG)
     store = open_store(sqlite_url(db))
     service = TodoService(store)
     ids = [task.id for task in service.list_tasks(project="inbox", limit=changes).items]

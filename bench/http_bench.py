@@ -32,39 +32,29 @@ PostgreSQL: --pg-url, else TODO_BENCH_PG_URL, else a throwaway cluster started w
 (initdb/pg_ctl and psycopg needed). When none is available the PG rows are skipped with the
 reason in the output.
 
-The client is deliberately thin (raw HTTP/1.1 keep-alive over asyncio streams, one connection
-per worker, no SDK) so that as little CPU as possible goes to the load generator, which shares
-the machine. Each worker repeats new_item, list_items, complete_item (the task it added): every
-call is one tools/call request, timed from write to full response; errors are counted.
+The client (bench/http_load.py) is deliberately thin (raw HTTP/1.1 keep-alive over asyncio
+streams, one connection per worker, no SDK) so that as little CPU as possible goes to the load
+generator, which shares the machine; the servers are started by bench/http_servers.py. Each
+worker repeats new_item, list_items, complete_item (the task it added): every call is one
+tools/call request, timed from write to full response; errors are counted.
 Results go to JSON (default bench/results/http.json) and a table with the ratios on stdout.
 """
 
 from __future__ import annotations
 
 import argparse
-import asyncio
-import contextlib
 import json
 import os
 import platform
 import shutil
-import socket
-import statistics
-import subprocess
 import sys
 import tempfile
-import time
-from collections.abc import Iterator
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-BENCH = Path(__file__).resolve().parent
-ROOT = BENCH.parent
-TUTORIAL = BENCH / "baseline" / "tutorial_v2.py"
-LOGS = BENCH / "results" / "logs"
-CONCURRENCY = (1, 8, 32)
-TEAM = 8  # users of the *_team rows: worker i is user i % TEAM
+from http_load import CONCURRENCY, bench_server
+from http_servers import BENCH, log, pg_usable, postgres, start, team_tokens
+
 RATIOS = (
     ("ours_sqlite", "tutorial"),
     ("ours_sqlite_2", "tutorial"),
@@ -72,293 +62,15 @@ RATIOS = (
     ("ours_pg_2_team", "ours_pg_1_team"),
 )
 """The calls/s ratios reported (when both rows ran)."""
-PROTOCOL = "2025-11-25"
-
-
-def log(message: str) -> None:
-    print(message, file=sys.stderr, flush=True)
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-# ---- servers -------------------------------------------------------------------------------------
-
-TUTORIAL_RUNNER = """
-import runpy, sys, uvicorn
-ns = runpy.run_path(sys.argv[1], run_name="tutorial")  # not __main__: its stdio run() stays off
-app = ns["mcp"].streamable_http_app(stateless_http=True, json_response=True)
-uvicorn.run(app, host="127.0.0.1", port=int(sys.argv[2]), log_level="warning")
-"""
-
-
-@dataclass
-class Server:
-    name: str
-    ports: list[int]
-    procs: list[subprocess.Popen[bytes]] = field(default_factory=list)
-
-    def wait_ready(self, timeout: float = 30.0) -> None:
-        deadline = time.monotonic() + timeout
-        for proc, port in zip(self.procs, self.ports, strict=True):
-            while True:
-                if proc.poll() is not None:
-                    raise RuntimeError(f"{self.name} exited with {proc.returncode}; see {LOGS}/{self.name}.log")
-                with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), timeout=0.5):
-                    break
-                if time.monotonic() > deadline:
-                    raise RuntimeError(f"{self.name} did not start within {timeout} s")
-                time.sleep(0.05)
-
-    def stop(self) -> None:
-        for proc in self.procs:
-            proc.terminate()
-        for proc in self.procs:
-            try:
-                proc.wait(20)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
-
-
-def start(name: str, db: str | None, replicas: int = 1, *args: str, **extra_env: str) -> Server:
-    LOGS.mkdir(parents=True, exist_ok=True)
-    env = {k: v for k, v in os.environ.items() if not k.startswith("TODO_")}
-    env.update(extra_env)
-    env.update(TODO_TZ="UTC", PYTHONPATH=os.pathsep.join(filter(None, [str(ROOT / "src"), env.get("PYTHONPATH")])))
-    server = Server(name, [free_port() for _ in range(replicas)])
-    logfile = (LOGS / f"{name}.log").open("wb")
-    for port in server.ports:
-        if db is None:
-            command = [sys.executable, "-c", TUTORIAL_RUNNER, str(TUTORIAL), str(port)]
-        else:
-            command = [sys.executable, "-m", "mcp_server_todo", "serve", "--http", "--stateless", "--json-response"]
-            command += ["--port", str(port), "--db", db, *args]
-        server.procs.append(
-            subprocess.Popen(command, env=env, stdin=subprocess.DEVNULL, stdout=logfile, stderr=logfile)
-        )
-    logfile.close()
-    server.wait_ready()
-    return server
-
-
-# ---- the client ----------------------------------------------------------------------------------
-
-
-class Connection:
-    """One keep-alive HTTP/1.1 connection posting JSON-RPC to /mcp."""
-
-    def __init__(self, port: int, token: str | None = None) -> None:
-        self.port = port
-        self.auth = f"Authorization: Bearer {token}\r\n" if token else ""
-        self.next_id = 0
-        self.reader: asyncio.StreamReader
-        self.writer: asyncio.StreamWriter
-
-    async def open(self) -> None:
-        self.reader, self.writer = await asyncio.open_connection("127.0.0.1", self.port)
-        sock = self.writer.get_extra_info("socket")
-        if sock is not None:
-            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-
-    def close(self) -> None:
-        self.writer.close()
-
-    async def call(self, tool: str, arguments: dict[str, Any]) -> dict[str, Any]:
-        self.next_id += 1
-        body = json.dumps(
-            {
-                "jsonrpc": "2.0",
-                "id": self.next_id,
-                "method": "tools/call",
-                "params": {"name": tool, "arguments": arguments},
-            }
-        ).encode()
-        head = (
-            f"POST /mcp HTTP/1.1\r\nHost: 127.0.0.1:{self.port}\r\nContent-Type: application/json\r\n"
-            f"Accept: application/json, text/event-stream\r\nMCP-Protocol-Version: {PROTOCOL}\r\n{self.auth}"
-            f"Content-Length: {len(body)}\r\n\r\n"
-        ).encode()
-        self.writer.write(head + body)
-        raw = await self.reader.readuntil(b"\r\n\r\n")
-        lines = raw.decode("latin-1").split("\r\n")
-        status = int(lines[0].split(" ", 2)[1])
-        headers = {k.strip().lower(): v.strip() for k, _, v in (line.partition(":") for line in lines[1:] if line)}
-        if headers.get("transfer-encoding") == "chunked":
-            data = bytearray()
-            while True:
-                size = int((await self.reader.readline()).strip(), 16)
-                chunk = await self.reader.readexactly(size + 2)
-                if size == 0:
-                    break
-                data += chunk[:-2]
-        else:
-            data = bytearray(await self.reader.readexactly(int(headers.get("content-length", "0"))))
-        if status != 200:
-            raise RuntimeError(f"HTTP {status}: {bytes(data)[:200]!r}")
-        text = bytes(data).decode()
-        if headers.get("content-type", "").startswith("text/event-stream"):
-            text = next(line[5:] for line in text.splitlines() if line.startswith("data:"))
-        reply: dict[str, Any] = json.loads(text)
-        if "error" in reply or reply["result"].get("isError"):
-            raise RuntimeError(f"{tool} failed: {str(reply)[:200]}")
-        return reply
-
-
-def new_id(reply: dict[str, Any]) -> int:
-    data = reply["result"].get("structuredContent") or {}
-    if "items" in data:
-        return int(data["items"][0]["id"])  # ours
-    if "id" in data:
-        return int(data["id"])  # the tutorial's dict
-    return int(json.loads(reply["result"]["content"][0]["text"])["id"])
-
-
-async def worker(
-    conn: Connection, number: int, stop_at: float, warm_until: float, samples: list[float], errors: list[str]
-) -> None:
-    await conn.open()
-    n = 0
-    try:
-        while time.perf_counter() < stop_at:
-            n += 1
-            added = 0
-            for tool in ("new_item", "list_items", "complete_item"):
-                if tool == "new_item":
-                    arguments: dict[str, Any] = {"title": f"bench task {number}.{n}"}
-                else:
-                    arguments = {} if tool == "list_items" else {"id": added}
-                began = time.perf_counter()
-                try:
-                    reply = await conn.call(tool, arguments)
-                except (RuntimeError, OSError, asyncio.IncompleteReadError) as exc:
-                    errors.append(str(exc))
-                    await asyncio.sleep(0.01)
-                    break
-                ended = time.perf_counter()
-                if tool == "new_item":
-                    added = new_id(reply)
-                if began >= warm_until and ended <= stop_at:
-                    samples.append(ended - began)
-    finally:
-        conn.close()
-
-
-async def measure(
-    ports: list[int], concurrency: int, seconds: float, warmup: float, tokens: list[str] | None = None
-) -> dict[str, Any]:
-    """`concurrency` workers, spread over the replicas' ports (and over the users' tokens, if any)."""
-    samples: list[float] = []
-    errors: list[str] = []
-    start = time.perf_counter()
-    warm_until = start + warmup
-    stop_at = warm_until + seconds
-    conns = [Connection(ports[i % len(ports)], tokens[i % len(tokens)] if tokens else None) for i in range(concurrency)]
-    await asyncio.gather(*(worker(conn, i, stop_at, warm_until, samples, errors) for i, conn in enumerate(conns)))
-    samples.sort()
-
-    def pct(p: float) -> float:
-        return round(samples[min(len(samples) - 1, int(p * len(samples)))] * 1000, 2) if samples else float("nan")
-
-    return {
-        "concurrency": concurrency,
-        "calls": len(samples),
-        "calls_per_s": round(len(samples) / seconds, 1),
-        "p50_ms": pct(0.50),
-        "p99_ms": pct(0.99),
-        "mean_ms": round(statistics.fmean(samples) * 1000, 2) if samples else None,
-        "errors": len(errors),
-        "first_error": errors[0] if errors else None,
-    }
-
-
-def bench_server(
-    server: Server, seconds: float, warmup: float, tokens: list[str] | None = None
-) -> list[dict[str, Any]]:
-    rows = []
-    for concurrency in CONCURRENCY:
-        row = asyncio.run(measure(server.ports, concurrency, seconds, warmup, tokens))
-        log(
-            f"  {server.name:<12} c={concurrency:<3} {row['calls_per_s']:>8} calls/s  "
-            f"p50 {row['p50_ms']} ms  p99 {row['p99_ms']} ms  errors {row['errors']}"
-        )
-        rows.append(row)
-    return rows
-
-
-# ---- PostgreSQL ----------------------------------------------------------------------------------
-
-
-@contextlib.contextmanager
-def postgres(url: str | None, disabled: bool) -> Iterator[tuple[str | None, str]]:
-    """(url, note): a database for the PG rows, or None and why not."""
-    if disabled:
-        yield None, "skipped: --no-pg"
-        return
-    url = url or os.environ.get("TODO_BENCH_PG_URL")
-    if url:
-        yield url, "given URL"
-        return
-    sys.path.insert(0, str(ROOT / "tests"))
-    try:
-        from support import pg  # type: ignore[import-not-found]
-    except Exception as exc:  # pytest missing, for one
-        yield None, f"skipped: cannot load tests/support/pg.py to start PostgreSQL ({exc})"
-        return
-    try:
-        cluster = pg.start()
-    except Exception as exc:
-        yield None, f"skipped: no PostgreSQL server could be started ({exc})"
-        return
-    try:
-        yield cluster.app_url, f"throwaway cluster, PostgreSQL {cluster.version} (fsync off), Unix socket"
-    finally:
-        cluster.stop()
-
-
-def pg_usable(url: str) -> str | None:
-    """None if the store opens at `url`, else why not."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("TODO_")}
-    env["PYTHONPATH"] = str(ROOT / "src")
-    check = subprocess.run(
-        [
-            sys.executable,
-            "-c",
-            "import sys; from mcp_server_todo.store import open_store; open_store(sys.argv[1]).close()",
-            url,
-        ],
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=120,
-    )
-    return None if check.returncode == 0 else (check.stderr.strip().splitlines() or ["failed"])[-1]
-
-
-# ---- main ----------------------------------------------------------------------------------------
-
-
-def team_tokens(url: str) -> list[str]:
-    """A token for each of TEAM users (`token create`, through the package's own API)."""
-    sys.path.insert(0, str(ROOT / "src"))
-    from mcp_server_todo.store import open_store
-    from mcp_server_todo.transports.http.auth import create_token
-
-    store = open_store(url)
-    try:
-        return [create_token(store, f"user{n}")[1] for n in range(TEAM)]
-    finally:
-        store.close()
 
 
 def ratio(a: float, b: float) -> float | None:
+    """a / b to two places, or None when either is missing."""
     return round(a / b, 2) if a and b else None
 
 
 def main() -> int:
+    """Run every row, write the JSON, print it and the table."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true", help="1.5 s per measurement instead of 4 s")
     parser.add_argument("--out", type=Path, default=BENCH / "results" / "http.json")

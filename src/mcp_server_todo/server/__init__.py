@@ -8,7 +8,8 @@ prompts and completions (prompts.py). Who a request is for: context.py; service 
 the event loop: offload.py.
 
 The transports and the CLI import from this face only: `build_server`, `AppState`,
-`TodoServer`, `offload`, `live_of`, `owner_of_token`.
+`TodoServer`, `offload`, `many_clients` (a transport that answers several requests at once),
+`live_of`, `owner_of_token`.
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ from ..store import open_store
 from . import prompts, resources, sdk_seams
 from .context import AppState, owner_of_token
 from .live import Live, live_of
-from .offload import offload
+from .offload import many_clients, offload
 from .todo_server import TodoServer
 from .tools import tools, transfer, view
 
@@ -37,7 +38,16 @@ INSTRUCTIONS = (
     "undo to revert the last change."
 )
 
-__all__ = ["AppState", "TodoServer", "build_server", "live_of", "offload", "owner_of_token", "sdk_seams"]
+__all__ = [
+    "AppState",
+    "TodoServer",
+    "build_server",
+    "live_of",
+    "many_clients",
+    "offload",
+    "owner_of_token",
+    "sdk_seams",
+]
 
 
 def build_server(

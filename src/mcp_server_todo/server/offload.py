@@ -1,10 +1,20 @@
 """Service calls off the event loop: `offload` runs one on the loop when the store needs no
 waiting, else on a worker thread; `call` is a tool's service call, with the expected
-failures (`TodoError`) turned into tool errors."""
+failures (`TodoError`) turned into tool errors.
+
+A durable write waits for the disk: its commit's fsync. Over a transport that answers several
+requests at once (HTTP: `many_clients`), when the disk's fsyncs are slow (longer than a thread
+hop), a call made on the loop commits there and then waits for that fsync on a worker thread,
+while the loop serves the other requests; the writes that commit meanwhile share the next fsync
+(group commit, store/sqlite_sync.py). The answer goes out only once the commit is on disk. Over
+stdio (one client), or on a quick disk, the wait stays inline: a thread hop would only add to
+its latency."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from typing import TypeVar
 
 import anyio
@@ -12,11 +22,28 @@ from mcp_types import CallToolResult
 
 from ..errors import TodoError
 from ..service import TodoService
-from ..store import WouldBlock, nowait
+from ..store import WouldBlock, durable_later, nowait
 from .context import Ctx, service_of
 from .toolset import error
 
 _T = TypeVar("_T")
+
+_MANY_CLIENTS: ContextVar[bool] = ContextVar("todo_many_clients", default=False)
+
+
+@contextmanager
+def many_clients() -> Iterator[None]:
+    """Around one request of a transport that answers several at once (see the module doc)."""
+    token = _MANY_CLIENTS.set(True)
+    try:
+        yield
+    finally:
+        _MANY_CLIENTS.reset(token)
+
+
+def _run_all(waits: list[Callable[[], None]]) -> None:
+    for wait in waits:
+        wait()
 
 
 async def offload(service: TodoService, fn: Callable[[TodoService], _T], *, heavy: bool = False) -> _T:
@@ -25,11 +52,19 @@ async def offload(service: TodoService, fn: Callable[[TodoService], _T], *, heav
     harmless. A `heavy` call (an import, an export, an undo, a search: any whose cost the
     caller cannot bound small) always runs on a worker thread, so it never stalls the loop."""
     if not heavy:
+        waits: list[Callable[[], None]] = []
         try:
-            with nowait():
-                return fn(service)
-        except WouldBlock:
-            pass
+            try:
+                with nowait():
+                    if not _MANY_CLIENTS.get():
+                        return fn(service)
+                    with durable_later() as waits:
+                        return fn(service)
+            except WouldBlock:
+                pass  # raised before anything was written: `waits` is empty
+        finally:
+            if waits:  # even when the call failed after a commit: nothing is answered before it is on disk
+                await anyio.to_thread.run_sync(_run_all, waits, abandon_on_cancel=True)
     # abandoned if cancelled (a shutdown past its timeout): the thread cannot be stopped, and
     # waiting for it would hold up the exit; what it had not committed is rolled back
     return await anyio.to_thread.run_sync(fn, service, abandon_on_cancel=True)

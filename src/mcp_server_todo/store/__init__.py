@@ -14,7 +14,7 @@ Stores are chosen by URL: `sqlite:///absolute/path.db` (the default) or
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
@@ -77,6 +77,34 @@ def off_the_loop() -> None:
     and run again on a worker thread instead of stalling the event loop; elsewhere, nothing."""
     if would_block_allowed():
         raise WouldBlock
+
+
+_DURABLE_LATER: ContextVar[list[Callable[[], None]] | None] = ContextVar("todo_store_durable_later", default=None)
+
+
+@contextmanager
+def durable_later() -> Iterator[list[Callable[[], None]]]:
+    """Within: a write transaction whose commit still has to reach the disk (SQLite's group
+    commit, store/sqlite_sync.py) may leave that wait (an fsync, blocking) in the list instead
+    of waiting itself (it does when the disk's fsyncs are slow). The caller must run every one,
+    where blocking is harmless (a worker thread), before it tells anyone the write is saved.
+    Outside, transactions wait as usual."""
+    waits: list[Callable[[], None]] = []
+    token = _DURABLE_LATER.set(waits)
+    try:
+        yield waits
+    finally:
+        _DURABLE_LATER.reset(token)
+
+
+def wait_durable_later(wait: Callable[[], None]) -> bool:
+    """A backend's commit: inside `durable_later`, leave `wait` to the caller (True); else False
+    (the backend waits itself)."""
+    waits = _DURABLE_LATER.get()
+    if waits is None:
+        return False
+    waits.append(wait)
+    return True
 
 
 def transaction_done() -> None:

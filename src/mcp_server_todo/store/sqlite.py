@@ -6,11 +6,13 @@ transactions start with BEGIN IMMEDIATE, so a writer waits for the file lock up 
 
 This module holds the Store: connections, locks, transactions, migrations. The transaction's
 reads and writes are in `store.sqlite_tx`, its SQL in `store.sqlite_sql`, the read connections
-in `store.sqlite_readers`, the token SQL in `store.tokens`.
+in `store.sqlite_readers`, the group commit of synchronous=FULL in `store.sqlite_sync`, the
+token SQL in `store.tokens`.
 """
 
 from __future__ import annotations
 
+import functools
 import logging
 import os
 import sqlite3
@@ -23,10 +25,11 @@ from typing import Any
 
 from ..dates import utc_now
 from ..errors import StorageError
-from . import WouldBlock, backup, faults, tokens, transaction_done, would_block_allowed
+from . import WouldBlock, backup, faults, tokens, transaction_done, wait_durable_later, would_block_allowed
 from .health import Check
 from .migrations import SQLITE_MIGRATIONS
 from .sqlite_readers import Readers
+from .sqlite_sync import GroupSync
 from .sqlite_tx import SQLiteTx
 
 log = logging.getLogger(__name__)
@@ -55,8 +58,10 @@ class SQLiteStore(tokens.TokenTable):
             raise StorageError(f"cannot open the task database {path}: {exc}") from exc
         try:
             self._conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
-            self._retrying(lambda: self._conn.execute("PRAGMA journal_mode = WAL"))
-            self._conn.execute(f"PRAGMA synchronous = {sync}")
+            mode = self._retrying(lambda: self._conn.execute("PRAGMA journal_mode = WAL").fetchone())
+            # FULL in WAL mode: group commit (sqlite_sync.py), the same durability with shared fsyncs
+            self._group = GroupSync(path) if sync == "FULL" and str(mode[0]).lower() == "wal" else None
+            self._conn.execute(f"PRAGMA synchronous = {'NORMAL' if self._group else sync}")
             self._conn.execute("PRAGMA foreign_keys = ON")
             self._migrate()
         except sqlite3.DatabaseError as exc:
@@ -106,6 +111,7 @@ class SQLiteStore(tokens.TokenTable):
             conn = self._conn
         else:
             raise WouldBlock
+        number = 0  # the commit's number, to wait for it to be durable once the lock is released
         try:
             if reading:
                 conn.execute(begin)  # takes no lock: a WAL reader never waits for a writer
@@ -126,11 +132,18 @@ class SQLiteStore(tokens.TokenTable):
                 raise
             if not reading:
                 transaction_done()  # a write happened: never run this call twice
+                number = self._group.committed() if self._group else 0
         finally:
             if reading:
                 self._readers.give(conn)
             else:
                 self._lock.release()
+        if number and self._group:
+            # the next write may begin meanwhile: it joins a later fsync; the caller may wait off
+            # the event loop (durable_later) when the disk's fsyncs are slow enough to be worth it
+            wait = functools.partial(self._group.wait_durable, number)
+            if not (self._group.slow() and wait_durable_later(wait)):
+                wait()
 
     @staticmethod
     def _begin_nowait(conn: sqlite3.Connection, begin: str) -> None:
@@ -176,6 +189,8 @@ class SQLiteStore(tokens.TokenTable):
             except BaseException:
                 self._conn.execute("ROLLBACK")
                 raise
+        if self._group:
+            self._group.sync_all()
 
     # -- API tokens (store.tokens) -------------------------------------------------------
 

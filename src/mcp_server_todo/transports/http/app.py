@@ -78,7 +78,7 @@ def build_app(config: Config, toolsets: str, options: HttpOptions) -> HttpApp:
     from starlette.responses import JSONResponse, Response
 
     from ...logs import RequestIdMiddleware
-    from ...server import build_server, live_of, offload
+    from ...server import build_server, live_of, many_clients, offload
     from .auth import auth_settings
 
     options.check()
@@ -155,7 +155,7 @@ def build_app(config: Config, toolsets: str, options: HttpOptions) -> HttpApp:
 
         install_session_limits(server.session_manager, options.max_sessions, options.max_sessions_per_user)
     starlette.router.routes.append(_dav_mount(server, verifier, options.dav_login_delay))
-    drain = Drain(starlette)
+    drain = Drain(starlette, around=many_clients)  # a write's fsync awaited off the loop
     app = RequestIdMiddleware(HostGuard(drain, allowed))
     return HttpApp(asgi=app, drain=drain, server=server, verifier=verifier, fast=fast)
 

@@ -13,6 +13,8 @@ import os
 import sys
 import threading
 import time
+from collections.abc import Callable
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -44,6 +46,8 @@ class Drain:
 
     app: ASGIApp
     path: str = MCP_PATH
+    around: Callable[[], AbstractContextManager[None]] | None = None
+    """Entered around each request (server.many_clients: a write's fsync is awaited off the loop)."""
     _requests: dict[int, _InFlight] = field(default_factory=dict)
     _next: int = 0
 
@@ -63,7 +67,8 @@ class Drain:
             # an ordinary request is never cancelled here, only waited for: no scope, no send wrapper
             self._requests[key] = _ORDINARY
             try:
-                await self.app(scope, receive, send)
+                with self.around() if self.around else contextlib.nullcontext():
+                    await self.app(scope, receive, send)
             finally:
                 self._requests.pop(key, None)
             return

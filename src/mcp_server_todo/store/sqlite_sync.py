@@ -1,0 +1,113 @@
+"""Group commit for the SQLite store: durable writes that share one fsync.
+
+With `synchronous=FULL` (the default), SQLite fsyncs the WAL inside every COMMIT, under the
+write lock: writes from several clients at once queue behind each other's fsync, one at a time,
+and a slow disk caps the writes per second at one over its fsync time.
+
+`GroupSync` makes the same promise with fewer fsyncs. The write connection commits with
+`synchronous=NORMAL` (the frames reach the WAL file, not yet the disk), takes a number
+(`committed`, still under the write lock) and releases the lock; then `wait_durable` returns
+only once an fsync of the WAL file that began after that commit has ended. Whoever finds no
+fsync running starts one, covering every commit numbered so far; whoever finds one running
+waits for it and then, if it began too early, for the next. The WAL is one file written in
+order, and fsync makes everything written to it before the call durable: so a commit is on
+disk once its wait returns, and no caller is answered before its write is. Checkpoints keep
+SQLite's own ordering (with NORMAL the WAL is synced before each checkpoint, and the database
+file after).
+
+One difference from FULL, stated plainly: another connection can read a commit during the
+milliseconds before its fsync ends. A power cut then loses what it read (never what a writer
+was told is saved); a write that follows from it is answered only after its own fsync, which
+covers the earlier commit too.
+
+The WAL file is opened for each fsync (never a kept descriptor that might name an old file).
+
+`slow()` says whether the disk's recent fsyncs take longer than handing the wait to another
+thread costs (`SLOW_FSYNC_S`, against a running mean): only then is it worth waiting for one
+off the event loop (store.durable_later); a quick fsync is cheaper waited for where it is.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+import time
+from pathlib import Path
+
+from ..errors import StorageError
+
+SLOW_FSYNC_S = 0.0005
+"""An fsync longer than this (the running mean) is waited for off the event loop: about what
+the hop to a worker thread and back costs on a small machine."""
+SMOOTHING = 0.2
+"""The weight of the newest fsync in the running mean: it follows a disk that slows down (or
+recovers) within a few writes."""
+
+
+class GroupSync:
+    """The commits of one write connection, and which of them are known durable."""
+
+    def __init__(self, database: Path) -> None:
+        self.database = database
+        self.wal = Path(f"{database}-wal")
+        self._cond = threading.Condition()
+        self._committed = 0  # commits numbered so far
+        self._durable = 0  # every commit up to this number is on disk
+        self._syncing = False
+        self.fsyncs = 0  # fsyncs done: fewer than commits when writes arrive together
+        self.mean_fsync_s = 0.0  # running mean of an fsync's duration
+
+    def committed(self) -> int:
+        """Number a commit that has just returned (call under the store's write lock)."""
+        with self._cond:
+            self._committed += 1
+            return self._committed
+
+    def wait_durable(self, number: int) -> None:
+        """Return once commit `number` is on disk (see the module doc); a failed fsync raises
+        `StorageError` for the writes it was to cover (each later waiter tries again)."""
+        with self._cond:
+            while self._durable < number:
+                if self._syncing:
+                    self._cond.wait()
+                    continue
+                self._syncing = True
+                covers = self._committed
+                try:
+                    self._cond.release()
+                    began = time.perf_counter()
+                    try:
+                        self._fsync()
+                    finally:
+                        took = time.perf_counter() - began
+                        self._cond.acquire()
+                    self._durable = max(self._durable, covers)
+                    self.fsyncs += 1
+                    self.mean_fsync_s += SMOOTHING * (took - self.mean_fsync_s)
+                finally:
+                    self._syncing = False
+                    self._cond.notify_all()
+
+    def slow(self) -> bool:
+        """Whether the recent fsyncs are worth waiting for off the event loop (module doc)."""
+        return self.mean_fsync_s > SLOW_FSYNC_S
+
+    def sync_all(self) -> None:
+        """Make every commit so far durable (after writes made outside `committed`: migrations)."""
+        self.wait_durable(self.committed())
+
+    def _fsync(self) -> None:
+        try:
+            try:
+                fd = os.open(self.wal, os.O_RDWR | getattr(os, "O_BINARY", 0))
+            except FileNotFoundError:  # no WAL left: a checkpoint wrote everything to the file
+                fd = os.open(self.database, os.O_RDWR | getattr(os, "O_BINARY", 0))
+            try:
+                os.fsync(fd)
+            finally:
+                os.close(fd)
+        except OSError as exc:
+            raise StorageError(
+                f"the disk did not confirm the last write to {self.database} ({exc.strerror or exc}); it may "
+                "be lost if the machine stops now. Check the disk, then run `mcp-server-todo doctor`"
+            ) from exc

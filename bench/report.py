@@ -132,8 +132,9 @@ def ratios(results: dict[str, Any]) -> list[dict[str, Any]]:
             f"text bytes {n}-task list ours/tutorial_v1",
             get("text_bytes", "ours", f"text_bytes_{n}"),
             get("text_bytes", "tutorial_v1", f"text_bytes_{n}"),
-            0.5,
-            f"bytes of text content the model reads for a {n}-task list",
+            None,
+            f"bytes of text content the model reads for a {n}-task list (the titles alone are 45% of the"
+            " tutorial's, and ids with their separators need more than the other 5%: the overhead is the target)",
         )
         for n in (10, 50)
     ]
@@ -162,7 +163,7 @@ def ratios(results: dict[str, Any]) -> list[dict[str, Any]]:
             f"text overhead {n}-task list ours/tutorial_v1",
             get("text_bytes", "ours", f"overhead_bytes_{n}"),
             get("text_bytes", "tutorial_v1", f"overhead_bytes_{n}"),
-            None,
+            0.5,
             f"text bytes of a {n}-task list minus the titles themselves",
         )
         for n in (10, 50)

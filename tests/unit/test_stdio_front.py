@@ -145,7 +145,7 @@ def test_an_error_answer_or_an_id_asked_twice_is_not_recorded(tmp_path: Path) ->
     made = Snapshot({"k": 1}, {"XDG_CACHE_HOME": str(tmp_path)})
     recorder = Recorder(made)
     recorder.asked(INIT)
-    recorder.forget(1)
+    recorder.drop(1)
     recorder.answered(1, answered(INIT, "{}"))
     recorder.asked({**TOOLS, "id": 1})
     recorder.asked({**TOOLS, "id": 1, "method": "prompts/list"})
@@ -195,3 +195,15 @@ def test_the_oldest_answers_and_files_make_room(tmp_path: Path) -> None:
         recorder.answered(n, answered(message, "{}"))
     assert len(made.answers) == stdio_snapshot.MAX_ANSWERS
     assert '"version":"4"' not in "".join(made.answers) and '"version":"5"' in "".join(made.answers)
+
+
+@pytest.mark.parametrize("variable", ["TODO_HTTP", "TODO_DAV"])
+def test_a_server_the_environment_makes_more_than_stdio_is_parsed_in_full(
+    variable: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from mcp_server_todo.cli.serve_args import parse_plain_stdio, serve_parser
+
+    assert parse_plain_stdio(["--db", "x"]) is not None
+    monkeypatch.setenv(variable, "1")
+    assert parse_plain_stdio(["--db", "x"]) is None
+    assert getattr(serve_parser().parse_args(["--db", "x"]), variable.removeprefix("TODO_").lower()) is True

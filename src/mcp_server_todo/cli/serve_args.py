@@ -12,6 +12,8 @@ GLOBAL_VALUE_OPTIONS = ("--db", "--tz")
 """The options the bare command takes (each with a value): the stdio server's store and zone."""
 TREE_VALUE_OPTIONS = (*GLOBAL_VALUE_OPTIONS, "--user", "--color")
 """The global options of the command tree that take a value (skipped to find the command)."""
+SERVE_MODE_ENV = ("TODO_HTTP", "TODO_DAV")
+"""The environment variables that make `serve` more than a stdio server (read by the full parser)."""
 
 
 def _common(parser: argparse.ArgumentParser) -> None:
@@ -71,7 +73,11 @@ class _StdioParser(argparse.ArgumentParser):
 def parse_plain_stdio(argv: Sequence[str]) -> argparse.Namespace | None:
     """The options of a plain stdio server (--db, --tz, --tools, --log-level, exactly spelled),
     parsed without loading the HTTP options (transports/http costs tens of milliseconds of a
-    cold start); None for anything else (`serve_parser` then parses, helps and complains)."""
+    cold start); None for anything else (`serve_parser` then parses, helps and complains), and
+    None when the environment asks for more than stdio (TODO_HTTP, TODO_DAV: the full parser
+    reads them and their companions)."""
+    if any(os.environ.get(name, "").strip() for name in SERVE_MODE_ENV):
+        return None
     parser = _StdioParser(add_help=False, allow_abbrev=False)
     _stdio_options(parser)
     try:

@@ -197,7 +197,7 @@ async def stdio_streams(
                 if answer_id in quiet and isinstance(answer, types.JSONRPCResponse | types.JSONRPCError):
                     quiet.discard(answer_id)  # the front end gave this answer already
                     if recorder is not None:
-                        recorder.forget(answer_id)
+                        recorder.drop(answer_id)
                     continue
                 line = encode(session_message)
                 data = line + b"\n"
@@ -209,7 +209,7 @@ async def stdio_streams(
                 if recorder is not None and isinstance(answer, types.JSONRPCResponse):
                     recorder.answered(answer_id, line)
                 elif recorder is not None and isinstance(answer, types.JSONRPCError):
-                    recorder.forget(answer_id)
+                    recorder.drop(answer_id)
 
     try:
         async with anyio.create_task_group() as tg:

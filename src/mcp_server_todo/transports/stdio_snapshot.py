@@ -224,6 +224,6 @@ class Recorder:
                 del answers[next(iter(answers))]
             self.snapshot.save()
 
-    def forget(self, request_id: Any) -> None:
+    def drop(self, request_id: Any) -> None:
         """An error answer: nothing to keep."""
         self._asked.pop(request_id, None)

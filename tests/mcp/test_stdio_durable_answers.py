@@ -8,6 +8,7 @@ from __future__ import annotations
 import errno
 import json
 import os
+import re
 import select
 import threading
 import time
@@ -203,3 +204,31 @@ def test_the_failed_fsync_answer_is_the_same_with_the_overlap_and_without(
     inline = answers_with_a_failed_fsync(tmp_path / "b.db", monkeypatch, "0")[1]
     text = inline["result"]["content"][0]["text"]
     assert overlapped == json.loads(json.dumps(inline).replace(str(tmp_path / "b.db"), str(tmp_path / "a.db"))), text
+
+
+STAMP = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z?|[0-9a-f]{32}")
+DIALOG: list[tuple[str, dict[str, Any]]] = [
+    ("new_item", {"title": "buy milk", "priority": "high", "tags": ["home"]}),
+    ("new_item", {"items": [{"title": "a"}, {"title": "b", "parent_id": -1}]}),
+    ("list_items", {}),
+    ("complete_item", {"id": 1}),
+    ("complete_item", {"id": 2}),  # open subtask: refused
+    ("complete_item", {"id": 99}),  # unknown
+    ("new_item", {"title": 5}),  # invalid arguments
+    ("update_item", {"id": 3, "title": "b2"}),
+    ("list_items", {"status": "all"}),
+]
+
+
+def dialog_answers(db: Path, monkeypatch: pytest.MonkeyPatch, ahead: str) -> list[str]:
+    monkeypatch.setenv("TODO_FSYNC_AHEAD", ahead)
+    with dialog(db) as client:
+        answers = [client.call(name, arguments) for name, arguments in DIALOG]
+    return [STAMP.sub("<stamp>", json.dumps(answer, sort_keys=True)) for answer in answers]
+
+
+def test_every_answer_is_the_same_with_the_overlap_and_without(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    overlapped = dialog_answers(tmp_path / "a.db", monkeypatch, "1")
+    inline = dialog_answers(tmp_path / "b.db", monkeypatch, "0")
+    assert overlapped == inline
+    assert '"isError": true' in overlapped[4] and '"isError": true' not in overlapped[3]

@@ -6,9 +6,10 @@ A durable write waits for the disk: its commit's fsync. Over a transport that an
 requests at once (HTTP: `many_clients`), when the disk's fsyncs are slow (longer than a thread
 hop), a call made on the loop commits there and then waits for that fsync on a worker thread,
 while the loop serves the other requests; the writes that commit meanwhile share the next fsync
-(group commit, store/sqlite_sync.py). The answer goes out only once the commit is on disk. Over
-stdio (one client), or on a quick disk, the wait stays inline: a thread hop would only add to
-its latency."""
+(group commit, store/sqlite_sync.py). The answer goes out only once the commit is on disk. On
+a quick disk the wait stays inline: a thread hop would only add to its latency. Over stdio (one
+client) the fsync starts on a worker thread right after the commit and the answer is built
+meanwhile; the transport writes it once the fsync has ended (`call`'s `hold`, server/durable_answers.py)."""
 
 from __future__ import annotations
 

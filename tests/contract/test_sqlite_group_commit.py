@@ -128,6 +128,49 @@ def test_on_a_slow_disk_durable_later_leaves_the_wait_to_the_caller(tmp_path: Pa
     assert titles_on_disk(tmp_path / "todo.db") == ["first", "saved later"]
 
 
+def test_ahead_the_fsync_runs_while_the_caller_goes_on_and_the_wait_ends_with_it(tmp_path: Path) -> None:
+    store, recorded = store_with(tmp_path / "todo.db", delay=0.05)  # 50 ms fsyncs
+    service = TodoService(store)
+    began = time.monotonic()
+    with durable_later(ahead=True) as waits:
+        service.add("on its way")
+    returned = time.monotonic()
+    assert len(waits) == 1 and returned - began < 0.04  # the commit returned: its fsync runs on
+    waits[0]()
+    assert len(recorded.syncs) == 1
+    fsync_began, fsync_ended = recorded.syncs[0]
+    assert fsync_began < returned  # it had started before the caller went on
+    assert time.monotonic() >= fsync_ended  # and the wait ended only after it
+    store.close()
+    assert titles_on_disk(tmp_path / "todo.db") == ["on its way"]
+
+
+def test_ahead_a_failed_fsync_is_raised_by_the_wait_and_the_next_write_works(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    db = tmp_path / "todo.db"
+    store = SQLiteStore(db, synchronous="full")
+    service = TodoService(store)
+    real = os.fsync
+    failures = [OSError(errno.EIO, "Input/output error")]
+
+    def fsync(fd: int) -> None:
+        if failures:
+            raise failures.pop()
+        real(fd)
+
+    monkeypatch.setattr(sync_module.os, "fsync", fsync)
+    with durable_later(ahead=True) as waits:
+        service.add("maybe lost")
+    with pytest.raises(StorageError, match=r"the disk did not confirm the last write to .*Input/output error"):
+        waits[0]()
+    with durable_later(ahead=True) as waits:
+        service.add("saved")
+    waits[0]()
+    store.close()
+    assert "saved" in titles_on_disk(db)
+
+
 def test_on_a_quick_disk_the_wait_stays_where_it_is(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     store, recorded = store_with(tmp_path / "todo.db")
     monkeypatch.setattr(recorded, "_fsync", lambda: None)  # a disk whose fsync takes no time

@@ -80,21 +80,30 @@ def off_the_loop() -> None:
 
 
 _DURABLE_LATER: ContextVar[list[Callable[[], None]] | None] = ContextVar("todo_store_durable_later", default=None)
+_AHEAD: ContextVar[bool] = ContextVar("todo_store_durable_ahead", default=False)
 
 
 @contextmanager
-def durable_later() -> Iterator[list[Callable[[], None]]]:
+def durable_later(*, ahead: bool = False) -> Iterator[list[Callable[[], None]]]:
     """Within: a write transaction whose commit still has to reach the disk (SQLite's group
     commit, store/sqlite_sync.py) may leave that wait (an fsync, blocking) in the list instead
     of waiting itself (it does when the disk's fsyncs are slow). The caller must run every one,
     where blocking is harmless (a worker thread), before it tells anyone the write is saved.
-    Outside, transactions wait as usual."""
+    `ahead=True`: every such wait is left, its fsync already started on a worker thread (the
+    caller builds its answer meanwhile). Outside, transactions wait as usual."""
     waits: list[Callable[[], None]] = []
     token = _DURABLE_LATER.set(waits)
+    ahead_token = _AHEAD.set(ahead)
     try:
         yield waits
     finally:
+        _AHEAD.reset(ahead_token)
         _DURABLE_LATER.reset(token)
+
+
+def durable_ahead() -> bool:
+    """A backend's commit: whether to start its fsync now and leave the wait (`durable_later(ahead=True)`)."""
+    return _AHEAD.get() and _DURABLE_LATER.get() is not None
 
 
 def wait_durable_later(wait: Callable[[], None]) -> bool:

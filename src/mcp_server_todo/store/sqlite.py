@@ -25,7 +25,16 @@ from typing import Any
 
 from ..dates import utc_now
 from ..errors import StorageError
-from . import WouldBlock, backup, faults, tokens, transaction_done, wait_durable_later, would_block_allowed
+from . import (
+    WouldBlock,
+    backup,
+    durable_ahead,
+    faults,
+    tokens,
+    transaction_done,
+    wait_durable_later,
+    would_block_allowed,
+)
 from .health import Check
 from .migrations import SQLITE_MIGRATIONS
 from .sqlite_readers import Readers
@@ -140,7 +149,11 @@ class SQLiteStore(tokens.TokenTable):
                 self._lock.release()
         if number and self._group:
             # the next write may begin meanwhile: it joins a later fsync; the caller may wait off
-            # the event loop (durable_later) when the disk's fsyncs are slow enough to be worth it
+            # the event loop (durable_later) when the disk's fsyncs are slow enough to be worth it,
+            # or have the fsync start now and wait just before it answers (durable_later(ahead=True))
+            if durable_ahead():
+                wait_durable_later(self._group.ahead(number))
+                return
             wait = functools.partial(self._group.wait_durable, number)
             if not (self._group.slow() and wait_durable_later(wait)):
                 wait()

@@ -25,13 +25,21 @@ The WAL file is opened for each fsync (never a kept descriptor that might name a
 `slow()` says whether the disk's recent fsyncs take longer than handing the wait to another
 thread costs (`SLOW_FSYNC_S`, against a running mean): only then is it worth waiting for one
 off the event loop (store.durable_later); a quick fsync is cheaper waited for where it is.
+
+`ahead(number)` starts that fsync at once on a worker thread of its own and returns the wait:
+the caller builds its answer while the disk works (an fsync releases the GIL), and waits only
+before the answer leaves (the stdio transport, server/durable_answers.py). It returns once the
+worker holds the job (a hand-shake: otherwise the worker would need the GIL back from the busy
+caller before it could start the fsync, and the overlap would be lost).
 """
 
 from __future__ import annotations
 
 import os
+import queue
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 from ..errors import StorageError
@@ -56,6 +64,7 @@ class GroupSync:
         self._syncing = False
         self.fsyncs = 0  # fsyncs done: fewer than commits when writes arrive together
         self.mean_fsync_s = 0.0  # running mean of an fsync's duration
+        self._jobs: queue.SimpleQueue[_Ahead] | None = None  # the `ahead` worker's, made on first use
 
     def committed(self) -> int:
         """Number a commit that has just returned (call under the store's write lock)."""
@@ -88,6 +97,28 @@ class GroupSync:
                     self._syncing = False
                     self._cond.notify_all()
 
+    def ahead(self, number: int) -> Callable[[], None]:
+        """Start making commit `number` durable on the worker thread; the wait for it (which
+        raises the worker's `StorageError` if its fsync failed). See the module doc."""
+        if self._jobs is None:
+            self._jobs = queue.SimpleQueue()
+            threading.Thread(target=self._work, args=(self._jobs,), name="todo-fsync-ahead", daemon=True).start()
+        job = _Ahead(number)
+        self._jobs.put(job)
+        job.taken.wait(HANDOFF_WAIT_S)  # lets the worker take the GIL and begin (see the module doc)
+        return job.wait
+
+    def _work(self, jobs: queue.SimpleQueue[_Ahead]) -> None:
+        while True:
+            job = jobs.get()
+            job.taken.set()
+            try:
+                self.wait_durable(job.number)
+            except BaseException as exc:  # handed to the waiter, who raises it
+                job.error = exc
+            finally:
+                job.done.set()
+
     def slow(self) -> bool:
         """Whether the recent fsyncs are worth waiting for off the event loop (module doc)."""
         return self.mean_fsync_s > SLOW_FSYNC_S
@@ -111,3 +142,24 @@ class GroupSync:
                 f"the disk did not confirm the last write to {self.database} ({exc.strerror or exc}); it may "
                 "be lost if the machine stops now. Check the disk, then run `mcp-server-todo doctor`"
             ) from exc
+
+
+HANDOFF_WAIT_S = 0.05
+"""How long `ahead` waits for the worker to take its job; past it (a machine so busy the worker
+thread is not scheduled) the caller goes on, and its wait covers the rest."""
+
+
+class _Ahead:
+    """One `ahead` job: commit `number`, its hand-shake, and its outcome."""
+
+    def __init__(self, number: int) -> None:
+        self.number = number
+        self.taken = threading.Event()
+        self.done = threading.Event()
+        self.error: BaseException | None = None
+
+    def wait(self) -> None:
+        """Return once the commit is on disk; raise what its fsync raised."""
+        self.done.wait()
+        if self.error is not None:
+            raise self.error

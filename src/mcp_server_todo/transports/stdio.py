@@ -27,7 +27,7 @@ import os
 import stat
 import sys
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager, suppress
+from contextlib import asynccontextmanager, nullcontext, suppress
 from typing import Any, BinaryIO
 
 import anyio
@@ -37,6 +37,8 @@ from mcp.server.mcpserver import MCPServer
 from mcp.shared.message import SessionMessage
 from pydantic import ValidationError
 
+from ..server import durable_answers
+from ..server.durable_answers import AnswerGate, answering_after_disk, failed_result
 from .stdio_front import Handoff
 from .stdio_snapshot import Recorder
 
@@ -128,6 +130,7 @@ async def stdio_streams(
     stdout: BinaryIO | None = None,
     handoff: Handoff | None = None,
     recorder: Recorder | None = None,
+    gate: AnswerGate | None = None,
 ) -> AsyncIterator[
     tuple[MemoryObjectReceiveStream[SessionMessage | Exception], MemoryObjectSendStream[SessionMessage]]
 ]:
@@ -191,6 +194,8 @@ async def stdio_streams(
     async def write_loop() -> None:
         async with write_recv:
             async for session_message in write_recv:
+                if gate is not None:  # nothing leaves before every write so far is on disk
+                    session_message = _settled(gate, session_message)
                 pending.answered(session_message)
                 answer = session_message.message
                 answer_id = getattr(answer, "id", None)
@@ -222,6 +227,8 @@ async def stdio_streams(
                 reader_scope.cancel()
                 await write_send.aclose()
     finally:
+        if gate is not None:
+            gate.settle()  # writes whose answer was never sent (cancelled) still reach the disk
         for private, fd in restore:
             with suppress(OSError):
                 os.set_blocking(private, True)  # the pipe transports made it non-blocking
@@ -259,6 +266,19 @@ class _Pending:
 async def _in_scope(scope: anyio.CancelScope, fn: Any) -> None:
     with scope:
         await fn()
+
+
+def _settled(gate: AnswerGate, session_message: SessionMessage) -> SessionMessage:
+    """`session_message` once the gate's writes are on disk; a tool error instead of the answer
+    to a request whose write the disk did not confirm (server/durable_answers.py)."""
+    gate.settle()
+    answer = session_message.message
+    if isinstance(answer, types.JSONRPCResponse | types.JSONRPCError) and answer.id is not None:
+        failed = gate.failure(answer.id)
+        if failed is not None and isinstance(answer, types.JSONRPCResponse):  # an error claims nothing
+            reply = types.JSONRPCResponse(jsonrpc="2.0", id=answer.id, result=failed_result(failed, answer.result))
+            return SessionMessage(reply, metadata=session_message.metadata)
+    return session_message
 
 
 def encode(session_message: SessionMessage) -> bytes:
@@ -330,13 +350,24 @@ def say_waiting_on_terminal() -> bool:
     return True
 
 
-async def serve_stdio(server: MCPServer[Any], handoff: Handoff | None = None, recorder: Recorder | None = None) -> None:
-    """Run `server` over this process's stdin/stdout until stdin closes; first what the front
-    end read (`handoff`), and let `recorder` keep the answers for the next start's snapshot."""
+async def serve_stdio(
+    server: MCPServer[Any],
+    handoff: Handoff | None = None,
+    recorder: Recorder | None = None,
+    *,
+    stdin: BinaryIO | None = None,
+    stdout: BinaryIO | None = None,
+) -> None:
+    """Run `server` over this process's stdin/stdout (or the given pipes) until stdin closes;
+    first what the front end read (`handoff`), and let `recorder` keep the answers for the
+    next start's snapshot."""
     from ..server import sdk_seams
 
-    if handoff is None:
+    if handoff is None and stdin is None:
         say_waiting_on_terminal()
     low = sdk_seams.lowlevel(server)
-    async with stdio_streams(handoff=handoff, recorder=recorder) as (read_stream, write_stream):
-        await low.run(read_stream, write_stream, low.create_initialization_options())
+    gate = AnswerGate() if durable_answers.enabled() else None
+    streams = stdio_streams(stdin, stdout, handoff=handoff, recorder=recorder, gate=gate)
+    async with streams as (read_stream, write_stream):
+        with answering_after_disk(gate) if gate is not None else nullcontext():
+            await low.run(read_stream, write_stream, low.create_initialization_options())

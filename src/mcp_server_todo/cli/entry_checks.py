@@ -133,10 +133,35 @@ def check_entry(where: str, name: str, entry: dict[str, Any], store_url: str, hi
                 hint,
             )
         )
+    cached = _check_cache(f"{label} command", Path(command_text), hint)
+    if cached is not None:
+        checks.append(cached)
     checks.append(_check_runs(f"{label} runs", command, entry, hint))
     checks.append(check_settings(f"{label} settings", entry, hint))
     checks.append(_check_entry_store(f"{label} store", entry, store_url, hint))
     return checks
+
+
+def _check_cache(label: str, command: Path, hint: str) -> Check | None:
+    """A WARN when the command lives in a uvx or `pipx run` cache environment (it goes when the
+    cache is cleaned), with the install command that writes the lasting form; else None."""
+    from .ephemeral import durable_launch, ephemeral_kind
+    from .launch import Runtime, shell_join
+
+    if not command.is_absolute():
+        return None
+    where = Runtime(command, command.parent.parent, os.environ)
+    kind = ephemeral_kind(where)
+    if kind is None:
+        return None
+    durable = durable_launch(where, {})
+    detail = f"{command} is in {kind}'s cache: the entry stops working when that cache is cleaned"
+    if durable is None or durable.warning:
+        lasting = "install the server for good (uv tool install PATH, or pipx install PATH), then "
+        return Check(WARN, label, detail, lasting + hint)
+    words = shell_join([durable.command, *durable.args])
+    durable_hint = hint.replace(f"run: {SCRIPT_NAME}", f"run: {words}", 1)
+    return Check(WARN, label, detail, f"{durable_hint} (it writes `{words}`)")
 
 
 def _server_args(entry: dict[str, Any]) -> list[str] | None:

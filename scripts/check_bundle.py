@@ -33,7 +33,7 @@ from pathlib import Path
 from typing import Any
 
 PROTOCOL = "2025-11-25"
-USER_CONFIG = {"time_zone": "Europe/Paris", "tool_groups": "core,view"}  # data_file: the temp task file
+USER_CONFIG = {"time_zone": "Europe/Paris", "tool_groups": "core,view"}  # data_folder: the temp task folder
 FIRST_ANSWER_S = 180  # the first start creates the venv and installs the dependencies
 ANSWER_S = 30
 PASSED_ENV = ("UV_CACHE_DIR", "SSL_CERT_FILE", "SSL_CERT_DIR", "UV_NATIVE_TLS", "UV_INDEX_URL", "UV_DEFAULT_INDEX")
@@ -184,9 +184,9 @@ def check(bundle: Path, work: Path) -> str:
     with zipfile.ZipFile(bundle) as archive:
         archive.extractall(ext_dir)
     manifest = json.loads((ext_dir / "manifest.json").read_text(encoding="utf-8"))
-    data_file = work / "my tasks" / "todo.db"  # a space, as in real folder names
+    data_file = work / "my tasks" / "todo.db"  # a space, as in real folder names; the server makes the file
     data_file.parent.mkdir()
-    config = mcp_config(manifest, ext_dir, home, {**USER_CONFIG, "data_file": str(data_file)})
+    config = mcp_config(manifest, ext_dir, home, {**USER_CONFIG, "data_folder": str(data_file.parent)})
     command = shutil.which(config["command"], path=os.environ["PATH"])
     if command is None:
         raise CheckFailed(f"{config['command']!r} is not on PATH (scripts/check-bundle puts the venv's uv first)")

@@ -3,8 +3,9 @@
 `mcpb pack` stamps every zip entry with the time of the build (fflate's `mtime: new Date()`, in
 @anthropic-ai/mcpb 2.1.2's src/cli/pack.ts), so two builds of one commit differ and a published
 sha256 (the MCP Registry's `fileSha256`) cannot be checked by rebuilding. This rewrites the
-archive with the same entries in the same order, the same permissions and contents, and one
-fixed time: $SOURCE_DATE_EPOCH when set (reproducible-builds.org), else 1980-01-01 00:00 UTC.
+archive with the same entries in the same order and contents, one fixed time ($SOURCE_DATE_EPOCH
+when set, as reproducible-builds.org has it, else 1980-01-01 00:00 UTC) and the permissions a
+checkout's umask does not change (0755 for an executable, else 0644).
 Standard library only.
 
     python scripts/mcpb_normalize.py dist/mcp-server-todo.mcpb
@@ -37,7 +38,8 @@ def normalize(bundle: Path, stamp: tuple[int, int, int, int, int, int] | None = 
         for entry in source.infolist():
             info = zipfile.ZipInfo(entry.filename, date_time=stamp)
             info.create_system = 3  # Unix: external_attr's upper 16 bits are the file's mode
-            info.external_attr = entry.external_attr
+            mode = entry.external_attr >> 16
+            info.external_attr = ((mode & ~0o777) | (0o755 if mode & 0o111 else 0o644)) << 16
             info.compress_type = zipfile.ZIP_DEFLATED
             target.writestr(info, source.read(entry), compresslevel=9)
     out.replace(bundle)

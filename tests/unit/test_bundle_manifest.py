@@ -48,8 +48,19 @@ def package_version() -> str:
     return version
 
 
-def test_the_manifest_carries_the_package_version() -> None:
-    assert manifest()["version"] == package_version() == importlib.metadata.version("mcp-server-todo")
+def test_every_file_carries_the_package_version() -> None:
+    """The four places of docs/publishing.md's release list, and the installed metadata."""
+    from mcp_server_todo import __version__
+
+    server = json.loads((REPO / "server.json").read_text(encoding="utf-8"))
+    carried = {
+        "src/mcp_server_todo/__init__.py __version__": __version__,
+        "packaging/mcpb/manifest.json version": manifest()["version"],
+        "server.json version": server["version"],
+        "server.json packages[0].version": server["packages"][0]["version"],
+        "installed metadata (run scripts/bootstrap.sh)": importlib.metadata.version("mcp-server-todo"),
+    }
+    assert {where: version for where, version in carried.items() if version != package_version()} == {}
 
 
 def test_staging_refuses_a_manifest_of_another_version(tmp_path: Path) -> None:
@@ -206,7 +217,7 @@ def test_a_packed_bundle_is_normalized_to_fixed_times(tmp_path: Path, monkeypatc
     for n, when in enumerate([(2026, 1, 2, 3, 4, 6), (2026, 12, 6, 20, 30, 0)]):
         bundle = tmp_path / f"b{n}.mcpb"
         with zipfile.ZipFile(bundle, "w") as archive:
-            for name, mode in (("manifest.json", 0o644), ("src/run.sh", 0o755)):
+            for name, mode in (("manifest.json", 0o664 if n else 0o644), ("src/run.sh", 0o775 if n else 0o755)):
                 info = zipfile.ZipInfo(name, date_time=when)
                 info.external_attr = mode << 16
                 archive.writestr(info, f"{name} body", compress_type=zipfile.ZIP_DEFLATED)

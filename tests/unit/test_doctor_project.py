@@ -172,3 +172,5 @@ def test_an_entry_in_uvs_cache_is_a_warning_naming_the_durable_command(
     assert f"{script} is in uv's cache" in warning
     assert f"run: {uvx} --from {clone} mcp-server-todo install claude-code --config {mcp_json}" in out
     assert "'todo' runs: mcp-server-todo" in "\n".join(lines(out, "OK"))
+    assert not [line for line in lines(out, "OK") if "'todo' command" in line]  # one line: the warning
+    assert f"uv tool install '{clone}'" in out  # and the install that starts offline

@@ -122,7 +122,10 @@ def check_entry(where: str, name: str, entry: dict[str, Any], store_url: str, hi
         problem = "does not exist or is not executable" if Path(command_text).is_absolute() else "is not on PATH"
         return [Check(FAIL, f"{label} command", f"{command_text} {problem}", hint)]
     checks: list[Check] = []
-    if Path(command_text).is_absolute():
+    cached = _check_cache(f"{label} command", Path(command_text), hint)
+    if cached is not None:
+        checks.append(cached)
+    elif Path(command_text).is_absolute():
         checks.append(Check(OK, f"{label} command", command_text))
     else:
         checks.append(
@@ -133,9 +136,6 @@ def check_entry(where: str, name: str, entry: dict[str, Any], store_url: str, hi
                 hint,
             )
         )
-    cached = _check_cache(f"{label} command", Path(command_text), hint)
-    if cached is not None:
-        checks.append(cached)
     checks.append(_check_runs(f"{label} runs", command, entry, hint))
     checks.append(check_settings(f"{label} settings", entry, hint))
     checks.append(_check_entry_store(f"{label} store", entry, store_url, hint))
@@ -161,7 +161,7 @@ def _check_cache(label: str, command: Path, hint: str) -> Check | None:
         return Check(WARN, label, detail, lasting + hint)
     words = shell_join([durable.command, *durable.args])
     durable_hint = hint.replace(f"run: {SCRIPT_NAME}", f"run: {words}", 1)
-    return Check(WARN, label, detail, f"{durable_hint} (it writes `{words}`)")
+    return Check(WARN, label, detail, f"{durable_hint} (it writes `{words}`; {durable.note})")
 
 
 def _server_args(entry: dict[str, Any]) -> list[str] | None:

@@ -6,7 +6,7 @@ MCPB reference implementation does (`getMcpConfigForManifest` in @anthropic-ai/m
 `${user_config.KEY}` from the manifest's defaults overridden by the user's values), starts that
 command with that env as a subprocess, and does the handshake (2025-11-25 initialize +
 notifications/initialized), tools/list, new_item and list_items over stdio. Then it checks the
-task landed in the chosen task file (opened read-only), that the time zone and the tool groups
+task landed in todo.db of the chosen task folder (opened read-only), that the time zone and the tool groups
 were honoured, that nothing went to the default data dir, and that uv installed no GPL Radicale.
 
 Hermetic: HOME, XDG dirs and the task file are in the temp dir; only UV_CACHE_DIR (to reuse
@@ -215,7 +215,7 @@ def check(bundle: Path, work: Path) -> str:
     radicale = list((ext_dir / ".venv").glob("lib*/**/site-packages/radicale"))
     if radicale:
         raise CheckFailed(f"uv installed the GPL Radicale into the bundle's env: {radicale}")
-    return f"{len(served)} tools served, task stored in the chosen file, {time.monotonic() - started:.1f} s"
+    return f"{len(served)} tools served, task stored in the chosen folder's todo.db, {time.monotonic() - started:.1f} s"
 
 
 def main(argv: list[str]) -> int:

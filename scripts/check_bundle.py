@@ -6,7 +6,7 @@ MCPB reference implementation does (`getMcpConfigForManifest` in @anthropic-ai/m
 `${user_config.KEY}` from the manifest's defaults overridden by the user's values), starts that
 command with that env as a subprocess, and does the handshake (2025-11-25 initialize +
 notifications/initialized), tools/list, new_item and list_items over stdio. Then it checks the
-task landed in the chosen task file (opened read-only), that the time zone and the tool groups
+task landed in todo.db of the chosen task folder (opened read-only), that the time zone and the tool groups
 were honoured, that nothing went to the default data dir, and that uv installed no GPL Radicale.
 
 Hermetic: HOME, XDG dirs and the task file are in the temp dir; only UV_CACHE_DIR (to reuse
@@ -33,7 +33,7 @@ from pathlib import Path
 from typing import Any
 
 PROTOCOL = "2025-11-25"
-USER_CONFIG = {"time_zone": "Europe/Paris", "tool_groups": "core,view"}  # data_file: the temp task file
+USER_CONFIG = {"time_zone": "Europe/Paris", "tool_groups": "core,view"}  # data_folder: the temp task folder
 FIRST_ANSWER_S = 180  # the first start creates the venv and installs the dependencies
 ANSWER_S = 30
 PASSED_ENV = ("UV_CACHE_DIR", "SSL_CERT_FILE", "SSL_CERT_DIR", "UV_NATIVE_TLS", "UV_INDEX_URL", "UV_DEFAULT_INDEX")
@@ -184,9 +184,9 @@ def check(bundle: Path, work: Path) -> str:
     with zipfile.ZipFile(bundle) as archive:
         archive.extractall(ext_dir)
     manifest = json.loads((ext_dir / "manifest.json").read_text(encoding="utf-8"))
-    data_file = work / "my tasks" / "todo.db"  # a space, as in real folder names
+    data_file = work / "my tasks" / "todo.db"  # a space, as in real folder names; the server makes the file
     data_file.parent.mkdir()
-    config = mcp_config(manifest, ext_dir, home, {**USER_CONFIG, "data_file": str(data_file)})
+    config = mcp_config(manifest, ext_dir, home, {**USER_CONFIG, "data_folder": str(data_file.parent)})
     command = shutil.which(config["command"], path=os.environ["PATH"])
     if command is None:
         raise CheckFailed(f"{config['command']!r} is not on PATH (scripts/check-bundle puts the venv's uv first)")
@@ -215,7 +215,7 @@ def check(bundle: Path, work: Path) -> str:
     radicale = list((ext_dir / ".venv").glob("lib*/**/site-packages/radicale"))
     if radicale:
         raise CheckFailed(f"uv installed the GPL Radicale into the bundle's env: {radicale}")
-    return f"{len(served)} tools served, task stored in the chosen file, {time.monotonic() - started:.1f} s"
+    return f"{len(served)} tools served, task stored in the chosen folder's todo.db, {time.monotonic() - started:.1f} s"
 
 
 def main(argv: list[str]) -> int:

@@ -17,17 +17,28 @@ APP_NAME = "mcp-server-todo"
 def default_db_path() -> Path:
     from platformdirs import user_data_dir
 
-    return Path(user_data_dir(APP_NAME, appauthor=False)) / "todo.db"
+    return Path(user_data_dir(APP_NAME, appauthor=False)) / DB_FILE_NAME
+
+
+DB_FILE_NAME = "todo.db"
+"""The task file in a folder given as the store (`--db ~/Tasks`, the bundle's Task folder)."""
+
+
+def db_file(value: str) -> Path:
+    """A store path as a file: an existing folder means the task file `todo.db` in it."""
+    path = Path(value).expanduser()
+    return path / DB_FILE_NAME if path.is_dir() else path
 
 
 def store_url_from(db: str | None) -> str:
-    """`db` may be a store URL (sqlite:///..., postgresql://...) or a file path."""
+    """`db` may be a store URL (sqlite:///..., postgresql://...), a file path or a folder (its
+    todo.db)."""
     value = db or os.environ.get("TODO_DB") or os.environ.get("TODO_STORE")
     if not value:
         return sqlite_url(default_db_path())
     if "://" in value:
         return value
-    return sqlite_url(value)
+    return sqlite_url(db_file(value))
 
 
 @dataclass

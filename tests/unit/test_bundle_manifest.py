@@ -48,8 +48,19 @@ def package_version() -> str:
     return version
 
 
-def test_the_manifest_carries_the_package_version() -> None:
-    assert manifest()["version"] == package_version() == importlib.metadata.version("mcp-server-todo")
+def test_every_file_carries_the_package_version() -> None:
+    """The four places of docs/publishing.md's release list, and the installed metadata."""
+    from mcp_server_todo import __version__
+
+    server = json.loads((REPO / "server.json").read_text(encoding="utf-8"))
+    carried = {
+        "src/mcp_server_todo/__init__.py __version__": __version__,
+        "packaging/mcpb/manifest.json version": manifest()["version"],
+        "server.json version": server["version"],
+        "server.json packages[0].version": server["packages"][0]["version"],
+        "installed metadata (run scripts/bootstrap.sh)": importlib.metadata.version("mcp-server-todo"),
+    }
+    assert {where: version for where, version in carried.items() if version != package_version()} == {}
 
 
 def test_staging_refuses_a_manifest_of_another_version(tmp_path: Path) -> None:
@@ -66,12 +77,12 @@ def test_staging_refuses_a_manifest_of_another_version(tmp_path: Path) -> None:
 def test_user_config_keys_are_the_ones_mcp_config_uses_and_each_has_a_default() -> None:
     loaded = manifest()
     used = set(re.findall(r"\$\{user_config\.([^}]+)\}", json.dumps(loaded["server"]["mcp_config"])))
-    assert used == set(loaded["user_config"]) == {"time_zone", "data_file", "tool_groups"}
+    assert used == set(loaded["user_config"]) == {"time_zone", "data_folder", "tool_groups"}
     # without a default, an unset key would reach the server as the literal "${user_config.KEY}"
     assert all("default" in option for option in loaded["user_config"].values())
     assert loaded["server"]["mcp_config"]["env"] == {
         "TODO_TZ": "${user_config.time_zone}",
-        "TODO_DB": "${user_config.data_file}",
+        "TODO_DB": "${user_config.data_folder}",
         "TODO_TOOLS": "${user_config.tool_groups}",
     }
 
@@ -83,7 +94,7 @@ def test_the_user_config_defaults_mean_the_servers_defaults(monkeypatch: pytest.
     monkeypatch.delenv("TODO_TZ")
     system_zone = zone()
     monkeypatch.setenv("TODO_TZ", defaults["time_zone"])
-    monkeypatch.setenv("TODO_DB", defaults["data_file"])
+    monkeypatch.setenv("TODO_DB", defaults["data_folder"])
     assert zone() == system_zone
     assert store_url_from(None) == sqlite_url(default_db_path())
     assert defaults["tool_groups"] == "core"
@@ -171,3 +182,54 @@ def test_the_readmes_hand_written_entry_sets_only_what_the_server_reads() -> Non
     entry = json.loads(block.group(1))["mcpServers"]["todo"]
     assert entry["command"].endswith("/.venv/bin/mcp-server-todo") and entry["args"] == []
     assert set(entry["env"]) <= set(manifest()["server"]["mcp_config"]["env"])
+
+
+def test_the_task_folder_is_a_directory_whose_todo_db_the_server_uses(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Claude Desktop's `file` picker needs an existing file: the setting is a folder, and the
+    server takes a folder as the store for its todo.db (made at the first start)."""
+    option = manifest()["user_config"]["data_folder"]
+    assert option["type"] == "directory" and option["default"] == ""
+    assert "synced" in option["description"] and "in a synced folder" not in option["description"]
+    folder = tmp_path / "My Tasks"
+    folder.mkdir()
+    monkeypatch.setenv("TODO_DB", str(folder))
+    assert store_url_from(None) == sqlite_url(folder / "todo.db")
+    assert store_url_from(str(tmp_path / "a.db")) == sqlite_url(tmp_path / "a.db")
+
+
+def test_the_tool_groups_setting_names_every_group() -> None:
+    from mcp_server_todo.server.tools import tools
+
+    described = manifest()["user_config"]["tool_groups"]["description"]
+    assert {"core", "share"} <= set(tools.groups)
+    assert all(re.search(rf"\b{name}\b", described) for name in tools.groups)
+    assert "all (every group, sharing included)" in described
+
+
+def test_a_packed_bundle_is_normalized_to_fixed_times(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Two packs of the same files at different times give the same bytes; modes and order stay."""
+    import zipfile
+
+    normalize = script("mcpb_normalize")
+    built = []
+    for n, when in enumerate([(2026, 1, 2, 3, 4, 6), (2026, 12, 6, 20, 30, 0)]):
+        bundle = tmp_path / f"b{n}.mcpb"
+        with zipfile.ZipFile(bundle, "w") as archive:
+            for name, mode in (("manifest.json", 0o664 if n else 0o644), ("src/run.sh", 0o775 if n else 0o755)):
+                info = zipfile.ZipInfo(name, date_time=when)
+                info.external_attr = mode << 16
+                archive.writestr(info, f"{name} body", compress_type=zipfile.ZIP_DEFLATED)
+        assert n == 0 or bundle.read_bytes() != built[0]
+        monkeypatch.setenv("SOURCE_DATE_EPOCH", "1767225600")  # 2026-01-01 00:00 UTC
+        assert normalize.main([str(bundle)]) == 0
+        built.append(bundle.read_bytes())
+    assert built[0] == built[1]
+    with zipfile.ZipFile(tmp_path / "b1.mcpb") as archive:
+        infos = archive.infolist()
+        assert [(i.filename, i.external_attr >> 16, i.date_time) for i in infos] == [
+            ("manifest.json", 0o644, (2026, 1, 1, 0, 0, 0)),
+            ("src/run.sh", 0o755, (2026, 1, 1, 0, 0, 0)),
+        ]
+        assert archive.read("src/run.sh") == b"src/run.sh body"

@@ -5,6 +5,7 @@ ours: its arguments parse as the server parses them, its time zone and tool grou
 from __future__ import annotations
 
 import json
+import os
 import sys
 from pathlib import Path
 from typing import Any
@@ -136,3 +137,40 @@ def test_a_durable_uvx_entry_is_recognised_run_and_checked(
     assert f"config {mcp_json}: entry 'todo'" in ok and "'todo' runs: mcp-server-todo" in ok
     assert "'todo' settings: arguments parse; time zone of the system, tools core,history" in ok
     assert "'todo' store: uses the store checked above" in ok
+
+
+def test_an_entry_in_uvs_cache_is_a_warning_naming_the_durable_command(
+    capsys: pytest.CaptureFixture[str],
+    project: Path,
+    isolated_env: Path,
+    tmp_path: Path,
+    db_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """What an older `install` run through uvx wrote: the script in uv's cache. It runs today, and
+    goes when `uv cache clean` runs: WARN, with the install command that writes the lasting form."""
+    clone = tmp_path / "clone"
+    clone.mkdir()
+    env_dir = isolated_env / ".cache" / "uv" / "archive-v0" / "Xy12"
+    script = env_dir / "bin" / "mcp-server-todo"
+    script.parent.mkdir(parents=True)
+    script.write_text(f'#!/bin/sh\nexec "{sys.executable}" -m mcp_server_todo "$@"\n', encoding="utf-8")
+    script.chmod(0o755)
+    dist = env_dir / "lib" / "python3.11" / "site-packages" / "mcp_server_todo-0.1.0.dist-info"
+    dist.mkdir(parents=True)
+    (dist / "direct_url.json").write_text(json.dumps({"url": clone.as_uri(), "dir_info": {}}), encoding="utf-8")
+    uvx = tmp_path / "bin" / "uvx"
+    uvx.parent.mkdir()
+    uvx.write_text("#!/bin/sh\nexit 0\n", encoding="utf-8")
+    uvx.chmod(0o755)
+    monkeypatch.setenv("PATH", f"{uvx.parent}{os.pathsep}{os.environ['PATH']}")
+    entry = {"command": str(script), "args": [], "env": {"TODO_DB": str(db_path)}}
+    mcp_json = write(project / ".mcp.json", {"mcpServers": {"todo": entry}})
+    code, out, _ = doctor(capsys, "--db", str(db_path))
+    assert code == 0, out
+    [warning] = [line for line in lines(out, "WARN") if "'todo' command" in line]
+    assert f"{script} is in uv's cache" in warning
+    assert f"run: {uvx} --from {clone} mcp-server-todo install claude-code --config {mcp_json}" in out
+    assert "'todo' runs: mcp-server-todo" in "\n".join(lines(out, "OK"))
+    assert not [line for line in lines(out, "OK") if "'todo' command" in line]  # one line: the warning
+    assert f"uv tool install '{clone}'" in out  # and the install that starts offline

@@ -148,13 +148,46 @@ def test_invalid_json_message_says_where(capsys: pytest.CaptureFixture[str], tmp
     assert "not valid JSON" in err and "line 3" in err
 
 
-def test_missing_config_and_parent_dirs_are_created(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
-    path = tmp_path / "a" / "b" / "claude_desktop_config.json"
-    code, out, _ = run(capsys, "install", "claude-desktop", "--config", str(path))
+def test_a_missing_config_in_an_existing_folder_is_created(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    path = tmp_path / "claude_desktop_config.json"
+    code, out, err = run(capsys, "install", "claude-desktop", "--config", str(path))
     assert code == 0
     assert set(read_json(path)) == {"mcpServers"}
     assert backups(path) == []
-    assert "Backed up" not in out
+    assert "Backed up" not in out and "did not exist" not in err
+
+
+def test_an_explicit_config_in_a_missing_folder_is_refused(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    path = tmp_path / "no" / "such" / "cfg.json"
+    code, out, err = run(capsys, "install", "claude-desktop", "--config", str(path))
+    assert code == 1 and out == ""
+    assert err.strip().splitlines() == [
+        f"mcp-server-todo install: the folder of --config {path} does not exist; nothing was changed."
+    ]
+    assert not (tmp_path / "no").exists()
+
+
+def test_a_workspaces_vscode_folder_is_made_but_not_the_workspace(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    config = tmp_path / "workspace" / ".vscode" / "mcp.json"
+    assert run(capsys, "install", "vscode", "--config", str(config))[0] == 1
+    (tmp_path / "workspace").mkdir()
+    code, _, err = run(capsys, "install", "vscode", "--config", str(config))
+    assert code == 0 and "todo" in read_json(config)["servers"]
+    assert f"created the folder {config.parent}" in err
+
+
+def test_a_clients_missing_default_folder_is_made_and_said(
+    capsys: pytest.CaptureFixture[str], isolated_env: Path
+) -> None:
+    config = _claude_desktop_config()
+    assert not config.parent.exists()
+    code, _, err = run(capsys, "install", "claude-desktop")
+    assert code == 0 and "todo" in read_json(config)["mcpServers"]
+    assert f"Claude Desktop's folder {config.parent} did not exist" in err and "is Claude Desktop installed?" in err
+    code, _, err = run(capsys, "install", "claude-desktop", "--tz", "Europe/Paris")
+    assert code == 0 and "did not exist" not in err
 
 
 def test_a_symlinked_config_stays_a_symlink(capsys: pytest.CaptureFixture[str], desktop_config: Path) -> None:
@@ -217,10 +250,13 @@ def test_vscode_merges_under_servers_with_stdio_type(
     assert "mcpServers" not in data
 
 
-def test_vscode_without_config_prints_the_add_mcp_command(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+def test_vscode_without_config_prints_the_add_mcp_command(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("PATH", str(tmp_path / "no-code-here"))  # without VS Code's CLI: printed
     before = sorted(tmp_path.rglob("*"))
     code, out, _ = run(capsys, "install", "vscode")
-    assert code == 0
+    assert code == 0 and "The code CLI is not on PATH; nothing was changed." in out
     assert sorted(tmp_path.rglob("*")) == before
     line = next(line.strip() for line in out.splitlines() if line.strip().startswith("code --add-mcp"))
     spec = json.loads(shlex.split(line)[2])

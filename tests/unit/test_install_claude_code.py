@@ -1,5 +1,6 @@
-"""`install claude-code` runs `claude mcp add` when the claude CLI is on PATH: a fake `claude` (a
-real executable in tmp_path) records the argv it gets and answers as told."""
+"""`install claude-code` runs `claude mcp add` when the claude CLI is on PATH, `install vscode`
+runs `code --add-mcp` when VS Code's is: a fake `claude` or `code` (a real executable in
+tmp_path) records the argv it gets and answers as told."""
 
 from __future__ import annotations
 
@@ -23,11 +24,17 @@ sys.exit({code})
 
 
 def fake_claude(
-    folder: Path, monkeypatch: pytest.MonkeyPatch, *, code: int = 0, stdout: str = "", stderr: str = ""
+    folder: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    *,
+    code: int = 0,
+    stdout: str = "",
+    stderr: str = "",
+    name: str = "claude",
 ) -> Path:
-    """Put a `claude` first on PATH; the file its argv lines go to."""
+    """Put a `claude` (or `name`) alone on PATH; the file its argv lines go to."""
     record = folder / "argv.jsonl"
-    script = folder / "bin" / "claude"
+    script = folder / "bin" / name
     script.parent.mkdir(parents=True)
     text = FAKE_CLAUDE.format(python=sys.executable, record=str(record), stdout=stdout, stderr=stderr, code=code)
     script.write_text(text, encoding="utf-8")
@@ -95,6 +102,7 @@ def test_print_and_config_never_run_claude(
     assert main(["install", "claude-code", "--print"]) == 0
     assert "claude mcp add --scope user todo" in capsys.readouterr().out
     config = tmp_path / "project" / ".mcp.json"
+    config.parent.mkdir()
     assert main(["install", "claude-code", "--config", str(config)]) == 0
     assert "todo" in json.loads(config.read_text(encoding="utf-8"))["mcpServers"]
     assert not record.exists()
@@ -108,3 +116,33 @@ def test_without_claude_on_path_the_command_and_snippet_are_printed(
     out = capsys.readouterr().out
     assert "claude CLI is not on PATH" in out
     assert "claude mcp add --scope local todo -- " in out and '"mcpServers"' in out
+
+
+def test_vscode_runs_code_add_mcp_with_the_settings(
+    capsys: pytest.CaptureFixture[str], isolated_env: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    record = fake_claude(tmp_path, monkeypatch, name="code")
+    assert main(["install", "vscode", "--tools", "Core, View"]) == 0
+    out = capsys.readouterr().out
+    [argv] = calls(record)
+    launch = server_launch(None)
+    assert argv[0] == "--add-mcp" and len(argv) == 2
+    assert json.loads(argv[1]) == {
+        "name": "todo",
+        "command": launch.command,
+        "args": launch.args,
+        "env": {"TODO_TOOLS": "core,view"},
+    }
+    assert "Added the 'todo' server to VS Code (user profile)" in out
+
+
+def test_a_failing_code_is_reported_and_print_never_runs_it(
+    capsys: pytest.CaptureFixture[str], isolated_env: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    record = fake_claude(tmp_path, monkeypatch, name="code", code=3, stderr="boom")
+    assert main(["install", "vscode"]) == 1
+    out, err = capsys.readouterr()
+    assert "code --add-mcp exited 3: boom" in err and "Run it yourself: code --add-mcp " in err
+    assert "Added the" not in out
+    assert main(["install", "vscode", "--print"]) == 0
+    assert len(calls(record)) == 1

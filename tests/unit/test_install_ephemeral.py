@@ -63,7 +63,7 @@ def install(
     capsys: pytest.CaptureFixture[str], config: Path, where: Runtime, **options: Any
 ) -> tuple[int, dict[str, Any], str]:
     code = install_client(
-        "claude-desktop", config=str(config), name="todo", db=None, print_only=False, runtime=where, **options
+        "claude-desktop", config=str(config), name="todo", print_only=False, runtime=where, **{"db": None, **options}
     )
     _, err = capsys.readouterr()
     entry = json.loads(config.read_text(encoding="utf-8"))["mcpServers"]["todo"] if config.exists() else {}
@@ -90,7 +90,9 @@ def test_a_uv_cache_environment_gets_a_durable_uvx_command(
     environ.update({key: str(tmp_path / value) for key, value in variables.items()})
     config = tmp_path / "claude_desktop_config.json"
     code, entry, err = install(capsys, config, runtime(prefix, **environ), tz="Europe/Paris", tools="core,view")
-    assert code == 0 and err == ""
+    assert code == 0 and err.startswith("Note: this entry runs uvx")
+    # uvx asks the index at each start: said, with the installs that start offline
+    assert "offline, it does not start" in err and f"uv tool install '{clone}'" in err
     assert entry == {
         "command": str(uv_bin.with_name("uvx")),
         "args": ["--from", str(clone), "mcp-server-todo"],
@@ -200,7 +202,7 @@ def test_a_pipx_run_environment_gets_a_pipx_run_command(
     if pipx_home:
         environ["PIPX_HOME"] = str(tmp_path / "pipx-home")
     code, entry, err = install(capsys, tmp_path / "c.json", runtime(prefix, **environ))
-    assert code == 0 and err == ""
+    assert code == 0 and err.startswith("Note: this entry runs pipx run") and "(14 days)" in err
     assert entry == {"command": str(pipx), "args": ["run", "--spec", str(clone), "mcp-server-todo"]}
 
 
@@ -213,3 +215,48 @@ def test_an_ordinary_environment_keeps_its_console_script(
     )
     assert code == 0 and err == ""
     assert entry == {"command": str(prefix / "bin" / "mcp-server-todo"), "args": []}
+
+
+@pytest.mark.parametrize("tool", ["uv", "pipx"])
+def test_a_uv_tool_or_pipx_install_is_durable_and_writes_its_own_script(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, clone: Path, uv_bin: Path, tool: str
+) -> None:
+    """`uv tool install PATH` (~/.local/share/uv/tools/NAME, uv-receipt.toml) and `pipx install PATH`
+    (~/.local/share/pipx/venvs/NAME): the entry is the tool environment's script, which starts offline."""
+    home = tmp_path / "home"
+    where = home / ".local" / "share" / ("uv/tools" if tool == "uv" else "pipx/venvs") / "mcp-server-todo"
+    prefix = fake_env(where, {"url": clone.as_uri(), "dir_info": {}})
+    (prefix / ("uv-receipt.toml" if tool == "uv" else "pipx_metadata.json")).write_text("", encoding="utf-8")
+    code, entry, err = install(capsys, tmp_path / "c.json", runtime(prefix, HOME=str(home), UV=str(uv_bin)))
+    assert code == 0 and err == ""
+    assert entry == {"command": str(prefix / "bin" / "mcp-server-todo"), "args": []}
+
+
+@pytest.mark.parametrize("kind", ["uvx", "uv-tool", "venv"])
+def test_a_postgresql_db_without_psycopg_is_refused_with_the_install_that_adds_it(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, clone: Path, uv_bin: Path, kind: str
+) -> None:
+    home = tmp_path / "home"
+    folders = {
+        "uvx": home / ".cache" / "uv" / "archive-v0" / "x1",
+        "uv-tool": home / ".local" / "share" / "uv" / "tools" / "mcp-server-todo",
+        "venv": tmp_path / "venv",
+    }
+    prefix = fake_env(folders[kind], {"url": clone.as_uri(), "dir_info": {}})
+    if kind == "uv-tool":
+        (prefix / "uv-receipt.toml").write_text("", encoding="utf-8")
+    config = tmp_path / "c.json"
+    where = runtime(prefix, HOME=str(home), UV=str(uv_bin), PATH="")
+    code, _, err = install(capsys, config, where, db="postgresql://todo@db.example/todo")
+    assert code == 1 and not config.exists()
+    assert "needs the psycopg driver" in err and "Nothing was changed." in err
+    spec = f"'mcp-server-todo[postgres] @ {clone.as_uri()}'"
+    expected = {
+        "uvx": f"uvx --from {spec} mcp-server-todo install",
+        "uv-tool": f"uv tool install --force {spec}",
+        "venv": f"{prefix / 'bin' / 'python'} -m pip install {spec}",
+    }
+    assert expected[kind] in err
+    fake_env(tmp_path / "with-driver", {"url": clone.as_uri(), "dir_info": {}}, extras=("psycopg",))
+    code, entry, _ = install(capsys, config, runtime(tmp_path / "with-driver"), db="postgresql://todo@db.example/todo")
+    assert code == 0 and entry["env"] == {"TODO_DB": "postgresql://todo@db.example/todo"}

@@ -79,12 +79,14 @@ def backup_command(path: str | None) -> int:
 
 @click.command("install")
 @click.argument("client", type=click.Choice(["claude-desktop", "claude-code", "cursor", "vscode"]))
-@click.option("--config", metavar="PATH", help="the client's config file (default: its usual place)")
+@click.option(
+    "--config", metavar="PATH", help="the client's config file, in a folder that exists (default: its usual place)"
+)
 @click.option("--name", default="todo", show_default=True, help="the server's name in the client")
 @click.option(
     "--tools",
     metavar="GROUP,...",
-    help="tool groups the client gets: core (default), all, or history, trash, view, import, share",
+    help="tool groups the client gets: core (default), all, or core plus history, trash, view, import, share",
 )
 @click.option(
     "--scope",
@@ -99,7 +101,9 @@ def install_command(
     """Add this server to an MCP client's configuration (or --print the snippet), with --db,
     --tz and --tools in its env. Entries use absolute paths, so GUI apps with a minimal PATH
     can launch them; run through uvx or pipx run, the entry runs uvx/pipx (a cache path would
-    break). claude-code runs `claude mcp add` when the claude CLI is on PATH.
+    break, and uvx needs the network at each start: `uv tool install` or `pipx install` first for
+    an entry that starts offline). Without --config, claude-code runs `claude mcp add` and vscode
+    `code --add-mcp` when that CLI is on PATH, else they print it.
 
     \b
     Example:

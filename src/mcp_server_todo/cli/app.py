@@ -81,6 +81,12 @@ class Tree(click.Group):
     help="time zone for due dates, e.g. Europe/Paris (env TODO_TZ)",
 )
 @click.option(
+    "--tools",
+    metavar="GROUPS",
+    help="with no command (the MCP server): the tool groups to serve, core (default), all, or e.g. "
+    "core,view (env TODO_TOOLS; see `serve --help`)",
+)
+@click.option(
     "--user", metavar="NAME", expose_value=False, callback=_set("user"), help="act for this user of a multi-user store"
 )
 @click.option(
@@ -106,7 +112,7 @@ class Tree(click.Group):
     callback=_set("quiet"),
     help="no progress bars or messages, only data and errors",
 )
-def root() -> None:
+def root(tools: str | None) -> None:
     """A durable TODO list for MCP clients (Claude Desktop, Claude Code, Cursor, VS Code) and
     for you. With no command, serves MCP over stdio.
 
@@ -118,7 +124,11 @@ def root() -> None:
 
     Exit codes: 0 ok, 1 not found, 2 usage, 3 conflict.
     """
-    click.get_current_context().ensure_object(Settings)
+    ctx = click.get_current_context()
+    if tools is not None:  # with no command or `serve`, main.py's fast path took it: not here
+        where = "`install CLIENT --tools ...`" if ctx.invoked_subcommand == "install" else "no command, or `serve`"
+        raise click.UsageError(f"--tools chooses the MCP server's tool groups: use it with {where}")
+    ctx.ensure_object(Settings)
 
 
 def _register() -> None:

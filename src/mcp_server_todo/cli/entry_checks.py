@@ -43,12 +43,12 @@ def _entry_store(entry: dict[str, Any]) -> str | None:
 
 def _store_url_of(value: str | None) -> str:
     """Like `config.store_url_from`, but ignoring this shell's TODO_DB (the client has its own env)."""
-    from ..config import default_db_path
+    from ..config import db_file, default_db_path
     from ..store import sqlite_url
 
     if value is None:
         return sqlite_url(default_db_path())
-    return value if "://" in value else sqlite_url(value)
+    return value if "://" in value else sqlite_url(db_file(value))
 
 
 def _check_entry_store(label: str, entry: dict[str, Any], store_url: str, hint: str) -> Check:
@@ -122,7 +122,10 @@ def check_entry(where: str, name: str, entry: dict[str, Any], store_url: str, hi
         problem = "does not exist or is not executable" if Path(command_text).is_absolute() else "is not on PATH"
         return [Check(FAIL, f"{label} command", f"{command_text} {problem}", hint)]
     checks: list[Check] = []
-    if Path(command_text).is_absolute():
+    cached = _check_cache(f"{label} command", Path(command_text), hint)
+    if cached is not None:
+        checks.append(cached)
+    elif Path(command_text).is_absolute():
         checks.append(Check(OK, f"{label} command", command_text))
     else:
         checks.append(
@@ -137,6 +140,28 @@ def check_entry(where: str, name: str, entry: dict[str, Any], store_url: str, hi
     checks.append(check_settings(f"{label} settings", entry, hint))
     checks.append(_check_entry_store(f"{label} store", entry, store_url, hint))
     return checks
+
+
+def _check_cache(label: str, command: Path, hint: str) -> Check | None:
+    """A WARN when the command lives in a uvx or `pipx run` cache environment (it goes when the
+    cache is cleaned), with the install command that writes the lasting form; else None."""
+    from .ephemeral import durable_launch, ephemeral_kind
+    from .launch import Runtime, shell_join
+
+    if not command.is_absolute():
+        return None
+    where = Runtime(command, command.parent.parent, os.environ)
+    kind = ephemeral_kind(where)
+    if kind is None:
+        return None
+    durable = durable_launch(where, {})
+    detail = f"{command} is in {kind}'s cache: the entry stops working when that cache is cleaned"
+    if durable is None or durable.warning:
+        lasting = "install the server for good (uv tool install PATH, or pipx install PATH), then "
+        return Check(WARN, label, detail, lasting + hint)
+    words = shell_join([durable.command, *durable.args])
+    durable_hint = hint.replace(f"run: {SCRIPT_NAME}", f"run: {words}", 1)
+    return Check(WARN, label, detail, f"{durable_hint} (it writes `{words}`; {durable.note})")
 
 
 def _server_args(entry: dict[str, Any]) -> list[str] | None:

@@ -9,8 +9,10 @@ package index. When SOURCE or the tool cannot be found, it keeps the current pat
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import re
+import sys
 from pathlib import Path
 from typing import Any, Literal
 from urllib.parse import unquote, urlparse
@@ -24,7 +26,7 @@ _UV_BUCKET = re.compile(r"(archive|builds|environments)-v\d+")
 _PIPX_ENV = re.compile(r"[0-9a-f]{15}")
 _EXTRAS = {"postgres": "psycopg", "caldav": "radicale"}
 """An extra of ours, and the distribution whose presence in the environment shows it was asked for."""
-_LASTING = "pipx install /path/to/mcp-server-todo (or: uv tool install /path/to/mcp-server-todo)"
+_LASTING = "uv tool install /path/to/mcp-server-todo (or: pipx install /path/to/mcp-server-todo)"
 
 
 def _home(runtime: Runtime) -> Path:
@@ -110,13 +112,14 @@ def _url_source(info: dict[str, Any]) -> str | None:
     return url + fragment
 
 
-def install_source(prefix: Path) -> str | None:
+def install_source(prefix: Path, add: tuple[str, ...] = ()) -> str | None:
     """What to give `uvx --from` / `pipx run --spec` to get this environment's mcp-server-todo
-    again, with the extras it has (psycopg present: [postgres]); None when it is unknown."""
+    again, with the extras it has (psycopg present: [postgres]) and those in `add`; None when
+    it is unknown."""
     dist = _dist_info(prefix, "mcp_server_todo")
     if dist is None:
         return None
-    extras = [extra for extra, needs in _EXTRAS.items() if _dist_info(prefix, needs) is not None]
+    extras = [extra for extra, needs in _EXTRAS.items() if extra in add or _dist_info(prefix, needs) is not None]
     named = SCRIPT_NAME + (f"[{','.join(extras)}]" if extras else "")
     direct = dist / "direct_url.json"
     if not direct.is_file():  # installed from a package index: that version again
@@ -164,7 +167,7 @@ def durable_launch(runtime: Runtime, env: dict[str, str]) -> Launch | None:
         pipx = runtime.which("pipx")
         tool, flag, tool_name = ([str(pipx), "run"] if pipx else None), "--spec", "pipx"
     if source is not None and tool is not None:
-        return Launch(tool[0], [*tool[1:], flag, source, SCRIPT_NAME], env)
+        return Launch(tool[0], [*tool[1:], flag, source, SCRIPT_NAME], env, note=_network_note(kind, source))
     why = "what it was installed from is unknown" if source is None else f"{tool_name} is not on PATH"
     warning = (
         f"this runs from a temporary {kind} environment ({runtime.prefix}) and {why}: the entry points "
@@ -173,3 +176,45 @@ def durable_launch(runtime: Runtime, env: dict[str, str]) -> Launch | None:
     )
     local = local_launch(runtime, env)
     return Launch(local.command, local.args, local.env, warning)
+
+
+def _network_note(kind: Kind, source: str) -> str:
+    """What a uvx / pipx run entry needs at start-up, and the install that starts offline."""
+    if kind == "uv":
+        needs = "uvx checks the package index each time the client starts the server: offline, it does not start"
+    else:
+        needs = "pipx run rebuilds its environment from the network when its cache expires (14 days)"
+    return (
+        f"this entry runs {'uvx' if kind == 'uv' else 'pipx run'}, and {needs}. For an entry that starts "
+        f"offline, install the server for good: uv tool install '{source}' (or pipx install '{source}'), "
+        "then run this install command with the installed mcp-server-todo (it writes its own path)."
+    )
+
+
+# -- the PostgreSQL driver ---------------------------------------------------------------------
+
+
+def _has_psycopg(runtime: Runtime) -> bool:
+    if runtime.prefix == Path(sys.prefix).absolute():
+        return all(importlib.util.find_spec(name) is not None for name in ("psycopg", "psycopg_pool"))
+    return _dist_info(runtime.prefix, "psycopg") is not None
+
+
+def postgres_install_hint(runtime: Runtime) -> str | None:
+    """None when this environment has psycopg; else the command that gives an mcp-server-todo
+    with the [postgres] extra, in the form this one was installed with."""
+    if _has_psycopg(runtime):
+        return None
+    prefix = runtime.prefix
+    source = install_source(prefix, add=("postgres",))
+    spec = f"'{source}'" if source else "'/path/to/mcp-server-todo[postgres]'"
+    kind = ephemeral_kind(runtime)
+    if kind == "uv":
+        return f"uvx --from {spec} {SCRIPT_NAME} install ..."
+    if kind == "pipx":
+        return f"pipx run --spec {spec} {SCRIPT_NAME} install ..."
+    if (prefix / "uv-receipt.toml").is_file():
+        return f"uv tool install --force {spec}"
+    if (prefix / "pipx_metadata.json").is_file():
+        return f"pipx install --force {spec}"
+    return f"{runtime.executable} -m pip install {spec} (or: pipx install --force {spec})"

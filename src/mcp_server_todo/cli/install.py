@@ -10,15 +10,14 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import shutil
-import subprocess
 import sys
+from pathlib import Path
 from typing import Any
 
+from .client_clis import claude_mcp_add, client_cli_name, code_add_mcp, run_client_cli, which_client_cli
 from .client_configs import CLIENTS, Client, ConfigFileError, MergeResult, client_entry, merge_server
 from .launch import Launch, Runtime, server_launch, shell_join
 
-CLAUDE_TIMEOUT_SECONDS = 60.0
 SCOPES = ("local", "user", "project")
 
 
@@ -52,13 +51,6 @@ def _print_snippet(client: Client, name: str, entry: dict[str, Any], target: str
     print(json.dumps({client.servers_key: {name: entry}}, indent=2, ensure_ascii=False))
 
 
-def claude_mcp_add(name: str, launch: Launch, scope: str, claude: str = "claude") -> list[str]:
-    """`claude mcp add --scope SCOPE NAME --env K=V... -- COMMAND ARGS...`. The name comes before
-    --env: `-e` is variadic in Claude Code and would swallow it."""
-    env_flags = [flag for key, value in launch.env.items() for flag in ("--env", f"{key}={value}")]
-    return [claude, "mcp", "add", "--scope", scope, name, *env_flags, "--", launch.command, *launch.args]
-
-
 def _print_claude_code(client: Client, name: str, launch: Launch, scope: str) -> None:
     print(f"For {'every project (user scope)' if scope == 'user' else f'this project ({scope} scope)'}, run:\n")
     print(f"  {shell_join(claude_mcp_add(name, launch, scope))}\n")
@@ -66,50 +58,28 @@ def _print_claude_code(client: Client, name: str, launch: Launch, scope: str) ->
     print("\nOr: mcp-server-todo install claude-code --config PROJECT/.mcp.json")
 
 
-def _run_claude(client: Client, name: str, launch: Launch, scope: str) -> int:
-    """Run `claude mcp add` when `claude` is on PATH (else print it); its result, and what to do
-    if it failed."""
-    claude = shutil.which("claude")
-    if claude is None:
-        print("The claude CLI is not on PATH; nothing was changed.")
-        _print_claude_code(client, name, launch, scope)
-        return 0
-    words = claude_mcp_add(name, launch, scope, claude)
-    print(f"Running: {shell_join(words)}")
-    try:
-        done = subprocess.run(
-            words, stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=CLAUDE_TIMEOUT_SECONDS
-        )
-    except (OSError, subprocess.TimeoutExpired) as exc:
-        failure = f"could not run claude: {exc}"
-    else:
-        said = (done.stdout.strip() + "\n" + done.stderr.strip()).strip()
-        if done.returncode == 0:
-            if said:
-                print(said)
-            print(f"Added the '{name}' server to Claude Code ({scope} scope).")
-            print("\n".join(_describe(launch)))
-            print(client.after_install)
-            return 0
-        failure = f"claude mcp add exited {done.returncode}" + (f": {said}" if said else "")
-    print(f"mcp-server-todo: {failure}", file=sys.stderr)
-    if "already exists" in failure:
-        print(f"To replace it: claude mcp remove --scope {scope} {name}, then run this again.", file=sys.stderr)
-    print(f"Run it yourself: {shell_join(claude_mcp_add(name, launch, scope))}", file=sys.stderr)
-    return 1
-
-
 def _print_vscode(client: Client, name: str, launch: Launch) -> None:
-    spec: dict[str, Any] = {"name": name, "command": launch.command, "args": launch.args}
-    if launch.env:
-        spec["env"] = launch.env
     print("For your VS Code user profile, run:\n")
-    print(f"  {shell_join(['code', '--add-mcp', json.dumps(spec, separators=(',', ':'))])}\n")
+    print(f"  {shell_join(code_add_mcp(name, launch))}\n")
     _print_snippet(client, name, client_entry(client, launch), "a workspace's .vscode/mcp.json")
     print("\nOr: mcp-server-todo install vscode --config WORKSPACE/.vscode/mcp.json")
 
 
-def _print_only(client: Client, name: str, launch: Launch, config: str | None, scope: str) -> None:
+def _run_or_print(client: Client, name: str, launch: Launch, scope: str) -> int:
+    """Claude Code and VS Code without --config: their own CLI adds the server to the user's
+    settings when it is on PATH (`claude mcp add`, `code --add-mcp`); else the command is printed."""
+    cli = which_client_cli(client)
+    if cli is None:
+        print(f"The {client_cli_name(client)} CLI is not on PATH; nothing was changed.")
+        _print_only(client, name, launch, None, scope)
+        return 0
+    if client.key == "claude-code":
+        words = claude_mcp_add(name, launch, scope, cli)
+        return run_client_cli(client, name, launch, words, f"{scope} scope", _describe)
+    return run_client_cli(client, name, launch, code_add_mcp(name, launch, cli), "user profile", _describe)
+
+
+def _print_only(client: Client, name: str, launch: Launch, config: str | None, scope: str) -> int:
     if client.key == "claude-code" and config is None:
         _print_claude_code(client, name, launch, scope)
     elif client.key == "vscode" and config is None:
@@ -117,6 +87,7 @@ def _print_only(client: Client, name: str, launch: Launch, config: str | None, s
     else:
         target = config if config is not None else f"{client.label}'s config"
         _print_snippet(client, name, client_entry(client, launch), target)
+    return 0
 
 
 def _usage(message: str) -> int:
@@ -125,12 +96,14 @@ def _usage(message: str) -> int:
 
 
 def checked_tools(spec: str) -> str:
-    """`--tools` as the server will read it, checked with the server's own group parser;
-    ValueError naming the groups when one is unknown."""
+    """`--tools` as the server will read it (lowercased, no spaces), checked with the server's own
+    group parser; ValueError naming the groups when one is unknown or none is named."""
     from ..server.tools import tools
 
+    if not spec.replace(",", "").strip():
+        raise ValueError("name at least one group: core, all, or e.g. core,view")
     tools.select(spec)
-    return ",".join(part.strip() for part in spec.split(",") if part.strip()) or "core"
+    return ",".join(part.strip().lower() for part in spec.split(",") if part.strip())
 
 
 def _unseen_settings(db: str | None, tz: str | None, tools: str | None) -> list[str]:
@@ -169,26 +142,76 @@ def install_client(
             tools = checked_tools(tools)
         except ValueError as exc:
             return _usage(f"--tools: {exc}")
-    launch = server_launch(db, tz=tz, tools=tools, runtime=runtime)
-    if launch.warning:
-        print(f"WARNING: {launch.warning}", file=sys.stderr)
+    runtime = runtime or Runtime.current()
+    missing = _missing_driver(db, runtime)
+    if missing and not print_only:
+        print(f"mcp-server-todo install: {missing} Nothing was changed.", file=sys.stderr)
+        return 1
     path = spec.config_path(config)
-    if print_only or (path is None and client != "claude-code"):
-        _print_only(spec, name, launch, str(path) if config else None, scope or "user")
-        return 0
+    if path is not None and config and not print_only and not _may_create(path.parent):
+        print(
+            f"mcp-server-todo install: the folder of --config {path} does not exist; nothing was changed.",
+            file=sys.stderr,
+        )
+        return 1
+    launch = server_launch(db, tz=tz, tools=tools, runtime=runtime)
+    for label, text in (("WARNING", missing), ("WARNING", launch.warning), ("Note", launch.note)):
+        if text:
+            print(f"{label}: {text}", file=sys.stderr)
+    if print_only:
+        return _print_only(spec, name, launch, str(path) if config else None, scope or "user")
     if path is None:
-        code = _run_claude(spec, name, launch, scope or "user")
+        code = _run_or_print(spec, name, launch, scope or "user")
     else:
-        try:
-            result = merge_server(path, spec.servers_key, name, client_entry(spec, launch))
-        except (ConfigFileError, OSError) as exc:
-            print(f"mcp-server-todo: {exc}. Nothing was changed.", file=sys.stderr)
-            return 1
-        _report_merge(spec, name, result, launch)
-        code = 0
+        code = _write_entry(spec, name, launch, path, created=not path.parent.is_dir())
+        if code:
+            return code
     for line in _unseen_settings(db, tz, tools):
         print(line)
     return code
+
+
+def _may_create(folder: Path) -> bool:
+    """An explicit --config's folder must exist (a typo must not make folders), except a project's
+    `.vscode` (the workspace itself must exist): VS Code's project file is often the first there."""
+    return folder.is_dir() or (folder.name == ".vscode" and folder.parent.is_dir())
+
+
+def _write_entry(client: Client, name: str, launch: Launch, path: Path, *, created: bool) -> int:
+    """Merge the entry into a client's config file; a client's usual folder that was not there
+    is made, and said (the client may not be installed yet: it reads the file once it is)."""
+    try:
+        result = merge_server(path, client.servers_key, name, client_entry(client, launch))
+    except (ConfigFileError, OSError) as exc:
+        print(f"mcp-server-todo: {exc}. Nothing was changed.", file=sys.stderr)
+        return 1
+    _report_merge(client, name, result, launch)
+    if created and path.parent.name == ".vscode":
+        print(f"Note: created the folder {path.parent}.", file=sys.stderr)
+    elif created:
+        print(
+            f"Note: {client.label}'s folder {path.parent} did not exist, so it was created: is {client.label} "
+            "installed? It reads this file once it is (or pass --config for another file).",
+            file=sys.stderr,
+        )
+    return 0
+
+
+def _missing_driver(db: str | None, runtime: Runtime) -> str | None:
+    """What is wrong with a PostgreSQL --db in an environment without psycopg (the entry would
+    fail at its first start), and the install that adds the driver; None when nothing is."""
+    from .ephemeral import postgres_install_hint
+
+    if not db or not db.startswith(("postgresql://", "postgres://")):
+        return None
+    hint = postgres_install_hint(runtime)
+    if hint is None:
+        return None
+    return (
+        "--db postgresql://... needs the psycopg driver (the [postgres] extra), which this mcp-server-todo "
+        f"does not have, so the entry would fail when the client starts it. Install it: {hint}; "
+        "then run this install command with that mcp-server-todo."
+    )
 
 
 def install_command(args: argparse.Namespace, db: str | None, tz: str | None) -> int:

@@ -29,12 +29,14 @@ MODULE_NAME = "mcp_server_todo"
 
 @dataclass(frozen=True)
 class Launch:
-    """A client's way to start the server; `warning` says why it may stop working."""
+    """A client's way to start the server; `warning` says why it may stop working, `note` what
+    else it needs (uvx: the network at each start)."""
 
     command: str
     args: list[str]
     env: dict[str, str] = field(default_factory=dict)
     warning: str | None = None
+    note: str | None = None
 
 
 @dataclass(frozen=True)

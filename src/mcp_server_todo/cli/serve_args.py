@@ -8,8 +8,9 @@ import os
 import typing
 from collections.abc import Sequence
 
-GLOBAL_VALUE_OPTIONS = ("--db", "--tz")
-"""The options the bare command takes (each with a value): the stdio server's store and zone."""
+GLOBAL_VALUE_OPTIONS = ("--db", "--tz", "--tools")
+"""The options the bare command takes (each with a value): the stdio server's store, zone and
+tool groups (`mcp-server-todo --tools core,view` is the stdio server with the task view)."""
 TREE_VALUE_OPTIONS = (*GLOBAL_VALUE_OPTIONS, "--user", "--color")
 """The global options of the command tree that take a value (skipped to find the command)."""
 SERVE_MODE_ENV = ("TODO_HTTP", "TODO_DAV")
@@ -21,7 +22,8 @@ def _common(parser: argparse.ArgumentParser) -> None:
         "--db",
         metavar="PATH|URL",
         default=argparse.SUPPRESS,
-        help="task store: a SQLite file path or sqlite:///PATH (env TODO_DB; default in the user data dir)",
+        help="task store: a SQLite file path, sqlite:///PATH or postgresql://... (the [postgres] extra) "
+        "(env TODO_DB; default in the user data dir)",
     )
     parser.add_argument(
         "--tz", default=argparse.SUPPRESS, help="time zone for due dates, e.g. Europe/Paris (env TODO_TZ)"
@@ -49,8 +51,8 @@ def _stdio_options(parser: argparse.ArgumentParser) -> None:
         default=os.environ.get("TODO_TOOLS", "core"),
         metavar="core|all|GROUP,...",
         help=(
-            "tool groups to serve: core (default), all, or a list of history, trash, view, import, share "
-            "(env TODO_TOOLS)"
+            "tool groups to serve: core (default), all (every group, sharing included), or core plus any "
+            "of history, trash, view, import, share, e.g. core,view (env TODO_TOOLS)"
         ),
     )
     parser.add_argument(
@@ -89,7 +91,7 @@ def parse_plain_stdio(argv: Sequence[str]) -> argparse.Namespace | None:
 
 def command_of(argv: Sequence[str]) -> str | None:
     """The command word of `argv` (the first word that is neither an option nor the value of
-    --db/--tz), or None when there is none."""
+    one of `TREE_VALUE_OPTIONS`), or None when there is none."""
     skip = False
     for word in argv:
         if skip:
@@ -105,7 +107,7 @@ def command_of(argv: Sequence[str]) -> str | None:
 
 
 def only_serve_options(argv: Sequence[str]) -> bool:
-    """Whether `argv` holds nothing but --db/--tz and their values (the bare stdio server)."""
+    """Whether `argv` holds nothing but --db/--tz/--tools and their values (the bare stdio server)."""
     skip = False
     for word in argv:
         if skip:

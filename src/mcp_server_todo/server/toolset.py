@@ -131,8 +131,9 @@ class ToolSet:
         return built
 
     def select(self, spec: str) -> list[Tool]:
-        """`core`, `all`, or a comma-separated list of groups (core is always included)."""
-        wanted = {part.strip() for part in spec.split(",") if part.strip()} or {"core"}
+        """`core`, `all`, or a comma-separated list of groups (core is always included); case and
+        spaces around a name do not matter (`Core, View`)."""
+        wanted = {part.strip().lower() for part in spec.split(",") if part.strip()} or {"core"}
         if "all" in wanted:
             wanted = set(self._pending)
         unknown = wanted - set(self._pending)

@@ -379,7 +379,8 @@ def _open_backend(url: str) -> SQLiteStore | PostgresStore:
             raise StorageError(
                 "PostgreSQL stores need the psycopg driver, which is not installed: install "
                 "mcp-server-todo[postgres] in this server's environment (from a clone: pip install '.[postgres]'; "
-                f"with pipx: pipx install --force '/path/to/mcp-server-todo[postgres]') ({exc})"
+                "with pipx: pipx install --force '/path/to/mcp-server-todo[postgres]'; "
+                f"with uvx: uvx --from '/path/to/mcp-server-todo[postgres]' mcp-server-todo) ({exc})"
             ) from exc
         return PostgresStore(url)
     raise InvalidInput(f"unknown store URL {url!r}; use sqlite:///ABSOLUTE/PATH.db")

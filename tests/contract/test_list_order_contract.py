@@ -152,3 +152,23 @@ def test_a_windows_total_counts_exactly_its_tasks_through_writes(backend: Store)
         tx.remove(6)
         del tasks[6]
     check()
+
+
+def test_due_and_created_pages_through_ties_never_skip_or_repeat(backend: Store) -> None:
+    tasks = fill(backend, 30, 5)  # seven due values: many tasks share a due key
+    order = {
+        "due": [t.id for t in sorted(tasks.values(), key=lambda t: (due_key(t), t.id))],
+        "created": sorted(tasks),
+    }
+    for sort, expected_ids in order.items():
+        for size in (1, 4, 29):
+            seen: list[int] = []
+            after = None
+            with backend.read() as tx:
+                while True:
+                    page = tx.query(ListQuery(sort=sort, limit=size, after=after, now_utc=NOW))
+                    seen += [t.id for t in page.items]
+                    if page.next_after is None:
+                        break
+                    after = page.next_after
+            assert seen == expected_ids, (sort, size)

@@ -188,9 +188,10 @@ class SQLiteTx(queries.SharingQueries, ListQueries):
         keys = sort_keys(query.sort)
         if query.sort == "priority":
             rows = self._priority_rows(query, clause, args, keys)
+        elif query.sort == "urgency":  # a score of the call's time: no index holds its order
+            rows = self._page_rows(query, clause, args, keys, keys, query.limit + 1, after=query.after)
         else:
-            seek = keys[0] if query.after is not None and query.sort != "urgency" else None
-            rows = self._page_rows(query, clause, args, keys, keys, seek, query.limit + 1)
+            rows = self._rows_after(query, clause, args, keys, 0, query.after, query.limit + 1)
         items = []
         for row in rows[: query.limit]:
             task = _row_to_task(row)
@@ -225,16 +226,43 @@ class SQLiteTx(queries.SharingQueries, ListQueries):
         holds only those), then, if the page has room, those without one in due order from
         `tasks_by_due`. Every task of the first part sorts before every task of the second."""
         limit = query.limit + 1
-        # the last page's -priority (0: it ended among the tasks without one); a forged cursor's
-        # odd value reads both parts and lets the keyset comparison decide
-        rank = query.after[0] if query.after is not None and isinstance(query.after[0], int | float) else None
+        after = query.after
+        rank = after[0] if after is not None and type(after[0]) is int else None  # the last page's -priority
+        if after is not None and rank is None:  # not a cursor a page returned: the keyset decides
+            return self._page_rows(query, clause, args, keys, keys, limit, after=after)
         rows: list[tuple[Any, ...]] = []
         if rank is None or rank < 0:
-            rows = self._page_rows(query, f"{clause} AND t.priority > 0", args, keys, keys, keys[0], limit)
-        if len(rows) < limit:
-            seek = keys[1] if rank == 0 else None
-            more = self._page_rows(query, f"{clause} AND t.priority = 0", args, keys, keys[1:], seek, limit - len(rows))
-            rows += more
+            rows = self._rows_after(query, f"{clause} AND t.priority > 0", args, keys, 0, after, limit)
+        if len(rows) < limit:  # -priority is 0 here: the order is the rest of the keys
+            tail = after if rank == 0 else None
+            rows += self._rows_after(query, f"{clause} AND t.priority = 0", args, keys, 1, tail, limit - len(rows))
+        return rows
+
+    def _rows_after(
+        self,
+        query: ListQuery,
+        where: str,
+        args: list[Any],
+        keys: list[str],
+        first: int,
+        after: list[Any] | None,
+        limit: int,
+    ) -> list[tuple[Any, ...]]:
+        """Up to `limit` rows in the order of `keys[first:]` (an index's; the keys before
+        `first` are the same for every row), after the keyset `after`. SQLite cannot seek an
+        index with a row comparison on expressions, so the rows after (v0, v1, v2) are read as
+        the rows with k0 = v0, k1 = v1, k2 > v2, then k0 = v0, k1 > v1, then k0 > v0: each part
+        starts in the index where it begins, and a page reads only its own rows however deep."""
+        if after is None:
+            return self._page_rows(query, where, args, keys, keys[first:], limit, after=None)
+        rows: list[tuple[Any, ...]] = []
+        for i in reversed(range(first, len(keys))):
+            bounds = " AND ".join([*(f"{key} = ?" for key in keys[first:i]), f"{keys[i]} > ?"])
+            part_args = [*args, *after[first : i + 1]]
+            rest = limit - len(rows)
+            rows += self._page_rows(query, f"{where} AND {bounds}", part_args, keys, keys[i:], rest, after=None)
+            if len(rows) >= limit:
+                break
         return rows
 
     def _page_rows(
@@ -244,35 +272,24 @@ class SQLiteTx(queries.SharingQueries, ListQueries):
         args: list[Any],
         keys: list[str],
         order: list[str],
-        seek: str | None,
         limit: int,
+        *,
+        after: list[Any] | None,
     ) -> list[tuple[Any, ...]]:
-        """The rows of a page: those after `query.after` (the sort's keyset, `keys`) in `order`.
-        `seek` is the key whose bound lets SQLite start in the sort's index where the last page
-        ended (implied by the keyset comparison, which it cannot seek with)."""
+        """Up to `limit` rows in `order`, with the values of `keys` after the task's columns (a
+        page's cursor), those after `after` (the keyset on `keys`) if given."""
         key_args = [query.now_utc] * URGENCY_PARAMS if query.sort == "urgency" else []
         page_where, page_args = where, list(args)
-        if query.after is not None:
+        if after is not None:
             page_where += f" AND ({', '.join(keys)}) > ({', '.join('?' * len(keys))})"
-            page_args += key_args + list(query.after)
-            if seek is not None:
-                page_where += f" AND {seek} >= ?"
-                page_args.append(query.after[keys.index(seek)])
+            page_args += key_args + list(after)
         select = f"{SELECT}, {', '.join(keys)}"
         if query.sort == "urgency":
             select += f", {URGENCY}"
         sql = f"{select} FROM tasks t WHERE {page_where} ORDER BY {', '.join(order)} LIMIT ?"
         order_args = key_args if order is keys else []
-        return self._conn.execute(
-            sql,
-            [
-                *key_args,
-                *([query.now_utc] * URGENCY_PARAMS if query.sort == "urgency" else []),
-                *page_args,
-                *order_args,
-                limit,
-            ],
-        ).fetchall()
+        # urgency's parameters: its sort key, the score beside it, the keyset, the order
+        return self._conn.execute(sql, [*key_args, *key_args, *page_args, *order_args, limit]).fetchall()
 
     def log(self, change: Change) -> None:
         cursor = self._conn.execute(LOG_INSERT, self._log_row(change))

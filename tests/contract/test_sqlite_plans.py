@@ -90,6 +90,8 @@ def test_a_page_in_due_order_is_read_from_its_index_not_sorted(tmp_path: Path, a
     assert not [step for step in listing if "TEMP B-TREE" in step], steps
     if after is not None:
         assert any("<expr>>" in step for step in listing), f"the next page seeks where the last ended: {steps}"
+        # within the last page's due key too (a day's date-only tasks share one): by id
+        assert any("<expr>=? AND id>?" in step for step in listing), steps
 
 
 def test_only_a_new_title_or_notes_rewrites_the_search_index(tmp_path: Path) -> None:
@@ -124,13 +126,71 @@ def test_the_subtasks_of_a_task_are_read_from_its_index_in_order(tmp_path: Path)
     assert listing and all("tasks_by_parent" in step for step in listing), steps
 
 
+def statement_plans(tmp_path: Path, query: ListQuery) -> list[list[str]]:
+    """The plan of each statement a listing runs, in order (the counts, then the page)."""
+    store = SQLiteStore(tmp_path / "plans.db")
+    try:
+        conn = store._conn
+        with store.read() as tx:
+            recorder = _Recorder(conn)
+            tx._conn = recorder  # type: ignore[assignment]
+            tx.query(query)
+        return [
+            [str(row[3]) for row in conn.execute("EXPLAIN QUERY PLAN " + sql, args)]
+            for sql, args in recorder.statements
+        ]
+    finally:
+        store.close()
+
+
 def test_todays_tasks_are_read_from_the_due_index(tmp_path: Path) -> None:
     # the window's own clause (an OR per kind of due) made SQLite walk every pending task:
     # 6 ms at 100,000 tasks for a page of today's
     window = DueWindow("2026-11-25", "2026-11-25", "2026-11-25T08:00:00Z", "2026-11-26T08:00:00Z")
-    steps = plans(tmp_path, ListQuery(window=window, now_utc="2026-11-25T10:00:00Z"))
-    reads = [step for step in steps if step.startswith(("SEARCH t", "SCAN t"))]
-    assert reads and all("tasks_by_due (owner=? AND status=? AND <expr>>? AND <expr><?)" in s for s in reads), steps
+    *counts, page = statement_plans(tmp_path, ListQuery(window=window, now_utc="2026-11-25T10:00:00Z"))
+    reads = [step for step in page if step.startswith(("SEARCH t", "SCAN t"))]
+    assert reads and all("tasks_by_due (owner=? AND status=? AND <expr>>? AND <expr><?)" in s for s in reads), page
+    assert counts == [
+        ["SEARCH t USING COVERING INDEX tasks_by_due_date (owner=? AND status=? AND due_date>? AND due_date<?)"],
+        ["SEARCH t USING COVERING INDEX tasks_by_due_utc (owner=? AND status=? AND due_utc>? AND due_utc<?)"],
+    ], "the date-only and the timed tasks are counted apart, each from its index alone"
     overdue = DueWindow(None, "2026-11-24", None, "2026-11-25T10:00:00Z")  # open into the past
-    steps = plans(tmp_path, ListQuery(window=overdue, now_utc="2026-11-25T10:00:00Z"))
-    assert not [step for step in steps if "TEMP B-TREE" in step], f"overdue pages walk in id order: {steps}"
+    *counts, page = statement_plans(tmp_path, ListQuery(window=overdue, now_utc="2026-11-25T10:00:00Z"))
+    assert not [step for step in page if "TEMP B-TREE" in step], f"overdue pages walk in id order: {page}"
+    # one OR over both kinds read every overdue task to count them: 135 ms at 100,000 tasks
+    assert len(counts) == 2 and all(len(c) == 1 and "COVERING INDEX tasks_by_due_" in c[0] for c in counts), counts
+
+
+@pytest.mark.parametrize(
+    "after",
+    [None, [-2, "2026-12-01T00:00:00Z", 40], [0, "2026-12-01T00:00:00Z", 40]],
+    ids=["first-page", "among-a-priority", "among-none"],
+)
+def test_a_page_in_priority_order_is_read_from_indexes_not_sorted(tmp_path: Path, after: list[Any] | None) -> None:
+    # sorting every pending task for each page took 137 ms at 100,000 tasks
+    statements = statement_plans(tmp_path, ListQuery(sort="priority", after=after, now_utc="2026-11-25T10:00:00Z"))
+    listings = [[s for s in steps if s.startswith(("SEARCH t", "SCAN t", "USE TEMP"))] for steps in statements[1:]]
+    index = "SEARCH t USING INDEX tasks_by_{} (owner=? AND status=?{})"
+    expected = {
+        None: [index.format("priority", ""), index.format("due", "")],
+        # the rest of the last page's due key, of its priority, the lower priorities (each
+        # seeking where it begins), then the tasks without a priority from the start
+        -2: [
+            index.format("priority", " AND <expr>=? AND <expr>=? AND id>?"),
+            index.format("priority", " AND <expr>=? AND <expr>>?"),
+            index.format("priority", " AND <expr>>?"),
+            index.format("due", ""),
+        ],
+        0: [index.format("due", " AND <expr>=? AND id>?"), index.format("due", " AND <expr>>?")],
+    }[None if after is None else after[0]]
+    assert listings == [[step] for step in expected], statements
+
+
+def test_a_task_without_a_priority_is_not_in_the_priority_index(tmp_path: Path) -> None:
+    # the index holds only tasks with a priority: a new task's default writes no entry there
+    store = SQLiteStore(tmp_path / "plans.db")
+    try:
+        sql = store._conn.execute("SELECT sql FROM sqlite_master WHERE name = 'tasks_by_priority'").fetchone()[0]
+    finally:
+        store.close()
+    assert sql.endswith("WHERE priority > 0"), sql

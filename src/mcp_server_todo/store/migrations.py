@@ -282,4 +282,22 @@ SQLITE_MIGRATIONS: tuple[Migration, ...] = (
             "CREATE INDEX tasks_by_due_utc ON tasks (owner, status, due_utc) WHERE due_utc IS NOT NULL",
         ),
     ),
+    (
+        13,
+        "due windows counted from the due indexes alone; sort=priority read from an index",
+        (
+            # a window's total counts its date-only and its timed tasks apart (they never
+            # overlap): the date-only ones need due_utc IS NULL, now in the index, so neither
+            # count reads a task (overdue at 100,000 tasks: 220 ms -> 7 ms)
+            "DROP INDEX tasks_by_due_date",
+            "CREATE INDEX tasks_by_due_date ON tasks (owner, status, due_date, due_utc) WHERE due_date IS NOT NULL",
+            # sort="priority": the tasks that have a priority, in the sort's order; those without
+            # (most, and a new task's default, which so writes no entry here) follow in due order
+            # from tasks_by_due, whose priority column filters them without reading a task
+            "CREATE INDEX tasks_by_priority ON tasks (owner, status, -priority, coalesce(due_key, '~'), id) "
+            "WHERE priority > 0",
+            "DROP INDEX tasks_by_due",
+            "CREATE INDEX tasks_by_due ON tasks (owner, status, coalesce(due_key, '~'), id, priority)",
+        ),
+    ),
 )

@@ -201,6 +201,15 @@ def filters(
 
 def window_clause(window: DueWindow) -> Clause:
     """Floating dates in [date_from, date_to], date-times in [utc_from, utc_to)."""
+    (floating, args_f), (timed, args_t) = window_parts(window)
+    return f"({floating} OR {timed})", args_f + args_t
+
+
+def window_parts(window: DueWindow) -> tuple[Clause, Clause]:
+    """The two halves of `window_clause`, which no task satisfies both of: the floating dates
+    (no due_utc) in [date_from, date_to], the date-times in [utc_from, utc_to). A window's
+    total is their two counts added, each read from one index (SQLite: `tasks_by_due_date`,
+    `tasks_by_due_utc`)."""
     floating = ["t.due_utc IS NULL", "t.due_date IS NOT NULL"]
     timed = ["t.due_utc IS NOT NULL"]
     args_f: list[Any] = []
@@ -217,7 +226,7 @@ def window_clause(window: DueWindow) -> Clause:
     if window.utc_to is not None:
         timed.append("t.due_utc < ?")
         args_t.append(window.utc_to)
-    return f"(({' AND '.join(floating)}) OR ({' AND '.join(timed)}))", args_f + args_t
+    return (f"({' AND '.join(floating)})", args_f), (f"({' AND '.join(timed)})", args_t)
 
 
 # ---- shared projects (see service/sharing.py) ---------------------------------------

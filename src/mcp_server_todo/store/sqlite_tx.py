@@ -6,12 +6,14 @@ from __future__ import annotations
 import json
 import sqlite3
 import uuid
+from dataclasses import replace
 from typing import Any
 
 from ..dates import utc_now
 from ..model import Change, ListQuery, Task, TaskPage
 from . import queries
 from .lists import ListQueries
+from .queries import window_parts
 from .sqlite_sql import (
     KEYS_AT,
     LOG_INSERT,
@@ -179,40 +181,17 @@ class SQLiteTx(queries.SharingQueries, ListQueries):
 
     def query(self, query: ListQuery) -> TaskPage:
         clause, args, counted_by_triggers = queries.filters(query, self._owner, ids=ids_clause, text=text_clause)
+        total = self._total(query, clause, args, counted_by_triggers)
         keyed = due_order_range(query.window) if query.window is not None else None
         if keyed is not None:  # the same tasks, found through the due index
             clause, args = f"{clause} AND {keyed[0]}", args + keyed[1]
-        if counted_by_triggers:
-            # only status/project filters: the trigger-maintained counts answer without a scan
-            sql = f"SELECT coalesce(sum(n), 0) FROM task_counts t WHERE {clause}"
-            total = int(self._conn.execute(sql, args).fetchone()[0])
-        else:
-            total = int(self._conn.execute(f"SELECT count(*) FROM tasks t WHERE {clause}", args).fetchone()[0])
-
         keys = sort_keys(query.sort)
-        key_args = [query.now_utc] * URGENCY_PARAMS if query.sort == "urgency" else []
-        page_where, page_args = clause, list(args)
-        if query.after is not None:
-            page_where += f" AND ({', '.join(keys)}) > ({', '.join('?' * len(keys))})"
-            page_args += key_args + list(query.after)
-            if query.sort != "urgency":
-                # implied by the row comparison, but a bound SQLite can seek in the sort's
-                # index with: the next page starts where the last ended, not at the first row
-                page_where += f" AND {keys[0]} >= ?"
-                page_args.append(query.after[0])
-        select = f"{SELECT}, {', '.join(keys)}"
-        if query.sort == "urgency":
-            select += f", {URGENCY}"
-        rows = self._conn.execute(
-            f"{select} FROM tasks t WHERE {page_where} ORDER BY {', '.join(keys)} LIMIT ?",
-            [
-                *key_args,
-                *([query.now_utc] * URGENCY_PARAMS if query.sort == "urgency" else []),
-                *page_args,
-                *key_args,
-                query.limit + 1,
-            ],
-        ).fetchall()
+        if query.sort == "priority":
+            rows = self._priority_rows(query, clause, args, keys)
+        elif query.sort == "urgency":  # a score of the call's time: no index holds its order
+            rows = self._page_rows(query, clause, args, keys, keys, query.limit + 1, after=query.after)
+        else:
+            rows = self._rows_after(query, clause, args, keys, 0, query.after, query.limit + 1)
         items = []
         for row in rows[: query.limit]:
             task = _row_to_task(row)
@@ -223,6 +202,94 @@ class SQLiteTx(queries.SharingQueries, ListQueries):
         last = rows[query.limit - 1] if more else None
         next_after = list(last[KEYS_AT : KEYS_AT + len(keys)]) if last is not None else None
         return TaskPage(items=items, total=total, next_after=next_after)
+
+    def _count(self, where: str, args: list[Any]) -> int:
+        return int(self._conn.execute(f"SELECT count(*) FROM tasks t WHERE {where}", args).fetchone()[0])
+
+    def _total(self, query: ListQuery, clause: str, args: list[Any], counted_by_triggers: bool) -> int:
+        """How many tasks the listing holds, exactly, reading as little as the filters allow."""
+        if counted_by_triggers:
+            # only status/project filters: the trigger-maintained counts answer without a scan
+            sql = f"SELECT coalesce(sum(n), 0) FROM task_counts t WHERE {clause}"
+            return int(self._conn.execute(sql, args).fetchone()[0])
+        if query.window is None:
+            return self._count(clause, args)
+        # a due window: its date-only and its timed tasks counted apart (no task is both), each
+        # from its due index alone; the window's one OR made SQLite read every matching task
+        base, base_args, _ = queries.filters(replace(query, window=None), self._owner, ids=ids_clause, text=text_clause)
+        return sum(
+            self._count(f"{base} AND {part}", base_args + part_args) for part, part_args in window_parts(query.window)
+        )
+
+    def _priority_rows(self, query: ListQuery, clause: str, args: list[Any], keys: list[str]) -> list[tuple[Any, ...]]:
+        """A page in priority order: the tasks with a priority from `tasks_by_priority` (which
+        holds only those), then, if the page has room, those without one in due order from
+        `tasks_by_due`. Every task of the first part sorts before every task of the second."""
+        limit = query.limit + 1
+        after = query.after
+        rank = after[0] if after is not None and type(after[0]) is int else None  # the last page's -priority
+        if after is not None and rank is None:  # not a cursor a page returned: the keyset decides
+            return self._page_rows(query, clause, args, keys, keys, limit, after=after)
+        rows: list[tuple[Any, ...]] = []
+        if rank is None or rank < 0:
+            rows = self._rows_after(query, f"{clause} AND t.priority > 0", args, keys, 0, after, limit)
+        if len(rows) < limit:  # -priority is 0 here: the order is the rest of the keys
+            tail = after if rank == 0 else None
+            rows += self._rows_after(query, f"{clause} AND t.priority = 0", args, keys, 1, tail, limit - len(rows))
+        return rows
+
+    def _rows_after(
+        self,
+        query: ListQuery,
+        where: str,
+        args: list[Any],
+        keys: list[str],
+        first: int,
+        after: list[Any] | None,
+        limit: int,
+    ) -> list[tuple[Any, ...]]:
+        """Up to `limit` rows in the order of `keys[first:]` (an index's; the keys before
+        `first` are the same for every row), after the keyset `after`. SQLite cannot seek an
+        index with a row comparison on expressions, so the rows after (v0, v1, v2) are read as
+        the rows with k0 = v0, k1 = v1, k2 > v2, then k0 = v0, k1 > v1, then k0 > v0: each part
+        starts in the index where it begins, and a page reads only its own rows however deep."""
+        if after is None:
+            return self._page_rows(query, where, args, keys, keys[first:], limit, after=None)
+        rows: list[tuple[Any, ...]] = []
+        for i in reversed(range(first, len(keys))):
+            bounds = " AND ".join([*(f"{key} = ?" for key in keys[first:i]), f"{keys[i]} > ?"])
+            part_args = [*args, *after[first : i + 1]]
+            rest = limit - len(rows)
+            rows += self._page_rows(query, f"{where} AND {bounds}", part_args, keys, keys[i:], rest, after=None)
+            if len(rows) >= limit:
+                break
+        return rows
+
+    def _page_rows(
+        self,
+        query: ListQuery,
+        where: str,
+        args: list[Any],
+        keys: list[str],
+        order: list[str],
+        limit: int,
+        *,
+        after: list[Any] | None,
+    ) -> list[tuple[Any, ...]]:
+        """Up to `limit` rows in `order`, with the values of `keys` after the task's columns (a
+        page's cursor), those after `after` (the keyset on `keys`) if given."""
+        key_args = [query.now_utc] * URGENCY_PARAMS if query.sort == "urgency" else []
+        page_where, page_args = where, list(args)
+        if after is not None:
+            page_where += f" AND ({', '.join(keys)}) > ({', '.join('?' * len(keys))})"
+            page_args += key_args + list(after)
+        select = f"{SELECT}, {', '.join(keys)}"
+        if query.sort == "urgency":
+            select += f", {URGENCY}"
+        sql = f"{select} FROM tasks t WHERE {page_where} ORDER BY {', '.join(order)} LIMIT ?"
+        order_args = key_args if order is keys else []
+        # urgency's parameters: its sort key, the score beside it, the keyset, the order
+        return self._conn.execute(sql, [*key_args, *key_args, *page_args, *order_args, limit]).fetchall()
 
     def log(self, change: Change) -> None:
         cursor = self._conn.execute(LOG_INSERT, self._log_row(change))

@@ -9,6 +9,7 @@ import json
 import os
 import re
 import select
+import sqlite3
 import threading
 import time
 from collections.abc import Iterator
@@ -217,3 +218,33 @@ def test_a_2026_connection_goes_to_the_sdk(tmp_path: Path, monkeypatch: pytest.M
         os.close(client.to_server)
         thread.join(30)
     assert answered[0].answered == 0
+
+
+def cancelled_dialog(db: Path, monkeypatch: pytest.MonkeyPatch, on: bool) -> list[Any]:
+    """A write that waits for another process's lock, cancelled by the client while it waits."""
+    with dialog(db, monkeypatch, on, HANDSHAKE) as client:
+        client.call("new_item", {"title": "first"})
+        other = sqlite3.connect(db, isolation_level=None)
+        other.execute("BEGIN IMMEDIATE")  # the write lock, as another process would hold it
+        waiting = client.send("tools/call", {"name": "new_item", "arguments": {"title": "second"}})
+        time.sleep(0.3)  # it reached the lock (a worker thread waits on it)
+        client.send("notifications/cancelled", {"requestId": waiting, "reason": "the user gave up"}, notify=True)
+        time.sleep(0.1)
+        other.execute("ROLLBACK")
+        other.close()
+        listing = client.send("tools/call", {"name": "list_items", "arguments": {"status": "all"}})
+        seen: list[Any] = []
+        while not seen or seen[-1] != listing:
+            message = json.loads(client.line())
+            if "id" in message:  # not a resource notification
+                seen.append(message["id"])
+    return seen
+
+
+def test_a_cancelled_call_is_not_answered_on_the_short_path_either(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, answered: list[stdio_fast.StdioFastPath]
+) -> None:
+    short = cancelled_dialog(tmp_path / "a.db", monkeypatch, on=True)
+    assert answered[0].answered >= 2
+    assert short == cancelled_dialog(tmp_path / "b.db", monkeypatch, on=False)
+    assert short == [4]  # the cancelled call (3) is never answered

@@ -260,9 +260,15 @@ class _Pending:
         self._empty.set()
 
     def asked(self, message: SessionMessage) -> None:
-        if isinstance(message.message, types.JSONRPCRequest):
-            self._ids.add(message.message.id)
+        asked = message.message
+        if isinstance(asked, types.JSONRPCRequest):
+            self._ids.add(asked.id)
             self._empty = anyio.Event() if self._empty.is_set() else self._empty
+        elif isinstance(asked, types.JSONRPCNotification) and asked.method == "notifications/cancelled":
+            # a cancelled request is never answered (the SDK's rule, and stdio_fast's)
+            self._ids.discard((asked.params or {}).get("requestId"))
+            if not self._ids:
+                self._empty.set()
 
     def answered(self, message: SessionMessage) -> None:
         if isinstance(message.message, types.JSONRPCResponse | types.JSONRPCError):

@@ -143,8 +143,8 @@ DIALOG: list[tuple[str, Any]] = [
 ]
 
 
-def dialog_lines(db: Path, monkeypatch: pytest.MonkeyPatch, on: bool) -> list[bytes]:
-    with dialog(db, monkeypatch, on, HANDSHAKE) as client:
+def dialog_lines(db: Path, monkeypatch: pytest.MonkeyPatch, on: bool, version: str) -> list[bytes]:
+    with dialog(db, monkeypatch, on, HANDSHAKE | {"protocolVersion": version}) as client:
         lines = [client.call(name, arguments) for name, arguments in DIALOG]
         progress = {"_meta": {"progressToken": "p1"}}
         lines.append(client.call("list_items", {}, **progress))  # a progress token: the SDK's
@@ -154,11 +154,12 @@ def dialog_lines(db: Path, monkeypatch: pytest.MonkeyPatch, on: bool) -> list[by
     return [STAMP.sub(b"<stamp>", line) for line in lines]
 
 
+@pytest.mark.parametrize("version", ["2025-11-25", "2025-06-18"])
 def test_a_dialog_answers_byte_for_byte_the_same_on_the_short_path_and_off(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, answered: list[stdio_fast.StdioFastPath]
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, answered: list[stdio_fast.StdioFastPath], version: str
 ) -> None:
-    short = dialog_lines(tmp_path / "a.db", monkeypatch, on=True)
-    sdk = dialog_lines(tmp_path / "b.db", monkeypatch, on=False)
+    short = dialog_lines(tmp_path / "a.db", monkeypatch, True, version)
+    sdk = dialog_lines(tmp_path / "b.db", monkeypatch, False, version)
     assert short == sdk
     assert len(answered) == 1, "TODO_STDIO_FAST=0 made no short path"
     # every call of the dialog but delete_item (it may ask the user) and the unknown tool

@@ -1,5 +1,6 @@
 """A short path through the SDK over stdio for the request a session sends most: `tools/call` of
-a tool that never uses the request's back channel, on an initialized 2025-11-25 connection.
+a tool that never uses the request's back channel, on a handshake-era connection (2024-11-05 to
+2025-11-25) past its `initialize`.
 
 Over stdio the SDK hands each message from the transport through two memory streams (its
 era-deciding replay, then its JSON-RPC dispatcher), spawns a task for the request in its
@@ -18,7 +19,8 @@ Taken only when nothing can differ from the SDK's answer:
 - the method is `tools/call`, its params an object naming a tool declared `back_channel=False`
   (server/toolset.py; a tool that may elicit, like delete_item, or read the client's roots, is
   never declared so), with no `_meta` (progress tokens, the 2026-07-28 envelope: the SDK's);
-- the connection's handshake is done (`initialize` answered: the kernel's own gate) at 2025-11-25;
+- the connection's handshake is done (`initialize` answered: the kernel's own gate), at a
+  handshake-era version (a 2026-07-28 connection: every request carries `_meta`, the SDK's);
 - no request given to the SDK is still unanswered. The SDK answers requests concurrently, in
   the order it starts them; a short call started while an earlier request still runs in the SDK
   could overtake it where the SDK would not (a list overtaking the add before it), so while one
@@ -56,6 +58,7 @@ from mcp.shared.jsonrpc_dispatcher import cancelled_request_id_from_params, hand
 from mcp.shared.message import ServerMessageMetadata, SessionMessage
 from mcp.shared.transport_context import TransportContext
 from mcp_types import CONNECTION_CLOSED, ErrorData, JSONRPCError, JSONRPCNotification, JSONRPCRequest, JSONRPCResponse
+from mcp_types.version import HANDSHAKE_PROTOCOL_VERSIONS
 
 from ..server import sdk_seams
 from ..server.durable_answers import AnswerGate, answering_after_disk
@@ -65,7 +68,7 @@ log = logging.getLogger(__name__)
 dispatcher_log = logging.getLogger("mcp.shared.jsonrpc_dispatcher")
 
 ENV_FLAG: Final = "TODO_STDIO_FAST"
-VERSIONS: Final = frozenset({"2025-11-25"})
+VERSIONS: Final = frozenset(HANDSHAKE_PROTOCOL_VERSIONS)  # the kernel is the same at each
 _TRANSPORT: Final = TransportContext(kind="jsonrpc", can_send_request=False)
 _SHUTDOWN_WRITE_SECONDS: Final = 2.0
 

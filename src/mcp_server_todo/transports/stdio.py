@@ -203,8 +203,11 @@ async def stdio_streams(
     async def write_loop() -> None:
         async with write_recv:
             async for session_message in write_recv:
+                line = encode(session_message)  # while the disk may still work
                 if gate is not None:  # nothing leaves before every write so far is on disk
-                    session_message = _settled(gate, session_message)
+                    settled = _settled(gate, session_message)
+                    if settled is not session_message:  # a failed fsync's tool error instead
+                        session_message, line = settled, encode(settled)
                 pending.answered(session_message)
                 if fast is not None:
                     fast.settled(session_message)
@@ -215,7 +218,6 @@ async def stdio_streams(
                     if recorder is not None:
                         recorder.drop(answer_id)
                     continue
-                line = encode(session_message)
                 data = line + b"\n"
                 if pipe_out is not None:
                     pipe_out.write(data)

@@ -15,14 +15,18 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import Annotated, Any, BinaryIO
 
 import anyio
 import pytest
+from mcp.server.mcpserver.resolve import ElicitationResult, Resolve
 
 from mcp_server_todo.config import Config
 from mcp_server_todo.server import build_server
+from mcp_server_todo.server.context import Ctx
 from mcp_server_todo.server.tools.registry import tools
+from mcp_server_todo.server.tools.trash import Confirm
+from mcp_server_todo.server.toolset import DESTRUCTIVE, ToolSet
 from mcp_server_todo.transports import stdio_fast
 from mcp_server_todo.transports.stdio import serve_stdio
 
@@ -249,3 +253,19 @@ def test_a_cancelled_call_is_not_answered_on_the_short_path_either(
     assert answered[0].answered >= 2
     assert short == cancelled_dialog(tmp_path / "b.db", monkeypatch, on=False)
     assert short == [4]  # the cancelled call (3) is never answered
+
+
+async def ask(ctx: Ctx) -> Confirm:
+    return Confirm()
+
+
+async def asks(ctx: Ctx, decision: Annotated[ElicitationResult[Confirm], Resolve(ask)]) -> str:
+    """Asks the user."""
+    return "asked"
+
+
+def test_a_tool_that_resolves_arguments_through_the_client_cannot_declare_no_back_channel() -> None:
+    toolset = ToolSet()
+    toolset.tool(DESTRUCTIVE, back_channel=False)(asks)
+    with pytest.raises(TypeError, match="uses its back channel"):
+        toolset.group("core")

@@ -109,16 +109,29 @@ class ToolSet:
     def __init__(self) -> None:
         self._pending: dict[str, list[tuple[Callable[..., Any], ToolAnnotations, dict[str, Any] | None]]] = {}
         self._built: dict[str, list[Tool]] = {}
+        self._no_back_channel: set[str] = set()
 
     @property
     def groups(self) -> list[str]:
         return list(self._pending)
 
     def tool(
-        self, annotations: ToolAnnotations, group: str = "core", *, meta: dict[str, Any] | None = None
+        self,
+        annotations: ToolAnnotations,
+        group: str = "core",
+        *,
+        meta: dict[str, Any] | None = None,
+        back_channel: bool = True,
     ) -> Callable[[_Fn], _Fn]:
+        """Register a tool. `back_channel=False` declares that it never uses the request's back
+        channel (elicitation, roots, sampling, progress, log messages): over stdio such a call
+        may be answered on the short path (transports/stdio_fast.py). A tool with argument
+        resolvers (elicitation, roots) cannot declare it."""
+
         def register(fn: _Fn) -> _Fn:
             self._pending.setdefault(group, []).append((fn, annotations, meta))
+            if not back_channel:
+                self._no_back_channel.add(fn.__name__)
             self._built.pop(group, None)
             return fn
 
@@ -128,7 +141,14 @@ class ToolSet:
         built = self._built.get(name)
         if built is None:
             built = self._built[name] = [_build(*entry) for entry in self._pending[name]]
+            for tool in built:
+                if tool.name in self._no_back_channel and tool.resolved_params:
+                    raise TypeError(f"tool {tool.name} resolves arguments through the client: it uses its back channel")
         return built
+
+    def without_back_channel(self) -> frozenset[str]:
+        """The tools declared `back_channel=False` (see `tool`)."""
+        return frozenset(self._no_back_channel)
 
     def select(self, spec: str) -> list[Tool]:
         """`core`, `all`, or a comma-separated list of groups (core is always included); case and

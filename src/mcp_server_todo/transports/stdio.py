@@ -16,6 +16,10 @@ At start-up the front end (`stdio_front.py`) may have answered the opening reque
 snapshot while the SDK loaded: `stdio_streams` then first replays what it read (`Handoff`),
 and does not write again the answer the client already has. A `Recorder`
 (`stdio_snapshot.py`) keeps the SDK's answers to those requests for the next start.
+
+A `tools/call` of a tool that needs no back channel, on an initialized 2025-11-25 session, is
+answered by the server's kernel directly (`stdio_fast.py`: no SDK dispatcher, task or streams
+in between), and its answer written by the same write loop. `TODO_STDIO_FAST=0` turns it off.
 """
 
 from __future__ import annotations
@@ -39,6 +43,7 @@ from pydantic import ValidationError
 
 from ..server import durable_answers
 from ..server.durable_answers import AnswerGate, answering_after_disk, failed_result
+from .stdio_fast import StdioFastPath
 from .stdio_front import Handoff
 from .stdio_snapshot import Recorder
 
@@ -131,6 +136,7 @@ async def stdio_streams(
     handoff: Handoff | None = None,
     recorder: Recorder | None = None,
     gate: AnswerGate | None = None,
+    fast: StdioFastPath | None = None,
 ) -> AsyncIterator[
     tuple[MemoryObjectReceiveStream[SessionMessage | Exception], MemoryObjectSendStream[SessionMessage]]
 ]:
@@ -172,7 +178,7 @@ async def stdio_streams(
 
     async def read_loop() -> None:
         replies = write_send.clone()
-        async with read_send, replies:
+        async with read_send, replies, anyio.create_task_group() as short_calls:
             while True:
                 line = await next_line()
                 if not line:
@@ -189,14 +195,22 @@ async def stdio_streams(
                     if recorder is not None and obj is not None:
                         recorder.asked(obj)
                     pending.asked(message)
-                    await read_send.send(message)
+                    if fast is not None and obj is not None and fast.takes(obj):
+                        short_calls.start_soon(fast.answer, message, replies)
+                    else:
+                        await read_send.send(message)
 
     async def write_loop() -> None:
         async with write_recv:
             async for session_message in write_recv:
+                line = encode(session_message)  # while the disk may still work
                 if gate is not None:  # nothing leaves before every write so far is on disk
-                    session_message = _settled(gate, session_message)
+                    settled = _settled(gate, session_message)
+                    if settled is not session_message:  # a failed fsync's tool error instead
+                        session_message, line = settled, encode(settled)
                 pending.answered(session_message)
+                if fast is not None:
+                    fast.settled(session_message)
                 answer = session_message.message
                 answer_id = getattr(answer, "id", None)
                 if answer_id in quiet and isinstance(answer, types.JSONRPCResponse | types.JSONRPCError):
@@ -204,7 +218,6 @@ async def stdio_streams(
                     if recorder is not None:
                         recorder.drop(answer_id)
                     continue
-                line = encode(session_message)
                 data = line + b"\n"
                 if pipe_out is not None:
                     pipe_out.write(data)
@@ -249,9 +262,15 @@ class _Pending:
         self._empty.set()
 
     def asked(self, message: SessionMessage) -> None:
-        if isinstance(message.message, types.JSONRPCRequest):
-            self._ids.add(message.message.id)
+        asked = message.message
+        if isinstance(asked, types.JSONRPCRequest):
+            self._ids.add(asked.id)
             self._empty = anyio.Event() if self._empty.is_set() else self._empty
+        elif isinstance(asked, types.JSONRPCNotification) and asked.method == "notifications/cancelled":
+            # a cancelled request is never answered (the SDK's rule, and stdio_fast's)
+            self._ids.discard((asked.params or {}).get("requestId"))
+            if not self._ids:
+                self._empty.set()
 
     def answered(self, message: SessionMessage) -> None:
         if isinstance(message.message, types.JSONRPCResponse | types.JSONRPCError):
@@ -362,12 +381,15 @@ async def serve_stdio(
     first what the front end read (`handoff`), and let `recorder` keep the answers for the
     next start's snapshot."""
     from ..server import sdk_seams
+    from ..server.tools.registry import tools
+    from . import stdio_fast
 
     if handoff is None and stdin is None:
         say_waiting_on_terminal()
     low = sdk_seams.lowlevel(server)
     gate = AnswerGate() if durable_answers.enabled() else None
-    streams = stdio_streams(stdin, stdout, handoff=handoff, recorder=recorder, gate=gate)
+    fast = StdioFastPath(low, tools.without_back_channel(), gate) if stdio_fast.enabled() else None
+    streams = stdio_streams(stdin, stdout, handoff=handoff, recorder=recorder, gate=gate, fast=fast)
     async with streams as (read_stream, write_stream):
         with answering_after_disk(gate) if gate is not None else nullcontext():
             await low.run(read_stream, write_stream, low.create_initialization_options())

@@ -30,7 +30,7 @@ class History(BaseModel):
     entries: list[HistoryEntry]
 
 
-@tools.tool(READ, group="history")
+@tools.tool(READ, group="history", back_channel=False)
 async def history(
     ctx: Ctx,
     id: Annotated[int | None, Field(strict=True, description="Only this task's changes.")] = None,

@@ -51,7 +51,7 @@ def _entry(share: Share) -> ShareEntry:
     )
 
 
-@tools.tool(IDEMPOTENT, group="share")
+@tools.tool(IDEMPOTENT, group="share", back_channel=False)
 async def share_project(ctx: Ctx, project: ProjectArg, user: UserArg) -> Annotated[CallToolResult, Shared]:
     """Share one of your projects with another user: they see its tasks in their own lists (as
     project "you/project", under their own ids) and can add, edit and complete them; you see
@@ -65,7 +65,7 @@ async def share_project(ctx: Ctx, project: ProjectArg, user: UserArg) -> Annotat
     return await call(ctx, run)
 
 
-@tools.tool(DESTRUCTIVE, group="share")
+@tools.tool(DESTRUCTIVE, group="share", back_channel=False)
 async def unshare_project(ctx: Ctx, project: ProjectArg, user: UserArg) -> Annotated[CallToolResult, Unshared]:
     """Stop sharing one of your projects with a user: its tasks leave their lists (yours stay,
     with every change they made). Only the project's owner can do this."""
@@ -78,7 +78,7 @@ async def unshare_project(ctx: Ctx, project: ProjectArg, user: UserArg) -> Annot
     return await call(ctx, run)
 
 
-@tools.tool(READ, group="share")
+@tools.tool(READ, group="share", back_channel=False)
 async def list_shares(ctx: Ctx) -> Annotated[CallToolResult, Shares]:
     """Show which of your projects you share and with whom, and which projects others share
     with you (and their names in your lists)."""

@@ -106,7 +106,7 @@ PageSize = Annotated[int, Field(strict=True, description="Page size (max 500).")
 Cursor = Annotated[Str | None, Field(description="From the previous page.")]
 
 
-@tools.tool(READ)
+@tools.tool(READ, back_channel=False)
 async def list_items(
     ctx: Ctx,
     status: StatusFilter = "pending",
@@ -140,7 +140,7 @@ async def list_items(
     return await call(ctx, run, heavy=query is not None or sort == "urgency")  # a search or a scoring scan
 
 
-@tools.tool(ADD)
+@tools.tool(ADD, back_channel=False)
 async def new_item(
     ctx: Ctx,
     title: Annotated[Str | None, Field(description="What to do, one line.")] = None,
@@ -183,7 +183,7 @@ async def new_item(
     return await call(ctx, run)
 
 
-@tools.tool(IDEMPOTENT)
+@tools.tool(IDEMPOTENT, back_channel=False)
 async def complete_item(
     ctx: Ctx,
     id: Annotated[int | None, Field(strict=True, description="Task id.")] = None,
@@ -206,7 +206,7 @@ async def complete_item(
     return await call(ctx, run)
 
 
-@tools.tool(IDEMPOTENT)
+@tools.tool(IDEMPOTENT, back_channel=False)
 async def update_item(
     ctx: Ctx,
     id: Annotated[int | None, Field(strict=True, description="Task id.")] = None,
@@ -250,7 +250,7 @@ async def update_item(
     return await call(ctx, run)
 
 
-@tools.tool(DESTRUCTIVE)
+@tools.tool(DESTRUCTIVE, back_channel=False)
 async def undo(
     ctx: Ctx, steps: Annotated[int, Field(strict=True, description="Changes to revert.")] = 1
 ) -> Annotated[CallToolResult, UndoResult]:

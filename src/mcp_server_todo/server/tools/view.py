@@ -65,7 +65,8 @@ def html() -> str:
     return files("mcp_server_todo").joinpath("ui/tasks.html").read_text(encoding="utf-8")
 
 
-@tools.tool(READ, group="view", meta={"ui": {"resourceUri": URI}})  # what Apps.tool(resource_uri=URI) stamps
+# the meta is what Apps.tool(resource_uri=URI) stamps
+@tools.tool(READ, group="view", meta={"ui": {"resourceUri": URI}}, back_channel=False)
 async def show_tasks(
     ctx: Ctx,
     status: StatusFilter = "pending",

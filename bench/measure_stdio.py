@@ -11,7 +11,7 @@ from typing import Any
 
 from seed import seed_ours, title
 from servers import Env
-from settings import OURS_NORMAL, SERVERS, SETTLE_S, Settings
+from settings import OURS_NORMAL, OURS_SDK, SERVERS, SETTLE_S, Settings
 from stats import rotations, summary_ms, timed
 from stdio_client import Client, ServerError, compact_bytes, items_returned, task_id, text_bytes
 
@@ -107,8 +107,9 @@ def measure_text_bytes(env: Env) -> dict[str, Any]:
 def measure_calls(env: Env, settings: Settings) -> dict[str, Any]:
     """new_item -> list_items -> complete_item loops on a list of 10 pending tasks, interleaved in
     blocks across the servers (all stay up; an idle server costs nothing). Also runs ours with
-    TODO_SYNC=normal, as a diagnostic of what the durable (fsync per write) default costs."""
-    servers = (*SERVERS, OURS_NORMAL)
+    TODO_SYNC=normal, as a diagnostic of what the durable (fsync per write) default costs, and ours
+    with TODO_STDIO_FAST=0 (every call through the SDK's dispatcher), what the short path saves."""
+    servers = (*SERVERS, OURS_NORMAL, OURS_SDK)
     times: dict[str, dict[str, list[float]]] = {
         s: {"new_item": [], "list_items": [], "complete_item": []} for s in servers
     }

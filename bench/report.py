@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from servers import Env
-from settings import OURS_NORMAL, SERVERS, SIZES
+from settings import OURS_NORMAL, OURS_SDK, SERVERS, SIZES
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -149,6 +149,16 @@ def ratios(results: dict[str, Any]) -> list[dict[str, Any]]:
         )
         for op in ("new_item", "complete_item")
     ]
+    out += [
+        ratio(
+            f"{op} p50 ours(TODO_STDIO_FAST=0)/tutorial_v1",
+            get("calls", OURS_SDK, op, "p50_ms"),
+            get("calls", "tutorial_v1", op, "p50_ms"),
+            None,
+            f"{op} p50 with every call through the SDK's dispatcher (no stdio short path)",
+        )
+        for op in ("new_item", "list_items", "complete_item")
+    ]
     out.append(
         ratio(
             "peak RSS at cold start ours/tutorial_v2",
@@ -192,7 +202,7 @@ def table(results: dict[str, Any]) -> str:
         value = "n/a" if r["value"] is None else f"{r['value']:.3f}"
         lines.append(f"{r['name']:<52} {value:>8} {r['target']:>8}  {verdict(r)}")
     lines.append("")
-    columns = (*SERVERS, OURS_NORMAL)
+    columns = (*SERVERS, OURS_NORMAL, OURS_SDK)
     lines.append(f"{'metric':<34}" + "".join(f"{s:>18}" for s in columns))
 
     def row(label: str, get: Callable[[str], Any], fmt: str = "{:.2f}") -> None:

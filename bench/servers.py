@@ -11,7 +11,7 @@ import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from settings import OURS_NORMAL, log
+from settings import OURS_NORMAL, OURS_SDK, log
 from stdio_client import Client
 
 BENCH = Path(__file__).resolve().parent
@@ -47,12 +47,14 @@ class Env:
     def client(self, server: str, db: Path | None = None) -> Client:
         """A client for `server` (not started); ours on `db`, else on a fresh database."""
         env = self.env
-        if server in ("ours", OURS_NORMAL):
+        if server in ("ours", OURS_NORMAL, OURS_SDK):
             if db is None:
                 db = self.fresh_db("ours")
             argv = [self.main_python, "-m", "mcp_server_todo", "serve", "--db", str(db)]
             if server == OURS_NORMAL:
                 env = {**env, "TODO_SYNC": "normal"}
+            elif server == OURS_SDK:
+                env = {**env, "TODO_STDIO_FAST": "0"}
         elif server == "tutorial_v1":
             argv = [self.v1_python, str(BASELINE / "tutorial_v1.py")]
         elif server == "tutorial_v2":

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 SERVERS = ("ours", "tutorial_v1", "tutorial_v2")
 OURS_LIMIT10 = "ours_limit10"  # diagnostic: list_items(limit=10), the same page at every store size
 OURS_NORMAL = "ours_sync_normal"  # diagnostic: ours with TODO_SYNC=normal, to show what fsync costs
+OURS_SDK = "ours_sdk_path"  # diagnostic: ours with TODO_STDIO_FAST=0, every call through the SDK's dispatcher
 SIZES = (10, 10_000, 100_000)
 SETTLE_S = 0.05  # pause before a block of calls to another server, so one's after-work is not timed in the next
 

@@ -40,7 +40,6 @@ SDK's dispatcher does; at shutdown an unfinished one is answered "Connection clo
 from __future__ import annotations
 
 import logging
-import os
 from collections.abc import Mapping
 from contextlib import nullcontext
 from dataclasses import dataclass, field
@@ -53,7 +52,6 @@ from mcp.server.context import CallNext, HandlerResult, ServerRequestContext
 from mcp.server.lowlevel.server import Server
 from mcp.server.runner import ServerRunner
 from mcp.shared.dispatcher import CallOptions
-from mcp.shared.exceptions import NoBackChannelError
 from mcp.shared.jsonrpc_dispatcher import cancelled_request_id_from_params, handler_exception_to_error_data
 from mcp.shared.message import ServerMessageMetadata, SessionMessage
 from mcp.shared.transport_context import TransportContext
@@ -62,6 +60,7 @@ from mcp_types.version import HANDSHAKE_PROTOCOL_VERSIONS
 
 from ..server import sdk_seams
 from ..server.durable_answers import AnswerGate, answering_after_disk
+from ..server.short_calls import NoRequestsToClient, switched_on
 
 log = logging.getLogger(__name__)
 # where the SDK logs a handler's unexpected exception: the same place for the same failure
@@ -75,11 +74,11 @@ _SHUTDOWN_WRITE_SECONDS: Final = 2.0
 
 def enabled() -> bool:
     """On unless TODO_STDIO_FAST is 0/false/no/off."""
-    return os.environ.get(ENV_FLAG, "1").strip().lower() not in ("0", "false", "no", "off")
+    return switched_on(ENV_FLAG)
 
 
 @dataclass
-class _DispatchContext:
+class _DispatchContext(NoRequestsToClient):
     """The `DispatchContext` of a short call: notifications go to the pipe as the SDK's
     dispatcher writes them; no server-initiated requests (the tools taken never send one)."""
 
@@ -88,15 +87,6 @@ class _DispatchContext:
     message_metadata: None = None
     transport: TransportContext = _TRANSPORT
     cancel_requested: anyio.Event = field(default_factory=anyio.Event)
-
-    @property
-    def can_send_request(self) -> bool:
-        return False
-
-    async def send_raw_request(
-        self, method: str, params: Mapping[str, Any] | None, opts: CallOptions | None = None
-    ) -> dict[str, Any]:
-        raise NoBackChannelError(method)
 
     async def notify(self, method: str, params: Mapping[str, Any] | None, opts: CallOptions | None = None) -> None:
         if params is not None:

@@ -44,7 +44,6 @@ request handler.
 from __future__ import annotations
 
 import logging
-import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Final
@@ -57,7 +56,6 @@ from mcp.server.streamable_http import check_accept_headers
 from mcp.server.streamable_http_manager import StreamableHTTPSessionManager
 from mcp.server.transport_security import TransportSecurityMiddleware
 from mcp.shared.dispatcher import CallOptions
-from mcp.shared.exceptions import NoBackChannelError
 from mcp.shared.inbound import MCP_PROTOCOL_VERSION_HEADER
 from mcp.shared.jsonrpc_dispatcher import handler_exception_to_error_data
 from mcp.shared.message import ServerMessageMetadata
@@ -78,6 +76,7 @@ from starlette.responses import Response
 
 from ...logs import ASGIApp, Message, Receive, Scope, Send
 from ...server import sdk_seams
+from ...server.short_calls import NoRequestsToClient, switched_on
 
 log = logging.getLogger(__name__)
 # where the SDK logs what we answer for it: a handler's unexpected exception, an unwritable result
@@ -96,11 +95,11 @@ _POST_FAILED: Final = JSONRPCError(
 
 def enabled() -> bool:
     """On unless TODO_HTTP_FAST is 0/false/no/off."""
-    return os.environ.get(ENV_FLAG, "1").strip().lower() not in ("0", "false", "no", "off")
+    return switched_on(ENV_FLAG)
 
 
 @dataclass
-class _DispatchContext:
+class _DispatchContext(NoRequestsToClient):
     """The `DispatchContext` of one stateless JSON-mode request, as the SDK's would behave:
     no back channel, and notifications (progress, logs) dropped, as the SDK's JSON-response
     transport drops them (a JSON body carries the response only)."""
@@ -116,15 +115,6 @@ class _DispatchContext:
         if self._cancel_requested is None:
             self._cancel_requested = anyio.Event()
         return self._cancel_requested
-
-    @property
-    def can_send_request(self) -> bool:
-        return False
-
-    async def send_raw_request(
-        self, method: str, params: Mapping[str, Any] | None, opts: CallOptions | None = None
-    ) -> dict[str, Any]:
-        raise NoBackChannelError(method)
 
     async def notify(self, method: str, params: Mapping[str, Any] | None, opts: CallOptions | None = None) -> None:
         log.debug("dropped %s: a JSON response has no room for it", method)

@@ -161,7 +161,11 @@ def titles(db: Path) -> list[str]:
         store.close()
 
 
-def test_a_write_is_answered_only_once_its_fsync_has_ended(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+@pytest.mark.parametrize("ahead", ["1", "0"])
+def test_a_write_is_answered_only_once_its_fsync_has_ended(
+    ahead: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("TODO_FSYNC_AHEAD", ahead)
     db = tmp_path / "todo.db"
     with disk(monkeypatch) as slow, dialog(db) as client:
         assert "result" in client.call("new_item", {"title": "first"})

@@ -1,7 +1,7 @@
 """SQLite's group commit (store/sqlite_sync.py) on real files: with synchronous=FULL every
 write is on disk before its transaction returns, by an fsync that began after its commit;
 writes that commit while an fsync runs share the next one; a failed fsync is a one-line
-error for the writes it was to cover, and the next write works again."""
+error for the writes it was to cover and for every later write (reads go on)."""
 
 from __future__ import annotations
 
@@ -145,7 +145,7 @@ def test_ahead_the_fsync_runs_while_the_caller_goes_on_and_the_wait_ends_with_it
     assert titles_on_disk(tmp_path / "todo.db") == ["on its way"]
 
 
-def test_ahead_a_failed_fsync_is_raised_by_the_wait_and_the_next_write_works(
+def test_ahead_a_failed_fsync_is_raised_by_the_wait_and_no_later_write_is_confirmed(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     db = tmp_path / "todo.db"
@@ -165,10 +165,11 @@ def test_ahead_a_failed_fsync_is_raised_by_the_wait_and_the_next_write_works(
     with pytest.raises(StorageError, match=r"the disk did not confirm the last write to .*Input/output error"):
         waits[0]()
     with durable_later(ahead=True) as waits:
-        service.add("saved")
-    waits[0]()
+        service.add("not confirmed")
+    with pytest.raises(StorageError, match=r"No later write can be confirmed either: restart the server"):
+        waits[0]()
+    assert [task.title for task in service.list_tasks().items] == ["maybe lost", "not confirmed"]
     store.close()
-    assert "saved" in titles_on_disk(db)
 
 
 def test_on_a_quick_disk_the_wait_stays_where_it_is(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -184,7 +185,7 @@ def test_on_a_quick_disk_the_wait_stays_where_it_is(tmp_path: Path, monkeypatch:
     store.close()
 
 
-def test_a_failed_fsync_is_a_one_line_error_and_the_next_write_works(
+def test_a_failed_fsync_is_a_one_line_error_and_no_later_write_is_confirmed(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     db = tmp_path / "todo.db"
@@ -201,9 +202,35 @@ def test_a_failed_fsync_is_a_one_line_error_and_the_next_write_works(
     monkeypatch.setattr(sync_module.os, "fsync", fsync)
     with pytest.raises(StorageError, match=r"the disk did not confirm the last write to .*Input/output error"):
         service.add("maybe lost")
-    service.add("saved")
+    # a later fsync would succeed (the failed pages may be marked clean): it must not confirm anything
+    with pytest.raises(StorageError, match=r"^the disk did not confirm .*\. No later write can be confirmed") as later:
+        service.add("not confirmed")
+    assert "\n" not in str(later.value)
+    assert len(service.list_tasks().items) == 2  # reads go on
     store.close()
-    assert "saved" in titles_on_disk(db)
+
+
+def test_the_wal_synced_is_the_one_beside_the_real_file_and_its_folder_is_synced(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (tmp_path / "real").mkdir()
+    (tmp_path / "link.db").symlink_to(tmp_path / "real" / "todo.db")
+    synced: list[str] = []
+    real = os.fsync
+
+    def fsync(fd: int) -> None:
+        synced.append(os.readlink(f"/proc/self/fd/{fd}"))
+        real(fd)
+
+    monkeypatch.setattr(sync_module.os, "fsync", fsync)
+    store = SQLiteStore(tmp_path / "link.db", synchronous="full")
+    TodoService(store).add("through a link")
+    TodoService(store).add("again")
+    store.close()
+    wal = str(tmp_path / "real" / "todo.db-wal")
+    assert wal in synced and str(tmp_path / "link.db-wal") not in synced
+    assert synced.count(str(tmp_path / "real")) == 1  # the new WAL's folder entry, once
+    assert titles_on_disk(tmp_path / "real" / "todo.db") == ["again", "through a link"]
 
 
 @pytest.mark.parametrize(("setting", "grouped"), [("full", True), ("normal", False), ("extra", False)])

@@ -20,7 +20,16 @@ milliseconds before its fsync ends. A power cut then loses what it read (never w
 was told is saved); a write that follows from it is answered only after its own fsync, which
 covers the earlier commit too.
 
-The WAL file is opened for each fsync (never a kept descriptor that might name an old file).
+The WAL file is opened for each fsync (never a kept descriptor that might name an old file), by
+the database's real path (SQLite keeps the WAL beside the file a symlink points to); the first
+fsync of each new WAL file also syncs its folder, so the file's name survives a power cut too.
+
+A failed fsync breaks the promise for good: on Linux a failed writeback can leave the page
+marked clean, so a later fsync would succeed without the lost frames, and the WAL's checksum
+chain ends at the first bad frame, taking every later commit with it after a crash. So the
+writes it was to cover get the one-line `StorageError`, and so does every later write of this
+connection (reads go on): the server must be restarted once the disk is checked, as PostgreSQL
+does after a failed fsync.
 
 `slow()` says whether the disk's recent fsyncs take longer than handing the wait to another
 thread costs (`SLOW_FSYNC_S`, against a running mean): only then is it worth waiting for one
@@ -57,7 +66,9 @@ class GroupSync:
 
     def __init__(self, database: Path) -> None:
         self.database = database
-        self.wal = Path(f"{database}-wal")
+        self.wal = Path(f"{os.path.realpath(database)}-wal")  # beside the real file, as SQLite keeps it
+        self._wal_synced_inode: int | None = None  # the WAL file whose folder entry is synced
+        self._broken: str | None = None  # why no write can be confirmed any more (a failed fsync)
         self._cond = threading.Condition()
         self._committed = 0  # commits numbered so far
         self._durable = 0  # every commit up to this number is on disk
@@ -74,9 +85,11 @@ class GroupSync:
 
     def wait_durable(self, number: int) -> None:
         """Return once commit `number` is on disk (see the module doc); a failed fsync raises
-        `StorageError` for the writes it was to cover (each later waiter tries again)."""
+        `StorageError` for the writes it was to cover, and for every write after (module doc)."""
         with self._cond:
             while self._durable < number:
+                if self._broken is not None:
+                    raise StorageError(self._broken)
                 if self._syncing:
                     self._cond.wait()
                     continue
@@ -87,6 +100,12 @@ class GroupSync:
                     began = time.perf_counter()
                     try:
                         self._fsync()
+                    except StorageError as exc:
+                        self._broken = (
+                            f"{exc}. No later write can be confirmed either: restart the server once the "
+                            "disk is checked"
+                        )
+                        raise
                     finally:
                         took = time.perf_counter() - began
                         self._cond.acquire()
@@ -132,11 +151,19 @@ class GroupSync:
             try:
                 fd = os.open(self.wal, os.O_RDWR | getattr(os, "O_BINARY", 0))
             except FileNotFoundError:  # no WAL left: a checkpoint wrote everything to the file
-                fd = os.open(self.database, os.O_RDWR | getattr(os, "O_BINARY", 0))
+                fd = os.open(os.path.realpath(self.database), os.O_RDWR | getattr(os, "O_BINARY", 0))
             try:
                 os.fsync(fd)
+                inode = os.fstat(fd).st_ino
             finally:
                 os.close(fd)
+            if inode != self._wal_synced_inode and os.name != "nt":  # a new WAL file: its name too
+                folder = os.open(self.wal.parent, os.O_RDONLY)
+                try:
+                    os.fsync(folder)
+                finally:
+                    os.close(folder)
+                self._wal_synced_inode = inode
         except OSError as exc:
             raise StorageError(
                 f"the disk did not confirm the last write to {self.database} ({exc.strerror or exc}); it may "

@@ -207,3 +207,8 @@ def test_a_server_the_environment_makes_more_than_stdio_is_parsed_in_full(
     monkeypatch.setenv(variable, "1")
     assert parse_plain_stdio(["--db", "x"]) is None
     assert getattr(serve_parser().parse_args(["--db", "x"]), variable.removeprefix("TODO_").lower()) is True
+
+
+@pytest.mark.parametrize("value", ["0", "false", "No", "off"])
+def test_the_snapshot_switch_reads_off_like_the_other_switches(value: str) -> None:
+    assert not stdio_snapshot.enabled({"TODO_SNAPSHOT": value})

@@ -56,7 +56,7 @@ def test_the_projects_mcp_json_in_the_current_folder_is_checked(
     assert code == 0, out
     ok = "\n".join(lines(out, "OK"))
     assert f"config {mcp_json}: entry 'todo'" in ok
-    assert "'todo' runs: mcp-server-todo" in ok
+    assert "'todo' runs: not started: a project's file is checked without running it" in ok
     assert "'todo' settings: arguments parse; time zone Europe/Paris, tools core,view" in ok
     assert "no client configuration found" not in out
 
@@ -123,15 +123,16 @@ def test_a_durable_uvx_entry_is_recognised_run_and_checked(
     capsys: pytest.CaptureFixture[str], project: Path, tmp_path: Path, db_path: Path
 ) -> None:
     """What `install` writes from a uvx cache: `uvx --from SOURCE mcp-server-todo`, settings in env.
-    A stand-in uvx runs this interpreter's server with the words after the package name."""
+    A stand-in uvx runs this interpreter's server with the words after the package name; in a
+    user-level file (`--config`) it is started."""
     uvx = tmp_path / "bin" / "uvx"
     uvx.parent.mkdir()
     uvx.write_text(f'#!/bin/sh\nshift 3\nexec "{sys.executable}" -m mcp_server_todo "$@"\n', encoding="utf-8")
     uvx.chmod(0o755)
     env = {"TODO_DB": str(db_path), "TODO_TOOLS": "core,history"}
     entry = {"command": str(uvx), "args": ["--from", "/src/mcp-server-todo", "mcp-server-todo"], "env": env}
-    mcp_json = write(project / ".mcp.json", {"mcpServers": {"todo": entry}})
-    code, out, _ = doctor(capsys, "--db", str(db_path))
+    mcp_json = write(tmp_path / "user" / "mcp.json", {"mcpServers": {"todo": entry}})
+    code, out, _ = doctor(capsys, "--db", str(db_path), "--config", str(mcp_json))
     assert code == 0, out
     ok = "\n".join(lines(out, "OK"))
     assert f"config {mcp_json}: entry 'todo'" in ok and "'todo' runs: mcp-server-todo" in ok
@@ -171,6 +172,6 @@ def test_an_entry_in_uvs_cache_is_a_warning_naming_the_durable_command(
     [warning] = [line for line in lines(out, "WARN") if "'todo' command" in line]
     assert f"{script} is in uv's cache" in warning
     assert f"run: {uvx} --from {clone} mcp-server-todo install claude-code --config {mcp_json}" in out
-    assert "'todo' runs: mcp-server-todo" in "\n".join(lines(out, "OK"))
+    assert "'todo' runs: not started: a project's file" in "\n".join(lines(out, "OK"))
     assert not [line for line in lines(out, "OK") if "'todo' command" in line]  # one line: the warning
     assert f"uv tool install '{clone}'" in out  # and the install that starts offline

@@ -2,7 +2,9 @@
 `store.health.check_store`) and every installed client entry (`entry_checks.py`): the clients'
 usual files, the project's own (`.mcp.json` for Claude Code, `.vscode/mcp.json` for VS Code, in
 the current folder or `--project DIR`) and any `--config`; one OK/WARN/FAIL line each, then
-what to do. The doctor knows no store backend by name."""
+what to do. A project's files come with cloned repositories: their entries are checked without
+running anything; user-level files run only our own command lines (`entry_checks.py`).
+The doctor knows no store backend by name."""
 
 from __future__ import annotations
 
@@ -88,7 +90,7 @@ def check_config(
         return [Check(WARN if known else FAIL, label, "no mcp-server-todo entry", hint)]
     checks = [Check(OK, label, f"entry {', '.join(repr(n) for n in ours)}")]
     for name, entry in ours.items():
-        checks.extend(check_entry(path.name, name, entry, store_url, hint))
+        checks.extend(check_entry(path.name, name, entry, store_url, hint, run=not project))
     return checks
 
 

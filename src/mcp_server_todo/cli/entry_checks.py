@@ -6,8 +6,10 @@ from __future__ import annotations
 import contextlib
 import io
 import os
+import re
 import shutil
 import subprocess
+import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -21,11 +23,44 @@ BUILDING_TIMEOUT_SECONDS = 120.0
 BUILDERS = ("uvx", "uv", "pipx")
 
 
-def is_ours(entry: Any) -> bool:
+INTERPRETER = re.compile(r"python(\d+(\.\d+)*)?")
+"""The names of a Python interpreter (`python`, `python3`, `python3.12`; `.exe` removed)."""
+
+
+def _is_package(word: str) -> bool:
+    return word == SCRIPT_NAME or word.startswith(SCRIPT_NAME + "==")
+
+
+def launch_shape(entry: Any) -> tuple[str, list[str]] | None:
+    """How an entry starts our server, and the words our command line gets: ("script", ...) for
+    our console script, ("module", ...) for `PYTHON -m mcp_server_todo`, ("uvx", ...) for `uvx
+    [--from SOURCE] mcp-server-todo`, ("pipx", ...) for `pipx run [--spec SOURCE] mcp-server-todo`;
+    None for any other command line, whatever words its arguments hold."""
     if not isinstance(entry, dict) or not isinstance(entry.get("command"), str):
-        return False
-    words = [Path(entry["command"]).stem, *(str(arg) for arg in entry.get("args") or [])]
-    return any(word in (SCRIPT_NAME, MODULE_NAME) or word.startswith(SCRIPT_NAME + "==") for word in words)
+        return None
+    raw = entry.get("args") or []
+    if not isinstance(raw, list):
+        return None
+    args = [str(arg) for arg in raw]
+    name = Path(entry["command"]).name.removesuffix(".exe").removesuffix(".EXE")
+    if name == SCRIPT_NAME:
+        return "script", args
+    if INTERPRETER.fullmatch(name) and args[:2] == ["-m", MODULE_NAME]:
+        return "module", args[2:]
+    if name == "uvx" and args[:1] == ["--from"] and len(args) >= 3 and _is_package(args[2]):
+        return "uvx", args[3:]
+    if name == "pipx" and args[:2] == ["run", "--spec"] and len(args) >= 4 and _is_package(args[3]):
+        return "pipx", args[4:]
+    if (name, *args[:1]) == ("pipx", "run") and len(args) >= 2 and _is_package(args[1]):
+        return "pipx", args[2:]
+    if name == "uvx" and args and _is_package(args[0]):
+        return "uvx", args[1:]
+    return None
+
+
+def is_ours(entry: Any) -> bool:
+    """The entry starts this server (`launch_shape`): an extra argument does not make it ours."""
+    return launch_shape(entry) is not None
 
 
 def _entry_store(entry: dict[str, Any]) -> str | None:
@@ -80,27 +115,75 @@ def _resolve_command(command: str) -> Path | None:
     return Path(found) if found else None
 
 
+def _is_console_script(path: Path) -> bool:
+    """`path` is the console script pip or uv writes for us: a shebang, then our import."""
+    if path.suffix.lower() == ".exe":
+        return path.stem == SCRIPT_NAME
+    try:
+        with path.open("rb") as file:
+            head = file.read(4096)
+    except OSError:
+        return False
+    return head.startswith(b"#!") and f"from {MODULE_NAME}".encode() in head
+
+
+def _not_runnable(command_text: str, command: Path, entry: dict[str, Any]) -> str | None:
+    """Why the doctor will not start this user-level entry's command; None when it is our console
+    script, an interpreter with `-m mcp_server_todo`, or an absolute uvx/pipx with --from/--spec."""
+    shape = launch_shape(entry)
+    if shape is None:
+        return "not a command line of ours"
+    if not Path(command_text).is_absolute() and Path(command_text).name != command_text:
+        return f"{command_text!r} is a relative path"
+    resolved = command.resolve()
+    kind = shape[0]
+    if kind == "script" and not _is_console_script(resolved):
+        return f"{resolved} is not the console script pip or uv installs"
+    if kind == "module" and not INTERPRETER.fullmatch(resolved.name.removesuffix(".exe")):
+        return f"{resolved} is not a Python interpreter"
+    if kind in ("uvx", "pipx"):
+        flag = "--from" if kind == "uvx" else "--spec"
+        if not Path(command_text).is_absolute():
+            return f"{command_text!r} is not an absolute path"
+        if flag not in [str(arg) for arg in entry.get("args") or []][:2]:
+            return f"{kind} without {flag} SOURCE would fetch the package from the index"
+    return None
+
+
+def _child_env(entry: dict[str, Any]) -> dict[str, str]:
+    """This shell's environment plus the entry's TODO_* settings; never the entry's other
+    variables (LD_PRELOAD, PYTHONPATH, PATH...), which could run code other than ours."""
+    extra = entry.get("env") if isinstance(entry.get("env"), dict) else {}
+    ours = {str(k): str(v) for k, v in (extra or {}).items() if str(k).startswith("TODO_")}
+    return {**os.environ, **ours}
+
+
 def _version_args(entry: dict[str, Any]) -> list[str]:
     """The entry's args with `--version` added where the top-level parser sees it (before `serve`)."""
     args = [str(arg) for arg in entry.get("args") or []]
-    if "serve" in args:
-        args = args[: args.index("serve")]
-    return [*args, "--version"]
+    shape = launch_shape(entry)
+    words = shape[1] if shape else []
+    prefix = args[: len(args) - len(words)]
+    if "serve" in words:
+        words = words[: words.index("serve")]
+    return [*prefix, *words, "--version"]
 
 
 def _check_runs(label: str, command: Path, entry: dict[str, Any], hint: str) -> Check:
-    extra = entry.get("env") if isinstance(entry.get("env"), dict) else {}
-    env = {**os.environ, **{str(k): str(v) for k, v in (extra or {}).items()}}
+    """Start the command with `--version` in an empty folder (nothing of the current folder on
+    its path), with `_child_env`."""
     timeout = BUILDING_TIMEOUT_SECONDS if command.stem in BUILDERS else VERSION_TIMEOUT_SECONDS
     try:
-        done = subprocess.run(
-            [str(command), *_version_args(entry)],
-            stdin=subprocess.DEVNULL,
-            capture_output=True,
-            text=True,
-            env=env,
-            timeout=timeout,
-        )
+        with tempfile.TemporaryDirectory(prefix="mcp-server-todo-doctor-") as empty:
+            done = subprocess.run(
+                [str(command), *_version_args(entry)],
+                stdin=subprocess.DEVNULL,
+                capture_output=True,
+                text=True,
+                env=_child_env(entry),
+                cwd=empty,
+                timeout=timeout,
+            )
     except subprocess.TimeoutExpired:
         return Check(FAIL, label, f"--version did not finish in {timeout:.0f} s", hint)
     except OSError as exc:
@@ -114,7 +197,11 @@ def _check_runs(label: str, command: Path, entry: dict[str, Any], hint: str) -> 
     return Check(OK, label, f"{last} (--version exits 0)")
 
 
-def check_entry(where: str, name: str, entry: dict[str, Any], store_url: str, hint: str) -> list[Check]:
+def check_entry(
+    where: str, name: str, entry: dict[str, Any], store_url: str, hint: str, *, run: bool = True
+) -> list[Check]:
+    """The entry's checks; `run=False` (a project's file, which comes with a cloned repository)
+    checks it without starting anything; `run=True` starts only a command `_not_runnable` accepts."""
     label = f"{where} '{name}'"
     command_text = str(entry["command"])
     command = _resolve_command(command_text)
@@ -136,7 +223,11 @@ def check_entry(where: str, name: str, entry: dict[str, Any], store_url: str, hi
                 hint,
             )
         )
-    checks.append(_check_runs(f"{label} runs", command, entry, hint))
+    refused = _not_runnable(command_text, command, entry) if run else "a project's file is checked without running it"
+    if refused is None:
+        checks.append(_check_runs(f"{label} runs", command, entry, hint))
+    else:
+        checks.append(Check(OK if not run else WARN, f"{label} runs", f"not started: {refused}", hint))
     checks.append(check_settings(f"{label} settings", entry, hint))
     checks.append(_check_entry_store(f"{label} store", entry, store_url, hint))
     return checks
@@ -162,20 +253,6 @@ def _check_cache(label: str, command: Path, hint: str) -> Check | None:
     words = shell_join([durable.command, *durable.args])
     durable_hint = hint.replace(f"run: {SCRIPT_NAME}", f"run: {words}", 1)
     return Check(WARN, label, detail, f"{durable_hint} (it writes `{words}`; {durable.note})")
-
-
-def _server_args(entry: dict[str, Any]) -> list[str] | None:
-    """The words our command line gets: after the console script (the command, or an argument of
-    uvx/pipx run) or `-m mcp_server_todo`; None when they cannot be told apart."""
-    args = [str(arg) for arg in entry.get("args") or []]
-    if Path(str(entry["command"])).stem == SCRIPT_NAME:
-        return args
-    for i, word in enumerate(args):
-        if word == MODULE_NAME and i > 0 and args[i - 1] == "-m":
-            return args[i + 1 :]
-        if word == SCRIPT_NAME and (i == 0 or args[i - 1] not in ("--from", "--spec")):
-            return args[i + 1 :]
-    return None
 
 
 def _parse_serve(words: list[str]) -> str | None:
@@ -212,9 +289,10 @@ def check_settings(label: str, entry: dict[str, Any], hint: str) -> Check:
     from ..errors import TodoError
     from .install import checked_tools
 
-    words = _server_args(entry)
-    if words is None:
+    shape = launch_shape(entry)
+    if shape is None:
         return Check(OK, label, "arguments not checked (not a command line of ours)")
+    words = shape[1]
     problem = _parse_serve(words)
     if problem is not None:
         return Check(FAIL, label, problem, hint)

@@ -135,6 +135,8 @@ def install_client(
         return _usage(f"unknown client {client!r}; use one of {', '.join(CLIENTS)}")
     if not name.strip():
         return _usage("--name must not be empty")
+    if name.startswith("-"):
+        return _usage(f"--name {name!r} must not start with '-' (the clients' CLIs would read it as an option)")
     if scope is not None and (client != "claude-code" or config is not None):
         return _usage("--scope is for claude-code without --config (it is passed to `claude mcp add`)")
     if tools is not None:

@@ -126,7 +126,10 @@ def install_command(
 @click.command("doctor")
 @click.option("--config", metavar="PATH", multiple=True, help="also check this client config file (repeat)")
 @click.option(
-    "--project", metavar="DIR", help="the project whose .mcp.json and .vscode/mcp.json to check (default: here)"
+    "--project",
+    metavar="DIR",
+    help="the project whose .mcp.json and .vscode/mcp.json to check (default: here); their entries are checked, "
+    "never run",
 )
 @store_options
 def doctor_command(config: tuple[str, ...], project: str | None) -> int:

@@ -40,7 +40,12 @@ LINE_START = b'{"jsonrpc":"2.0","id":'
 
 def enabled(environ: dict[str, str] | os._Environ[str]) -> bool:
     """Whether the snapshot is used and written (`TODO_SNAPSHOT=0` turns it off; Windows never)."""
-    return sys.platform != "win32" and environ.get("TODO_SNAPSHOT", "1").strip().lower() not in ("0", "false", "no", "off")
+    return sys.platform != "win32" and environ.get("TODO_SNAPSHOT", "1").strip().lower() not in (
+        "0",
+        "false",
+        "no",
+        "off",
+    )
 
 
 def cache_dir(environ: dict[str, str] | os._Environ[str]) -> str:

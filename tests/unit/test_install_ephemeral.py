@@ -151,6 +151,19 @@ def test_the_source_is_what_the_environment_was_installed_from(
     assert entry["args"] == ["--from", expected, "mcp-server-todo"]
 
 
+def test_a_local_sources_subdirectory_is_kept(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, clone: Path, uv_bin: Path
+) -> None:
+    (clone / "server").mkdir()
+    prefix = fake_env(
+        tmp_path / "home" / ".cache" / "uv" / "archive-v0" / "x1",
+        {"url": clone.as_uri(), "dir_info": {}, "subdirectory": "server"},
+    )
+    code, entry, _ = install(capsys, tmp_path / "c.json", runtime(prefix, HOME=str(tmp_path / "home"), UV=str(uv_bin)))
+    assert code == 0
+    assert entry["args"] == ["--from", str(clone / "server"), "mcp-server-todo"]
+
+
 def test_a_local_source_with_extras_is_a_file_url(
     capsys: pytest.CaptureFixture[str], tmp_path: Path, clone: Path, uv_bin: Path
 ) -> None:

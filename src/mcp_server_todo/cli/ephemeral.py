@@ -106,8 +106,8 @@ def _url_source(info: dict[str, Any]) -> str | None:
     if isinstance(vcs, dict) and isinstance(vcs.get("vcs"), str):
         revision = vcs.get("requested_revision")
         return f"{vcs['vcs']}+{url}" + (f"@{revision}" if isinstance(revision, str) and revision else "") + fragment
-    if url.startswith("file:"):
-        path = _file_path(url)
+    if url.startswith("file:"):  # a folder's subdirectory is a folder too (a monorepo checkout)
+        path = _file_path(url) / subdirectory if isinstance(subdirectory, str) and subdirectory else _file_path(url)
         return str(path) if path.exists() else None
     return url + fragment
 

@@ -99,11 +99,12 @@ def checked_tools(spec: str) -> str:
     """`--tools` as the server will read it (lowercased, no spaces), checked with the server's own
     group parser; ValueError naming the groups when one is unknown or none is named."""
     from ..server.tools import tools
+    from ..server.toolset import group_names
 
-    if not spec.replace(",", "").strip():
+    if not group_names(spec):
         raise ValueError("name at least one group: core, all, or e.g. core,view")
     tools.select(spec)
-    return ",".join(part.strip().lower() for part in spec.split(",") if part.strip())
+    return ",".join(group_names(spec))
 
 
 def _unseen_settings(db: str | None, tz: str | None, tools: str | None) -> list[str]:

@@ -153,7 +153,7 @@ class ToolSet:
     def select(self, spec: str) -> list[Tool]:
         """`core`, `all`, or a comma-separated list of groups (core is always included); case and
         spaces around a name do not matter (`Core, View`)."""
-        wanted = {part.strip().lower() for part in spec.split(",") if part.strip()} or {"core"}
+        wanted = set(group_names(spec)) or {"core"}
         if "all" in wanted:
             wanted = set(self._pending)
         unknown = wanted - set(self._pending)
@@ -171,6 +171,12 @@ def _build(fn: Callable[..., Any], annotations: ToolAnnotations, meta: dict[str,
     if built.fn_metadata.output_schema is not None:
         built.fn_metadata.output_schema = compact(built.fn_metadata.output_schema, output=True)
     return built
+
+
+def group_names(spec: str) -> list[str]:
+    """The tool groups a `--tools` value names, in order: case and spaces around a name do not
+    matter (`Core, View` is `core,view`)."""
+    return [part.strip().lower() for part in spec.split(",") if part.strip()]
 
 
 SHOWN_MAX = 100

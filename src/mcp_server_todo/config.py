@@ -4,6 +4,7 @@ then defaults (a SQLite file in the user's data directory, the system time zone)
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import tzinfo
 from pathlib import Path
@@ -30,10 +31,10 @@ def db_file(value: str) -> Path:
     return path / DB_FILE_NAME if path.is_dir() else path
 
 
-def store_url_from(db: str | None) -> str:
+def store_url_from(db: str | None, environ: Mapping[str, str] = os.environ) -> str:
     """`db` may be a store URL (sqlite:///..., postgresql://...), a file path or a folder (its
-    todo.db)."""
-    value = db or os.environ.get("TODO_DB") or os.environ.get("TODO_STORE")
+    todo.db); without it, TODO_DB (or TODO_STORE) of `environ`, else the default file."""
+    value = db or environ.get("TODO_DB") or environ.get("TODO_STORE")
     if not value:
         return sqlite_url(default_db_path())
     if "://" in value:

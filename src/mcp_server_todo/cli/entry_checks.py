@@ -77,13 +77,10 @@ def _entry_store(entry: dict[str, Any]) -> str | None:
 
 
 def _store_url_of(value: str | None) -> str:
-    """Like `config.store_url_from`, but ignoring this shell's TODO_DB (the client has its own env)."""
-    from ..config import db_file, default_db_path
-    from ..store import sqlite_url
+    """`config.store_url_from`, ignoring this shell's TODO_DB (the client has its own env)."""
+    from ..config import store_url_from
 
-    if value is None:
-        return sqlite_url(default_db_path())
-    return value if "://" in value else sqlite_url(db_file(value))
+    return store_url_from(value, environ={})
 
 
 def _check_entry_store(label: str, entry: dict[str, Any], store_url: str, hint: str) -> Check:

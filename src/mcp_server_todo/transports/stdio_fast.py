@@ -52,7 +52,7 @@ from mcp.server.context import CallNext, HandlerResult, ServerRequestContext
 from mcp.server.lowlevel.server import Server
 from mcp.server.runner import ServerRunner
 from mcp.shared.dispatcher import CallOptions
-from mcp.shared.jsonrpc_dispatcher import cancelled_request_id_from_params, handler_exception_to_error_data
+from mcp.shared.jsonrpc_dispatcher import cancelled_request_id_from_params
 from mcp.shared.message import ServerMessageMetadata, SessionMessage
 from mcp.shared.transport_context import TransportContext
 from mcp_types import CONNECTION_CLOSED, ErrorData, JSONRPCError, JSONRPCNotification, JSONRPCRequest, JSONRPCResponse
@@ -60,11 +60,9 @@ from mcp_types.version import HANDSHAKE_PROTOCOL_VERSIONS
 
 from ..server import sdk_seams
 from ..server.durable_answers import AnswerGate, answering_after_disk
-from ..server.short_calls import NoRequestsToClient, switched_on
+from ..server.short_calls import NoRequestsToClient, error_reply, switched_on
 
 log = logging.getLogger(__name__)
-# where the SDK logs a handler's unexpected exception: the same place for the same failure
-dispatcher_log = logging.getLogger("mcp.shared.jsonrpc_dispatcher")
 
 ENV_FLAG: Final = "TODO_STDIO_FAST"
 VERSIONS: Final = frozenset(HANDSHAKE_PROTOCOL_VERSIONS)  # the kernel is the same at each
@@ -174,11 +172,7 @@ class StdioFastPath:
                 try:
                     result = await runner.on_request(dctx, request.method, request.params)
                 except Exception as exc:
-                    error = handler_exception_to_error_data(exc)
-                    if error is None:
-                        dispatcher_log.exception("handler for %r raised", request.method)
-                        error = ErrorData(code=0, message=str(exc))
-                    reply = JSONRPCError(jsonrpc="2.0", id=request.id, error=error)
+                    reply = error_reply(request.id, request.method, exc)
                 else:
                     reply = JSONRPCResponse(jsonrpc="2.0", id=request.id, result=result)
                 finally:

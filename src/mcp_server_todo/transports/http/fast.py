@@ -57,7 +57,6 @@ from mcp.server.streamable_http_manager import StreamableHTTPSessionManager
 from mcp.server.transport_security import TransportSecurityMiddleware
 from mcp.shared.dispatcher import CallOptions
 from mcp.shared.inbound import MCP_PROTOCOL_VERSION_HEADER
-from mcp.shared.jsonrpc_dispatcher import handler_exception_to_error_data
 from mcp.shared.message import ServerMessageMetadata
 from mcp.shared.transport_context import TransportContext
 from mcp_types import (
@@ -76,7 +75,7 @@ from starlette.responses import Response
 
 from ...logs import ASGIApp, Message, Receive, Scope, Send
 from ...server import sdk_seams
-from ...server.short_calls import NoRequestsToClient, switched_on
+from ...server.short_calls import NoRequestsToClient, error_reply, switched_on
 
 log = logging.getLogger(__name__)
 # where the SDK logs what we answer for it: a handler's unexpected exception, an unwritable result
@@ -184,11 +183,7 @@ class FastPath:
                 lifespan_state=sdk_seams.lifespan_state(manager),
             )
         except Exception as exc:
-            error = handler_exception_to_error_data(exc)
-            if error is None:
-                dispatcher_log.exception("handler for %r raised", req.method)
-                error = ErrorData(code=0, message=str(exc))
-            reply = JSONRPCError(jsonrpc="2.0", id=req.id, error=error)
+            reply = error_reply(req.id, req.method, exc)
         else:
             reply = JSONRPCResponse(jsonrpc="2.0", id=req.id, result=result)
         try:

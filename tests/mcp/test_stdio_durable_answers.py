@@ -9,16 +9,15 @@ import errno
 import json
 import os
 import re
-import select
 import threading
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import Any
 
 import anyio
 import pytest
+from support.pipes import StdioPipes
 
 from mcp_server_todo.config import Config
 from mcp_server_todo.server import build_server
@@ -61,40 +60,15 @@ class Disk:
         REAL_FSYNC(fd)
 
 
-class Pipes:
-    """The client's ends of a server's stdin and stdout."""
-
-    def __init__(self) -> None:
-        server_in, self.to_server = os.pipe()
-        self.from_server, server_out = os.pipe()
-        self.server_in: BinaryIO = os.fdopen(server_in, "rb")
-        self.server_out: BinaryIO = os.fdopen(server_out, "wb")
-        self.buffer = b""
-        self.next_id = 0
-
-    def send(self, method: str, params: dict[str, Any] | None = None, *, notify: bool = False) -> int:
-        message: dict[str, Any] = {"jsonrpc": "2.0", "method": method}
-        if params is not None:
-            message["params"] = params
-        if not notify:
-            self.next_id += 1
-            message["id"] = self.next_id
-        os.write(self.to_server, json.dumps(message).encode() + b"\n")
-        return self.next_id
+class Pipes(StdioPipes):
+    """The client's ends of a server's stdin and stdout, reading whole messages."""
 
     def line(self, timeout: float) -> dict[str, Any] | None:
         """The next message the server wrote within `timeout` seconds (None: nothing came)."""
-        deadline = time.monotonic() + timeout
-        while b"\n" not in self.buffer:
-            left = deadline - time.monotonic()
-            if left <= 0 or not select.select([self.from_server], [], [], left)[0]:
-                return None
-            chunk = os.read(self.from_server, 65536)
-            if not chunk:
-                return None
-            self.buffer += chunk
-        line, self.buffer = self.buffer.split(b"\n", 1)
-        reply: dict[str, Any] = json.loads(line)
+        raw = self.raw_line(timeout)
+        if raw is None:
+            return None
+        reply: dict[str, Any] = json.loads(raw)
         return reply
 
     def call(self, name: str, arguments: dict[str, Any]) -> dict[str, Any]:
@@ -107,9 +81,6 @@ class Pipes:
             assert reply is not None, f"no answer to {request_id}"
             if reply.get("id") == request_id:
                 return reply
-
-    def close(self) -> None:
-        os.close(self.to_server)
 
 
 @contextmanager

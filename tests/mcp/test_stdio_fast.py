@@ -8,18 +8,18 @@ from __future__ import annotations
 import json
 import os
 import re
-import select
 import sqlite3
 import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated, Any, BinaryIO
+from typing import Annotated, Any
 
 import anyio
 import pytest
 from mcp.server.mcpserver.resolve import ElicitationResult, Resolve
+from support.pipes import StdioPipes
 
 from mcp_server_todo.config import Config
 from mcp_server_todo.server import build_server
@@ -37,39 +37,12 @@ ELICITING = HANDSHAKE | {"capabilities": {"elicitation": {}}}
 STAMP = re.compile(rb"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z?|[0-9a-f]{32}")
 
 
-class Client:
+class Client(StdioPipes):
     """The client's ends of a server's stdin and stdout; answers kept as the raw lines written."""
 
-    def __init__(self) -> None:
-        server_in, self.to_server = os.pipe()
-        self.from_server, server_out = os.pipe()
-        self.server_in: BinaryIO = os.fdopen(server_in, "rb")
-        self.server_out: BinaryIO = os.fdopen(server_out, "wb")
-        self.buffer = b""
-        self.next_id = 0
-
-    def send(self, method: str, params: dict[str, Any] | None = None, *, notify: bool = False) -> int:
-        message: dict[str, Any] = {"jsonrpc": "2.0", "method": method}
-        if params is not None:
-            message["params"] = params
-        if not notify:
-            self.next_id += 1
-            message["id"] = self.next_id
-        self.write(message)
-        return self.next_id
-
-    def write(self, message: dict[str, Any]) -> None:
-        os.write(self.to_server, json.dumps(message).encode() + b"\n")
-
     def line(self, timeout: float = 10) -> bytes:
-        deadline = time.monotonic() + timeout
-        while b"\n" not in self.buffer:
-            left = deadline - time.monotonic()
-            assert left > 0 and select.select([self.from_server], [], [], left)[0], "no answer"
-            chunk = os.read(self.from_server, 65536)
-            assert chunk, "the server closed its stdout"
-            self.buffer += chunk
-        line, self.buffer = self.buffer.split(b"\n", 1)
+        line = self.raw_line(timeout)
+        assert line is not None, "no answer"
         return line
 
     def answer(self, request_id: int) -> bytes:
